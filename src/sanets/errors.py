@@ -1,0 +1,27 @@
+"""Exceptions raised by sanets.
+
+Every error sanets raises on bad input derives from :class:`SanetsError` and
+from the built-in exception a caller would naturally catch (``ValueError``,
+``FileNotFoundError``), so both ``except sanets.errors.SanetsError`` and
+``except ValueError`` work.
+"""
+
+
+class SanetsError(Exception):
+    """Base class of every sanets error."""
+
+
+class ModelFileError(SanetsError, ValueError):
+    """A saved model file is missing, truncated, or not a sanets model."""
+
+
+class ModelFileNotFoundError(ModelFileError, FileNotFoundError):
+    """A saved model file does not exist."""
+
+
+class DataError(SanetsError, ValueError):
+    """A data file is corrupt, truncated, or does not match the protocol."""
+
+
+class DataNotFoundError(DataError, FileNotFoundError):
+    """A dataset was not found in any searched directory and was not downloaded."""
