@@ -1,0 +1,111 @@
+"""The flithos metric phi and its two parts (paper Sec. II, Eqs. 2-7).
+
+All functions return one value per example, shape ``(N,)``; the mean over a
+dataset or batch is phi-bar of Eq. 7.
+
+- inverse compression ratio (Eq. 4): ``CR^-1 = (W + (dims + 1) * nnz(a)) / size(x)``,
+  W the number of kernel weights (Eq. 2), nnz the non-zero activations of the
+  example (Eq. 3), dims its spatial dimensionality, size(x) its number of samples;
+- normalised reconstruction loss (Eq. 5): ``L~ = MAE(x, x_hat) / MAE(x, 0)``;
+- flithos (Eq. 6): ``phi = ||(CR^-1, L~)||_2``.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import torch
+from torch import Tensor
+
+__all__ = ["inverse_compression_ratio", "normalized_reconstruction_loss", "flithos"]
+
+
+class _HasNumWeights(Protocol):
+    num_weights: int
+
+
+def _check_examples(name: str, tensor: Tensor) -> None:
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}")
+    if tensor.ndim not in (3, 4):
+        raise ValueError(
+            f"{name} must have shape (N, C, L) or (N, C, H, W), got shape {tuple(tensor.shape)}"
+        )
+
+
+def inverse_compression_ratio(x: Tensor, codes: Tensor, num_weights: int) -> Tensor:
+    """CR^-1 of Eq. 4, per example.
+
+    Parameters
+    ----------
+    x : Tensor, shape (N, 1, L) or (N, 1, H, W)
+        The input (only its shape is used).
+    codes : Tensor, shape (N, q, L) or (N, q, H, W)
+        Sparse activation maps of the model for x.
+    num_weights : int
+        W, the number of kernel weights of the model (Eq. 2).
+
+    Returns
+    -------
+    Tensor, shape (N,)
+    """
+    _check_examples("x", x)
+    _check_examples("codes", codes)
+    if codes.shape[0] != x.shape[0] or codes.shape[2:] != x.shape[2:]:
+        raise ValueError(f"codes of shape {tuple(codes.shape)} do not match x of shape {tuple(x.shape)}")
+    if isinstance(num_weights, bool) or not isinstance(num_weights, int) or num_weights < 0:
+        raise ValueError(f"num_weights must be an int >= 0, got {num_weights!r}")
+    dims = x.ndim - 2
+    nonzero = torch.count_nonzero(codes.flatten(1), dim=1)
+    return (num_weights + (dims + 1) * nonzero).to(torch.float64) / x[0].numel()
+
+
+def normalized_reconstruction_loss(x: Tensor, x_hat: Tensor) -> Tensor:
+    """L~ of Eq. 5, per example: MAE(x, x_hat) / MAE(x, 0).
+
+    Parameters
+    ----------
+    x, x_hat : Tensor, shape (N, C, L) or (N, C, H, W)
+
+    Returns
+    -------
+    Tensor, shape (N,)
+
+    Raises
+    ------
+    ValueError
+        If an example of x is all zeros, where L~ is undefined.
+    """
+    _check_examples("x", x)
+    _check_examples("x_hat", x_hat)
+    if x.shape != x_hat.shape:
+        raise ValueError(f"x_hat of shape {tuple(x_hat.shape)} does not match x of shape {tuple(x.shape)}")
+    error = (x - x_hat).abs().flatten(1).mean(1, dtype=torch.float64)
+    scale = x.abs().flatten(1).mean(1, dtype=torch.float64)
+    zero = torch.nonzero(scale == 0).flatten()
+    if len(zero):
+        raise ValueError(
+            f"x has all-zero examples (indices {zero[:5].tolist()}), for which "
+            "L~ = MAE(x, x_hat) / MAE(x, 0) is undefined"
+        )
+    return error / scale
+
+
+def flithos(x: Tensor, x_hat: Tensor, codes: Tensor, model: _HasNumWeights | int) -> Tensor:
+    """phi of Eq. 6 per example: sqrt(CR^-1 ** 2 + L~ ** 2).
+
+    Parameters
+    ----------
+    x, x_hat : Tensor, shape (N, 1, L) or (N, 1, H, W)
+    codes : Tensor, shape (N, q, L) or (N, q, H, W)
+    model : SAN or int
+        The model (its ``num_weights`` is W) or W itself.
+
+    Returns
+    -------
+    Tensor of float64, shape (N,); ``.mean()`` is phi-bar of Eq. 7.
+    """
+    num_weights = model if isinstance(model, int) else model.num_weights
+    return torch.hypot(
+        inverse_compression_ratio(x, codes, num_weights), normalized_reconstruction_loss(x, x_hat)
+    )
