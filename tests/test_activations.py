@@ -1,0 +1,207 @@
+"""The five activations against naive per-map references written here."""
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from sanets import activations
+from sanets.activations import extrema, extrema_pool_indices, identity, relu, topk_absolutes
+
+
+def smooth_1d(n, c, length, seed, width=9):
+    generator = torch.Generator().manual_seed(seed)
+    noise = torch.randn(n, c, length + width - 1, generator=generator, dtype=torch.float64)
+    return F.avg_pool1d(noise, width, 1)
+
+
+def smooth_2d(n, c, size, seed, width=3):
+    generator = torch.Generator().manual_seed(seed)
+    noise = torch.randn(n, c, size + width - 1, size + width - 1, generator=generator, dtype=torch.float64)
+    return F.avg_pool2d(noise, width, 1)
+
+
+def per_map(reference, x, *args):
+    """Apply a numpy reference to every (example, channel) map of x."""
+    return np.stack([[reference(x[i, j].numpy(), *args) for j in range(x.shape[1])] for i in range(x.shape[0])])
+
+
+# Naive references: plain loops over positions, written from the paper's definitions.
+
+
+def naive_topk(values, k):
+    flat = values.ravel()
+    order = sorted(range(flat.size), key=lambda i: -abs(flat[i]))
+    out = np.zeros_like(flat)
+    for i in order[:k]:
+        out[i] = flat[i]
+    return out.reshape(values.shape)
+
+
+def naive_extrema_pool(values, window):
+    window = (window,) * values.ndim if isinstance(window, int) else window
+    out = np.zeros_like(values)
+    counts = [n // w for n, w in zip(values.shape, window)]
+    for block in itertools.product(*(range(c) for c in counts)):
+        cells = itertools.product(*(range(b * w, (b + 1) * w) for b, w in zip(block, window)))
+        best = max(cells, key=lambda p: abs(values[p]))
+        out[best] = values[best]
+    return out
+
+
+def is_peak_or_valley_along(values, position, axis):
+    line = values[position[:axis] + (slice(None),) + position[axis + 1 :]]
+    i, length = position[axis], len(line)
+    before = line[i] - line[i - 1] if i > 0 else 0.0
+    after = line[i + 1] - line[i] if i < length - 1 else 0.0
+    return (before > 0 and after <= 0), (before <= 0 and after > 0)
+
+
+def naive_extrema(values, distance):
+    distance = (distance,) * values.ndim if isinstance(distance, int) else distance
+    candidates = []
+    for position in np.ndindex(values.shape):
+        kinds = [is_peak_or_valley_along(values, position, axis) for axis in range(values.ndim)]
+        peak = all(p for p, _ in kinds) and values[position] > 0
+        valley = all(v for _, v in kinds) and values[position] <= 0
+        if peak or valley:
+            candidates.append(position)
+    candidates.sort(key=lambda p: (-abs(values[p]), np.ravel_multi_index(p, values.shape)))
+    kept = []
+    for position in candidates:
+        if all(any(abs(a - b) > d for a, b, d in zip(position, other, distance)) for other in kept):
+            kept.append(position)
+    out = np.zeros_like(values)
+    for position in kept:
+        out[position] = values[position]
+    return out
+
+
+def test_identity_and_relu_match_definitions():
+    x = smooth_1d(3, 2, 50, seed=0)
+    assert torch.equal(identity(x), x)
+    assert torch.equal(relu(x), torch.where(x > 0, x, torch.zeros_like(x)))
+
+
+@pytest.mark.parametrize("k", [1, 7, 40])
+def test_topk_absolutes_matches_naive_1d(k):
+    x = smooth_1d(4, 2, 80, seed=k)
+    out = topk_absolutes(x, k)
+    np.testing.assert_array_equal(out.numpy(), per_map(naive_topk, x, k))
+    assert (out.flatten(2) != 0).sum(-1).eq(k).all()
+
+
+def test_topk_absolutes_matches_naive_2d():
+    x = smooth_2d(3, 2, 12, seed=1)
+    out = topk_absolutes(x, 16)
+    np.testing.assert_array_equal(out.numpy(), per_map(naive_topk, x, 16))
+    assert (out.flatten(2) != 0).sum(-1).eq(16).all()
+
+
+@pytest.mark.parametrize("window", [1, 3, 7, 50])
+def test_extrema_pool_indices_matches_naive_1d(window):
+    x = smooth_1d(4, 2, 103, seed=window)
+    out = extrema_pool_indices(x, window)
+    np.testing.assert_array_equal(out.numpy(), per_map(naive_extrema_pool, x, window))
+    # One position per full window; the trailing partial window is not pooled.
+    assert (out.flatten(2) != 0).sum(-1).eq(103 // window).all()
+
+
+@pytest.mark.parametrize("window", [1, 2, (3, 4), 5])
+def test_extrema_pool_indices_matches_naive_2d(window):
+    x = smooth_2d(2, 2, 14, seed=3)
+    out = extrema_pool_indices(x, window)
+    np.testing.assert_array_equal(out.numpy(), per_map(naive_extrema_pool, x, window))
+    rows, cols = (window, window) if isinstance(window, int) else window
+    # One per window in every window of the grid, not one per image.
+    per_window = F.max_pool2d((out != 0).double(), (rows, cols)).sum((-1, -2))
+    assert per_window.eq((14 // rows) * (14 // cols)).all()
+
+
+@pytest.mark.parametrize("distance", [0, 1, 2, 5, 13, 60, 500])
+def test_extrema_matches_naive_1d(distance):
+    x = smooth_1d(4, 2, 240, seed=distance)
+    np.testing.assert_array_equal(extrema(x, distance).numpy(), per_map(naive_extrema, x, distance))
+
+
+@pytest.mark.parametrize("distance", [0, 1, 3, 9])
+def test_extrema_with_ties_matches_naive_1d(distance):
+    # Quantised values make many equal magnitudes: the lower index must win ties.
+    x = torch.round(smooth_1d(4, 1, 200, seed=7) * 3)
+    assert len(torch.unique(x.abs())) < 10
+    np.testing.assert_array_equal(extrema(x, distance).numpy(), per_map(naive_extrema, x, distance))
+
+
+@pytest.mark.parametrize("distance", [0, 1, 2, (1, 3), 4])
+def test_extrema_matches_naive_2d(distance):
+    x = smooth_2d(3, 2, 20, seed=11)
+    np.testing.assert_array_equal(extrema(x, distance).numpy(), per_map(naive_extrema, x, distance))
+
+
+@pytest.mark.parametrize("distance", [1, (2, 1)])
+def test_extrema_with_ties_matches_naive_2d(distance):
+    x = torch.round(smooth_2d(2, 1, 16, seed=5) * 4)
+    np.testing.assert_array_equal(extrema(x, distance).numpy(), per_map(naive_extrema, x, distance))
+
+
+def test_extrema_keeps_spikes_apart_and_signed():
+    x = torch.zeros(1, 1, 30)
+    x[0, 0, [5, 8, 20]] = torch.tensor([2.0, 3.0, -1.5])
+    out = extrema(x, 3)[0, 0]
+    # 8 suppresses the weaker peak at 5 (distance 3); the valley at 20 is kept with its sign.
+    assert out.nonzero().flatten().tolist() == [8, 20]
+    assert out[20].item() == -1.5
+
+
+def test_examples_and_channels_are_independent():
+    x = smooth_1d(3, 2, 120, seed=4)
+    for function, parameter in [(topk_absolutes, 9), (extrema_pool_indices, 6), (extrema, 4)]:
+        whole = function(x, parameter)
+        one_by_one = torch.cat([function(x[i : i + 1, j : j + 1], parameter) for i in range(3) for j in range(2)])
+        assert torch.equal(whole.reshape(6, 1, 120), one_by_one)
+
+
+@pytest.mark.parametrize("name", list(activations.ACTIVATIONS))
+def test_gradient_reaches_exactly_the_kept_values(name):
+    x = smooth_1d(2, 1, 60, seed=2).requires_grad_()
+    parameter = {"topk-absolutes": 5, "extrema-pool-indices": 6, "extrema": 3}.get(name)
+    out = activations.get(name, parameter)(x)
+    out.sum().backward()
+    kept = out.detach() != 0
+    assert torch.equal(x.grad != 0, kept) if name != "relu" else torch.equal(x.grad != 0, x.detach() > 0)
+
+
+def test_registry_builds_modules_by_name():
+    assert list(activations.ACTIVATIONS) == ["identity", "relu", "topk-absolutes", "extrema-pool-indices", "extrema"]
+    module = activations.get("extrema", 5)
+    assert isinstance(module, activations.Extrema) and "min_distance=5" in repr(module)
+    x = smooth_1d(2, 1, 40, seed=0)
+    assert torch.equal(module(x), extrema(x, 5))
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: extrema(torch.zeros(5), 1), ValueError, "shape"),
+        (lambda: extrema(torch.zeros(1, 1, 1, 1, 5), 1), ValueError, "shape"),
+        (lambda: relu(torch.zeros(1, 1, 5, dtype=torch.int64)), TypeError, "floating-point"),
+        (lambda: identity(np.zeros((1, 1, 5))), TypeError, "torch.Tensor"),
+        (lambda: extrema(torch.tensor([[[0.0, float("nan"), 1.0]]]), 1), ValueError, "NaN or inf"),
+        (lambda: topk_absolutes(torch.tensor([[[0.0, float("inf")]]]), 1), ValueError, "NaN or inf"),
+        (lambda: topk_absolutes(torch.zeros(1, 1, 5), 0), ValueError, "k must be >= 1"),
+        (lambda: topk_absolutes(torch.zeros(1, 1, 5), 6), ValueError, "k=6 exceeds"),
+        (lambda: topk_absolutes(torch.zeros(1, 1, 5), 2.5), TypeError, "k must be an int"),
+        (lambda: extrema(torch.zeros(1, 1, 5), -1), ValueError, "min_distance must be >= 0"),
+        (lambda: extrema(torch.zeros(1, 1, 5, 5), (1, 2, 3)), ValueError, "min_distance must be an int or 2 ints"),
+        (lambda: extrema_pool_indices(torch.zeros(1, 1, 5), 0), ValueError, "pool_size must be >= 1"),
+        (lambda: extrema_pool_indices(torch.zeros(1, 1, 5), 6), ValueError, "larger than the spatial size"),
+        (lambda: activations.get("softmax"), ValueError, "unknown activation 'softmax'"),
+        (lambda: activations.get("extrema"), TypeError, "min_distance"),
+        (lambda: activations.get("relu", 3), TypeError, "no parameter"),
+    ],
+)
+def test_bad_input_raises_clear_errors(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
