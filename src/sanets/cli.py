@@ -36,6 +36,42 @@ def _run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_data_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "data",
+        help="list where the paper's datasets are found; fetch missing ones",
+        description=(
+            "Datasets are looked for in --data-dir, then $SANETS_DATA, then the user cache "
+            "(where downloads land), and for Fashion-MNIST also /usr/share/datasets/fashion-mnist."
+        ),
+    )
+    actions = parser.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="show each dataset, where it was found or how to get it")
+    listing.add_argument("--data-dir", type=Path, default=None, help="extra data root searched first")
+    listing.set_defaults(handler=_run_data_list)
+    fetching = actions.add_parser("fetch", help="download datasets into the user cache (verified)")
+    fetching.add_argument("names", nargs="+", metavar="NAME", help="dataset names, 'physionet' (all 15) or 'all'")
+    fetching.add_argument("--data-dir", type=Path, default=None, help="extra data root; datasets found there are skipped")
+    fetching.set_defaults(handler=_run_data_fetch)
+
+
+def _run_data_list(args: argparse.Namespace) -> int:
+    from sanets.datasets import data_roots, list_datasets
+
+    statuses = list_datasets(data_dir=args.data_dir)
+    print("Data roots searched, in order: " + "; ".join(str(root) for root in data_roots(args.data_dir)))
+    for status in statuses:
+        print(status.describe())
+    return 0
+
+
+def _run_data_fetch(args: argparse.Namespace) -> int:
+    from sanets.datasets import fetch
+
+    fetch(args.names, data_dir=args.data_dir, echo=print)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser of the ``sanets`` command."""
     from sanets import __version__
@@ -47,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"sanets {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_demo_parser(subparsers)
+    _add_data_parser(subparsers)
     return parser
 
 
