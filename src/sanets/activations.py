@@ -231,16 +231,24 @@ def _greedy_suppression(magnitude: Tensor, candidates: Tensor, radius: tuple[int
     """
     if not any(radius):
         return candidates
-    kept = torch.zeros_like(candidates)
-    undecided = candidates.clone()
-    while True:
+    # One map per row; rows leave the working set once decided, since the last
+    # rounds concern few maps.
+    maps = (-1, 1, *candidates.shape[2:])
+    undecided, magnitude = candidates.reshape(maps).clone(), magnitude.reshape(maps)
+    kept = torch.zeros_like(undecided)
+    result = torch.zeros_like(undecided)
+    rows = torch.arange(len(undecided), device=undecided.device)
+    while len(rows):
         value = torch.where(undecided, magnitude, -1.0)
         window, earlier = _window_and_earlier_max(value, radius)
         new = undecided & (value == window) & (value > earlier)
-        if not new.any():
-            return kept
         kept |= new
         undecided &= _box_max(new.to(torch.uint8), radius) == 0
+        active = undecided.flatten(1).any(1)
+        if not active.all():
+            result[rows[~active]] = kept[~active]
+            rows, undecided, magnitude, kept = rows[active], undecided[active], magnitude[active], kept[active]
+    return result.view(candidates.shape)
 
 
 def _window_and_earlier_max(values: Tensor, radius: tuple[int, ...]) -> tuple[Tensor, Tensor]:
@@ -250,11 +258,12 @@ def _window_and_earlier_max(values: Tensor, radius: tuple[int, ...]) -> tuple[Te
     axis j, offset 0 on the axes before j, an offset in [-r_j, -1] on axis j,
     and any offset on the axes after j; built from the last axis to the first.
     """
-    earlier = torch.full_like(values, -math.inf)
+    earlier = None
     for dim, r in reversed(list(enumerate(radius, start=2))):
         if r:
             values, before = _range_maxima(values, [(-r, r), (-r, -1)], dim)
-            earlier = torch.maximum(earlier, before)
+            earlier = before if earlier is None else torch.maximum(earlier, before)
+    assert earlier is not None, "called with a zero radius"
     return values, earlier
 
 
