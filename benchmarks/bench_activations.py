@@ -31,7 +31,11 @@ from sanets import activations
 
 
 def naive_extrema(x: torch.Tensor, min_distance: int) -> torch.Tensor:
-    """The greedy pass one map and one candidate at a time, in Python."""
+    """The authors' algorithm: per map, a Python loop over the candidates sorted by |x|.
+
+    Each candidate not yet marked secondary is kept and marks the candidates
+    within the distance as secondary (one vectorised step per kept candidate).
+    """
     out = torch.zeros_like(x)
     for n in range(x.shape[0]):
         for c in range(x.shape[1]):
@@ -39,11 +43,14 @@ def naive_extrema(x: torch.Tensor, min_distance: int) -> torch.Tensor:
             candidates = activations._extrema_candidates(values[None, None])[0, 0]
             positions = candidates.nonzero()
             order = torch.argsort(values[candidates].abs(), descending=True, stable=True)
-            kept: list[torch.Tensor] = []
-            for position in positions[order]:
-                if all(((position - other).abs() > min_distance).any() for other in kept):
-                    kept.append(position)
-                    out[(n, c, *position.tolist())] = values[tuple(position.tolist())]
+            positions = positions[order]
+            secondary = torch.zeros(len(positions), dtype=torch.bool)
+            for i in range(len(positions)):
+                if not secondary[i]:
+                    secondary |= ((positions - positions[i]).abs() <= min_distance).all(1)
+                    secondary[i] = False
+            kept = positions[~secondary]
+            out[n, c][tuple(kept.T)] = values[tuple(kept.T)]
     return out
 
 

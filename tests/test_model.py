@@ -126,6 +126,7 @@ def test_save_load_round_trip(tmp_path, dims, sparsity):
     x = torch.randn((2, 1, 30) if dims == 1 else (2, 1, 9, 9))
     assert torch.equal(loaded(x), model(x))
     assert [p.name for p in tmp_path.iterdir()] == ["model.safetensors"]
+    assert path.stat().st_mode & 0o644 == 0o644, "saved with the user's umask, readable by others"
 
 
 def test_load_rejects_missing_truncated_and_foreign_files(tmp_path):

@@ -33,7 +33,7 @@ def _check_examples(name: str, tensor: Tensor) -> None:
         )
 
 
-def inverse_compression_ratio(x: Tensor, codes: Tensor, num_weights: int) -> Tensor:
+def inverse_compression_ratio(x: Tensor, codes: Tensor, num_weights: int | Tensor) -> Tensor:
     """CR^-1 of Eq. 4, per example.
 
     Parameters
@@ -42,8 +42,9 @@ def inverse_compression_ratio(x: Tensor, codes: Tensor, num_weights: int) -> Ten
         The input (only its shape is used).
     codes : Tensor, shape (N, q, L) or (N, q, H, W)
         Sparse activation maps of the model for x.
-    num_weights : int
-        W, the number of kernel weights of the model (Eq. 2).
+    num_weights : int or Tensor of shape (N,)
+        W, the number of kernel weights of the model (Eq. 2); one per example
+        where the examples come from different models.
 
     Returns
     -------
@@ -53,7 +54,10 @@ def inverse_compression_ratio(x: Tensor, codes: Tensor, num_weights: int) -> Ten
     _check_examples("codes", codes)
     if codes.shape[0] != x.shape[0] or codes.shape[2:] != x.shape[2:]:
         raise ValueError(f"codes of shape {tuple(codes.shape)} do not match x of shape {tuple(x.shape)}")
-    if isinstance(num_weights, bool) or not isinstance(num_weights, int) or num_weights < 0:
+    if isinstance(num_weights, Tensor):
+        if num_weights.shape != (x.shape[0],) or (num_weights < 0).any():
+            raise ValueError(f"num_weights must be one int >= 0 per example ({x.shape[0]}), got {num_weights!r}")
+    elif isinstance(num_weights, bool) or not isinstance(num_weights, int) or num_weights < 0:
         raise ValueError(f"num_weights must be an int >= 0, got {num_weights!r}")
     dims = x.ndim - 2
     nonzero = torch.count_nonzero(codes.flatten(1), dim=1)
@@ -91,21 +95,21 @@ def normalized_reconstruction_loss(x: Tensor, x_hat: Tensor) -> Tensor:
     return error / scale
 
 
-def flithos(x: Tensor, x_hat: Tensor, codes: Tensor, model: _HasNumWeights | int) -> Tensor:
+def flithos(x: Tensor, x_hat: Tensor, codes: Tensor, model: _HasNumWeights | int | Tensor) -> Tensor:
     """phi of Eq. 6 per example: sqrt(CR^-1 ** 2 + L~ ** 2).
 
     Parameters
     ----------
     x, x_hat : Tensor, shape (N, 1, L) or (N, 1, H, W)
     codes : Tensor, shape (N, q, L) or (N, q, H, W)
-    model : SAN or int
-        The model (its ``num_weights`` is W) or W itself.
+    model : SAN, int or Tensor of shape (N,)
+        The model (its ``num_weights`` is W) or W itself, possibly per example.
 
     Returns
     -------
     Tensor of float64, shape (N,); ``.mean()`` is phi-bar of Eq. 7.
     """
-    num_weights = model if isinstance(model, int) else model.num_weights
+    num_weights = model if isinstance(model, int | Tensor) else model.num_weights
     return torch.hypot(
         inverse_compression_ratio(x, codes, num_weights), normalized_reconstruction_loss(x, x_hat)
     )

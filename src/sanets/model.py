@@ -11,15 +11,15 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
+import safetensors.torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
 from torch import Tensor, nn
 
 from sanets import activations
@@ -181,7 +181,7 @@ class SAN(nn.Module):
         Tensor, shape (N, q, L) or (N, q, H, W)
         """
         self._check_input(x)
-        return torch.cat([_correlate_same(x, kernel) for kernel in self.kernels], dim=1)
+        return torch.cat([_correlate_same(x, kernel[None]) for kernel in self.kernels], dim=1)
 
     def encode(self, x: Tensor) -> Tensor:
         """Sparse codes ``a_i = phi(s_i, d_i)`` (Eq. 11).
@@ -225,7 +225,7 @@ class SAN(nn.Module):
             layout = "(N, q, L)" if self.dims == 1 else "(N, q, H, W)"
             raise ValueError(f"codes must have shape {layout} with q={self.num_kernels}, got {shape}")
         return sum(
-            _correlate_same_adjoint(codes[:, i : i + 1], kernel) for i, kernel in enumerate(self.kernels)
+            _correlate_same_adjoint(codes[:, i : i + 1], kernel[None]) for i, kernel in enumerate(self.kernels)
         )
 
     def forward(self, x: Tensor) -> Tensor:
@@ -262,10 +262,11 @@ class SAN(nn.Module):
         path = Path(path)
         tensors = {f"kernel.{i}": kernel.detach().cpu().contiguous() for i, kernel in enumerate(self.kernels)}
         metadata = {"format": _FORMAT, "format_version": _FORMAT_VERSION, "config": json.dumps(self.config())}
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(descriptor)
+        # A unique name beside the target (same file system, so the rename is atomic),
+        # opened by Python so the file gets the user's umask.
+        temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
         try:
-            save_file(tensors, temporary, metadata=metadata)
+            temporary.write_bytes(safetensors.torch.save(tensors, metadata=metadata))
             os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
@@ -318,21 +319,24 @@ def _initial_kernel(shape: tuple[int, ...], init: str, generator: torch.Generato
     return torch.normal(0.0, 0.1, shape, generator=generator)
 
 
-def _same_padding(kernel: Tensor) -> list[int]:
+def _same_padding(kernel_shape: Sequence[int]) -> list[int]:
     """F.pad amounts (last axis first) that keep the size: (m-1)//2 before, m//2 after."""
-    return [p for m in reversed(kernel.shape) for p in ((m - 1) // 2, m // 2)]
+    return [p for m in reversed(kernel_shape) for p in ((m - 1) // 2, m // 2)]
 
 
-def _correlate_same(x: Tensor, kernel: Tensor) -> Tensor:
-    """Cross-correlation of (N, 1, *spatial) with one kernel, same size out."""
-    conv = F.conv1d if kernel.ndim == 1 else F.conv2d
-    return conv(F.pad(x, _same_padding(kernel)), kernel[None, None])
+def _correlate_same(x: Tensor, kernels: Tensor) -> Tensor:
+    """Cross-correlate (N, 1, *spatial) with each of C kernels (C, *kernel): (N, C, *spatial)."""
+    conv = F.conv1d if kernels.ndim == 2 else F.conv2d
+    return conv(F.pad(x, _same_padding(kernels.shape[1:])), kernels[:, None])
 
 
-def _correlate_same_adjoint(codes: Tensor, kernel: Tensor) -> Tensor:
-    """Adjoint of :func:`_correlate_same`: each code value places the kernel there."""
-    conv_transpose = F.conv_transpose1d if kernel.ndim == 1 else F.conv_transpose2d
-    full = conv_transpose(codes, kernel[None, None])
-    for dim, m in enumerate(kernel.shape, start=2):
+def _correlate_same_adjoint(codes: Tensor, kernels: Tensor) -> Tensor:
+    """Adjoint of :func:`_correlate_same` per channel: (N, C, *spatial) -> (N, C, *spatial).
+
+    Each code value places its channel's kernel, scaled, at its position.
+    """
+    conv_transpose = F.conv_transpose1d if kernels.ndim == 2 else F.conv_transpose2d
+    full = conv_transpose(codes, kernels[:, None], groups=len(kernels))
+    for dim, m in enumerate(kernels.shape[1:], start=2):
         full = full.narrow(dim, (m - 1) // 2, codes.shape[dim])
     return full

@@ -133,27 +133,13 @@ def fit(
     -------
     FitResult
     """
-    for name, data in (("train", train), ("validation", validation)):
-        if not isinstance(data, Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor of shape (N, 1, *spatial), got {type(data).__name__}")
-        if data.ndim != model.dims + 2 or len(data) == 0:
-            raise ValueError(f"{name} must have shape (N>0, 1, *spatial) for a {model.dims}D SAN, got {tuple(data.shape)}")
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-    if not lr > 0:
-        raise ValueError(f"lr must be > 0, got {lr!r}")
-
+    _check_fit_arguments(model, train, validation, epochs, batch_size, lr)
     if device is not None:
         model.to(device)
     device = next(model.parameters()).device
     train = train.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
-    generator = torch.Generator()
-    if seed is not None:
-        generator.manual_seed(seed)
-    else:
-        generator.seed()
+    generator = _new_generator(seed)
 
     history: list[EpochRecord] = []
     best: tuple[float, int, dict[str, Tensor]] | None = None
@@ -183,3 +169,26 @@ def fit(
     if restore_best:
         model.load_state_dict(state_dict)
     return FitResult(best_epoch, best_flithos, state_dict, history)
+
+
+def _check_fit_arguments(model: SAN, train: Tensor, validation: Tensor, epochs: int, batch_size: int, lr: float) -> None:
+    for name, data in (("train", train), ("validation", validation)):
+        if not isinstance(data, Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor of shape (N, 1, *spatial), got {type(data).__name__}")
+        if data.ndim != model.dims + 2 or len(data) == 0:
+            raise ValueError(f"{name} must have shape (N>0, 1, *spatial) for a {model.dims}D SAN, got {tuple(data.shape)}")
+    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+    if not lr > 0:
+        raise ValueError(f"lr must be > 0, got {lr!r}")
+
+
+def _new_generator(seed: int | None) -> torch.Generator:
+    """The generator of the batch order: seeded, or from fresh entropy."""
+    generator = torch.Generator()
+    if seed is None:
+        generator.seed()
+    else:
+        generator.manual_seed(seed)
+    return generator

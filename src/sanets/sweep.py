@@ -1,0 +1,226 @@
+"""Alg. 4 for many kernel sizes at once: one fit per kernel size m, run together.
+
+The paper's experiments train one SAN per kernel size (Table I: m = 1..249) and
+keep, per m, the epoch with the best validation phi. These fits are
+independent, so :func:`fit_sweep` packs them into one set of kernels: every
+kernel is zero-padded to the largest size (centred so that its "same"
+alignment is unchanged) and masked, so the padding never learns. The loss is
+the sum of the models' MAEs, so each model receives exactly its own gradient;
+Adam works weight by weight; and the batch order is drawn as :func:`sanets.fit`
+draws it. Each result therefore equals a separate ``fit`` of
+``SAN([m] * num_kernels, ..., seed=seed)`` with the same ``seed``, up to
+floating-point summation order, at a fraction of the cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+from sanets import activations
+from sanets.metrics import flithos, inverse_compression_ratio, normalized_reconstruction_loss
+from sanets.model import SAN, _correlate_same, _correlate_same_adjoint
+from sanets.training import Evaluation, _check_fit_arguments, _new_generator
+
+__all__ = ["fit_sweep", "SweepResult"]
+
+
+@dataclass
+class SweepResult:
+    """The fit of one kernel size in :func:`fit_sweep`.
+
+    Attributes
+    ----------
+    kernel_size : int
+    best_epoch : int
+        Epoch (1-based) with the lowest mean validation phi.
+    best_flithos : float
+        That epoch's mean validation phi.
+    model : SAN
+        The SAN with that epoch's weights, on the CPU.
+    history : list of Evaluation
+        Validation means (CR^-1, L~, phi) after each epoch.
+    """
+
+    kernel_size: int
+    best_epoch: int
+    best_flithos: float
+    model: SAN
+    history: list[Evaluation] = field(default_factory=list)
+
+
+class _PackedSANs(nn.Module):
+    """K SANs with q kernels each, packed as K*q zero-padded, masked kernels."""
+
+    def __init__(self, models: Sequence[SAN], spatial_shape: Sequence[int]) -> None:
+        super().__init__()
+        self.models = list(models)
+        self.num_kernels = models[0].num_kernels
+        self.dims = models[0].dims
+        self.activation = models[0].activation
+        size = max(m for model in models for m in model.kernel_sizes)
+        weight = torch.zeros(len(models) * self.num_kernels, *(size,) * self.dims)
+        mask = torch.zeros_like(weight)
+        self.windows: list[tuple[slice, ...]] = []
+        for model in models:
+            for kernel in model.kernels:
+                m = kernel.shape[0]
+                # Offsets keep each kernel's "same" alignment: (size-1)//2 before the
+                # centre of the padded kernel equals (m-1)//2 before its own centre.
+                start = (size - 1) // 2 - (m - 1) // 2
+                window = (len(self.windows), *(slice(start, start + m),) * self.dims)
+                weight[window] = kernel.detach()
+                mask[window] = 1.0
+                self.windows.append(window)
+        self.weight = nn.Parameter(weight)
+        self.register_buffer("mask", mask)
+        self.register_buffer(
+            "num_weights", torch.tensor([model.num_weights for model in models], dtype=torch.float64)
+        )
+        # Channels that share a sparsity parameter go through the activation together.
+        parameters = [value for model in models for value in model.sparsity_for(spatial_shape)]
+        groups: dict[object, list[int]] = {}
+        for channel, value in enumerate(parameters):
+            groups.setdefault(_hashable(value), []).append(channel)
+        self.groups = [(parameters[channels[0]], torch.tensor(channels)) for channels in groups.values()]
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """x (N, 1, *spatial) -> codes (N, K*q, *spatial), reconstructions (N, K, *spatial)."""
+        kernels = self.weight * self.mask
+        similarity = _correlate_same(x, kernels)
+        codes = torch.zeros_like(similarity)
+        activation = activations.ACTIVATIONS[self.activation].function
+        for value, channels in self.groups:
+            channels = channels.to(x.device)
+            selected = similarity.index_select(1, channels)
+            codes = codes.index_copy(1, channels, activation(selected) if value is None else activation(selected, value))
+        partial = _correlate_same_adjoint(codes, kernels)
+        reconstructions = partial.unflatten(1, (len(self.models), self.num_kernels)).sum(2)
+        return codes, reconstructions
+
+    @torch.no_grad()
+    def evaluate(self, x: Tensor, batch_size: int = 256) -> Tensor:
+        """Means over x of CR^-1, L~ and phi per model: (K, 3)."""
+        sums = torch.zeros(len(self.models), 3, dtype=torch.float64, device=x.device)
+        for batch in x.split(batch_size):
+            codes, reconstructions = self(batch)
+            count, models = len(batch), len(self.models)
+            # One row per (example, model) pair, as the metrics expect.
+            inputs = batch.expand(-1, models, *batch.shape[2:]).reshape(count * models, 1, *batch.shape[2:])
+            outputs = reconstructions.reshape(count * models, 1, *batch.shape[2:])
+            per_model_codes = codes.reshape(count * models, self.num_kernels, *batch.shape[2:])
+            num_weights = self.num_weights.repeat(count)
+            rows = torch.stack(
+                [
+                    inverse_compression_ratio(inputs, per_model_codes, num_weights),
+                    normalized_reconstruction_loss(inputs, outputs),
+                    flithos(inputs, outputs, per_model_codes, num_weights),
+                ],
+                dim=1,
+            )
+            sums += rows.view(count, models, 3).sum(0)
+        return sums / len(x)
+
+    def kernels_of(self, index: int, weight: Tensor) -> list[Tensor]:
+        """The q kernels of model ``index`` cut out of a packed weight tensor."""
+        channels = range(index * self.num_kernels, (index + 1) * self.num_kernels)
+        return [weight[self.windows[channel]].clone() for channel in channels]
+
+
+def _hashable(value: object) -> object:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def fit_sweep(
+    kernel_sizes: Sequence[int],
+    activation: str,
+    train: Tensor,
+    validation: Tensor,
+    num_kernels: int = 1,
+    dims: int = 1,
+    init: str = "normal",
+    border_tolerance: int = 2,
+    epochs: int = 5,
+    batch_size: int = 64,
+    lr: float = 0.01,
+    seed: int | None = None,
+    device: str | torch.device | None = None,
+    progress: bool = False,
+) -> list[SweepResult]:
+    """Fit one SAN per kernel size, all at once, each with phi model selection (Alg. 4).
+
+    Parameters
+    ----------
+    kernel_sizes : sequence of int
+        One model per entry, with ``num_kernels`` kernels of that size.
+    activation : str
+        Name in :data:`sanets.activations.ACTIVATIONS`.
+    train, validation : Tensor, shape (N, 1, L) or (N, 1, H, W)
+    num_kernels : int
+        q, kernels per model (Table I: 1; Tables II and III: 2).
+    dims, init, border_tolerance
+        As for :class:`sanets.SAN`.
+    epochs, batch_size, lr, seed, device, progress
+        As for :func:`sanets.fit`.
+
+    Returns
+    -------
+    list of SweepResult
+        In the order of ``kernel_sizes``.
+    """
+    if isinstance(kernel_sizes, int) or len(kernel_sizes) == 0:
+        raise ValueError(f"kernel_sizes must be a non-empty sequence of ints, got {kernel_sizes!r}")
+    if isinstance(num_kernels, bool) or not isinstance(num_kernels, int) or num_kernels < 1:
+        raise ValueError(f"num_kernels must be an int >= 1, got {num_kernels!r}")
+    models = [
+        SAN([m] * num_kernels, activation, dims=dims, init=init, border_tolerance=border_tolerance, seed=seed)
+        for m in kernel_sizes
+    ]
+    _check_fit_arguments(models[0], train, validation, epochs, batch_size, lr)
+    largest = max(models, key=lambda model: model.kernel_sizes[0])
+    for data in (train, validation):
+        largest._check_input(data)
+    device = torch.device(device) if device is not None else train.device
+    packed = _PackedSANs(models, train.shape[2:]).to(device)
+    train, validation = train.to(device), validation.to(device)
+    optimizer = torch.optim.Adam(packed.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
+    generator = _new_generator(seed)
+
+    histories: list[list[Evaluation]] = [[] for _ in models]
+    best_flithos = torch.full((len(models),), float("inf"), dtype=torch.float64)
+    best_epoch = [0] * len(models)
+    best_weight = packed.weight.detach().cpu().clone()
+    for epoch in tqdm(range(1, epochs + 1), desc=f"{activation} x {len(models)} kernel sizes", disable=not progress, leave=False):
+        order = torch.randperm(len(train), generator=generator)
+        for batch_indices in order.split(batch_size):
+            batch = train[batch_indices.to(device)]
+            _, reconstructions = packed(batch)
+            # Sum over models of each model's own MAE.
+            loss = (reconstructions - batch).abs().flatten(2).mean(2).mean(0).sum()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        if not torch.isfinite(packed.weight).all():
+            raise FloatingPointError(f"training diverged at epoch {epoch}: non-finite kernel weights")
+        scores = packed.evaluate(validation).cpu()
+        for k, (icr, loss_, phi) in enumerate(scores.tolist()):
+            histories[k].append(Evaluation(icr, loss_, phi))
+        improved = scores[:, 2] < best_flithos
+        if improved.any():
+            weight = packed.weight.detach().cpu()
+            for k in improved.nonzero().flatten().tolist():
+                best_flithos[k], best_epoch[k] = scores[k, 2], epoch
+                for channel in range(k * num_kernels, (k + 1) * num_kernels):
+                    best_weight[channel] = weight[channel]
+
+    results = []
+    for k, (m, model) in enumerate(zip(kernel_sizes, models)):
+        with torch.no_grad():
+            for kernel, values in zip(model.kernels, packed.kernels_of(k, best_weight)):
+                kernel.copy_(values)
+        results.append(SweepResult(m, best_epoch[k], float(best_flithos[k]), model, histories[k]))
+    return results

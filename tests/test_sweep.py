@@ -1,0 +1,55 @@
+"""fit_sweep: many kernel sizes at once equal one fit per kernel size."""
+
+import pytest
+import pywt
+import torch
+
+import sanets
+from sanets.sweep import fit_sweep
+
+
+@pytest.fixture(scope="module")
+def ecg_windows():
+    signal = torch.tensor(pywt.data.ecg(), dtype=torch.float32).view(8, 1, 128)
+    return (signal - signal.mean(-1, keepdim=True)) / signal.std(-1, keepdim=True)
+
+
+@pytest.mark.parametrize("activation", list(sanets.activations.ACTIVATIONS))
+def test_sweep_equals_separate_fits_1d(ecg_windows, activation):
+    sizes = [1, 4, 9, 16]
+    options = dict(epochs=4, batch_size=2, seed=3)
+    results = fit_sweep(sizes, activation, ecg_windows[:4], ecg_windows[4:6], num_kernels=2, border_tolerance=3, **options)
+    for m, result in zip(sizes, results):
+        model = sanets.SAN([m, m], activation, border_tolerance=3, seed=3)
+        alone = sanets.fit(model, ecg_windows[:4], ecg_windows[4:6], **options)
+        assert result.kernel_size == m and result.best_epoch == alone.best_epoch
+        assert result.best_flithos == pytest.approx(alone.best_flithos, rel=1e-4)
+        assert [h.flithos for h in result.history] == pytest.approx([r.validation.flithos for r in alone.history], rel=1e-4)
+        for mine, theirs in zip(result.model.kernels, model.kernels):
+            torch.testing.assert_close(mine, theirs, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("activation", ["topk-absolutes", "extrema-pool-indices", "extrema"])
+def test_sweep_equals_separate_fits_2d(activation):
+    from sklearn.datasets import load_digits
+
+    images = torch.tensor(load_digits().images[:60], dtype=torch.float32)[:, None] / 16
+    sizes = [1, 2, 3]
+    options = dict(epochs=2, batch_size=16, seed=0)
+    results = fit_sweep(sizes, activation, images[:40], images[40:], num_kernels=2, dims=2, **options)
+    for m, result in zip(sizes, results):
+        model = sanets.SAN([m, m], activation, dims=2, seed=0)
+        alone = sanets.fit(model, images[:40], images[40:], **options)
+        assert result.best_epoch == alone.best_epoch
+        assert result.best_flithos == pytest.approx(alone.best_flithos, rel=1e-4)
+        for mine, theirs in zip(result.model.kernels, model.kernels):
+            torch.testing.assert_close(mine, theirs, rtol=1e-4, atol=1e-5)
+
+
+def test_sweep_rejects_bad_arguments(ecg_windows):
+    with pytest.raises(ValueError, match="kernel size 200 is larger than the input"):
+        fit_sweep([3, 200], "relu", ecg_windows[:4], ecg_windows[4:])
+    with pytest.raises(ValueError, match="kernel_sizes must be a non-empty sequence"):
+        fit_sweep([], "relu", ecg_windows[:4], ecg_windows[4:])
+    with pytest.raises(ValueError, match="unknown activation"):
+        fit_sweep([3], "tanh", ecg_windows[:4], ecg_windows[4:])
