@@ -32,7 +32,8 @@ from tqdm.auto import tqdm
 from sanets import plots
 from sanets.activations import ACTIVATIONS
 from sanets.model import SAN
-from sanets.training import Evaluation, evaluate, fit
+from sanets.sweep import fit_sweep
+from sanets.training import Evaluation, evaluate
 
 __all__ = [
     "run_demo",
@@ -317,34 +318,33 @@ def run_protocol(
 def sweep(protocol: Protocol, split: Split, seed: int = 0) -> dict[str, list[Candidate]]:
     """Fit one SAN per activation and kernel size, keeping each one's best epoch (Alg. 4).
 
+    All kernel sizes of an activation train together (:func:`sanets.sweep.fit_sweep`);
+    with one seed, every activation starts from the same kernels for a given m.
+
     Returns
     -------
     dict of str to list
         Per activation (in :data:`ACTIVATIONS` order), the fitted candidates in
         the order of ``protocol.kernel_sizes``.
     """
-    candidates: dict[str, list[Candidate]] = {name: [] for name in ACTIVATIONS}
-    jobs = [(name, m) for name in ACTIVATIONS for m in protocol.kernel_sizes]
+    candidates: dict[str, list[Candidate]] = {}
     # disable=None: a bar on a terminal, nothing in logs and captured output.
-    for name, m in tqdm(jobs, desc=f"{protocol.title}: fitting SANs", unit="SAN", leave=False, disable=None):
-        model = SAN(
-            [m] * protocol.num_kernels,
+    for name in tqdm(ACTIVATIONS, desc=f"{protocol.title}: fitting SANs", unit="activation", leave=False, disable=None):
+        results = fit_sweep(
+            protocol.kernel_sizes,
             name,
+            split.train,
+            split.validation,
+            num_kernels=protocol.num_kernels,
             dims=protocol.dims,
             init="normal",
             border_tolerance=protocol.border_tolerance,
-            seed=seed,
-        )
-        fitted = fit(
-            model,
-            split.train,
-            split.validation,
             epochs=protocol.epochs,
             batch_size=protocol.batch_size,
             lr=protocol.lr,
             seed=seed,
         )
-        candidates[name].append(Candidate(m, model, fitted.history[fitted.best_epoch - 1].validation))
+        candidates[name] = [Candidate(r.kernel_size, r.model, r.history[r.best_epoch - 1]) for r in results]
     return candidates
 
 
@@ -397,8 +397,8 @@ def write_figures(
         kernel_source = selected["extrema"]
         figures["activations"] = plots.plot_activations(example[0], activation_maps(kernel_source.model, example))
         figures["activations"].suptitle(
-            f"{protocol.title}: a test example through each activation, "
-            f"with the kernel Extrema learned (m={kernel_source.kernel_size})"
+            f"{protocol.title}: a test example through each activation\n"
+            f"(the kernel Extrema learned, m={kernel_source.kernel_size})"
         )
     return [plots.save_figure(figure, out_dir / f"{protocol.key}-{name}.png") for name, figure in figures.items()]
 
