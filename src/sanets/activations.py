@@ -238,13 +238,16 @@ def _greedy_suppression(magnitude: Tensor, candidates: Tensor, radius: tuple[int
     kept = torch.zeros_like(undecided)
     result = torch.zeros_like(undecided)
     rows = torch.arange(len(undecided), device=undecided.device)
+    # Decided positions sink below every magnitude (>= 0); arithmetic is several
+    # times faster than torch.where here.
+    sink = -torch.finfo(magnitude.dtype).max
     while len(rows):
-        value = torch.where(undecided, magnitude, -1.0)
+        value = magnitude.add(~undecided, alpha=sink)
         window, earlier = _window_and_earlier_max(value, radius)
         new = undecided & (value == window) & (value > earlier)
         kept |= new
-        undecided &= _box_max(new.to(torch.uint8), radius) == 0
-        active = undecided.flatten(1).any(1)
+        undecided &= _box_max(new.view(torch.uint8), radius) == 0
+        active = undecided.view(torch.uint8).flatten(1).amax(1).bool()
         if not active.all():
             result[rows[~active]] = kept[~active]
             rows, undecided, magnitude, kept = rows[active], undecided[active], magnitude[active], kept[active]
