@@ -198,10 +198,10 @@ def _extrema_candidates(x: Tensor) -> Tensor:
     peaks = x > 0
     valleys = ~peaks
     for dim in range(2, x.ndim):
-        first = x.narrow(dim, 0, 1)
-        last = x.narrow(dim, x.shape[dim] - 1, 1)
-        rise_before = torch.diff(x, dim=dim, prepend=first) > 0
-        rise_after = torch.diff(x, dim=dim, append=last) > 0
+        rises = torch.diff(x, dim=dim) > 0
+        flat = torch.zeros_like(rises.narrow(dim, 0, 1))  # the zero-padded differences at both ends
+        rise_before = torch.cat([flat, rises], dim)  # x[i] - x[i-1] > 0
+        rise_after = torch.cat([rises, flat], dim)  # x[i+1] - x[i] > 0
         peaks &= rise_before & ~rise_after
         valleys &= ~rise_before & rise_after
     return peaks | valleys
