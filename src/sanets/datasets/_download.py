@@ -70,6 +70,7 @@ def download_verified(
     *,
     sha256: str | None = None,
     verify: Callable[[Path], None] | None = None,
+    unpack: Callable[[Path], Path] | None = None,
 ) -> Path:
     """Download ``dest`` from the first of ``urls`` that yields a verified file.
 
@@ -84,6 +85,9 @@ def download_verified(
     verify : callable, optional
         Called with the downloaded temporary path; raises :class:`DataError`
         if the content is wrong (used where no trustworthy hash is known).
+    unpack : callable, optional
+        Turns what a mirror served (named as in its URL, e.g. an archive) into
+        the file to verify and keep; raises :class:`DataError` if it cannot.
 
     Raises
     ------
@@ -97,9 +101,11 @@ def download_verified(
     with staging_dir(dest.parent) as tmp:
         for index, url in enumerate(urls):
             try:
-                path = transfer(url, tmp / str(index), dest.name)
+                path = transfer(url, tmp / str(index), url.rsplit("/", 1)[-1] or dest.name)
                 if sha256 is not None:
                     check_sha256(path, sha256, label=url)
+                if unpack is not None:
+                    path = unpack(path)
                 if verify is not None:
                     verify(path)
             except DataNotFoundError as error:

@@ -164,30 +164,14 @@ def fetch() -> Path:
     dest = _locate.cache_dir() / NAME / FILE_NAME
     if dest.is_file():
         return dest
-    problems: list[str] = []
-    corrupt = False
-    with _download.staging_dir(dest.parent) as tmp:
-        for index, url in enumerate(MIRRORS):
-            work = tmp / str(index)
-            try:
-                fname = "download.zip" if url.endswith(".zip") else FILE_NAME
-                path = _download.transfer(url, work, fname)
-                if url.endswith(".zip"):
-                    path = _extract_csv(path, work)
-                _verify(path, url)
-            except DataNotFoundError as error:
-                problems.append(str(error))
-                continue
-            except DataError as error:
-                corrupt = True
-                problems.append(str(error))
-                continue
-            os.replace(path, dest)
-            return dest
-    detail = "; ".join(problems)
-    if corrupt:
-        raise DataError(f"{FILE_NAME}: no verified download (nothing was saved): {detail}")
-    raise DataNotFoundError(detail)
+    return _download.download_verified(
+        MIRRORS, dest, verify=lambda path: _verify(path, path.name), unpack=_csv_of_download
+    )
+
+
+def _csv_of_download(path: Path) -> Path:
+    """The CSV a mirror served: the file itself, or the one CSV inside a zip archive."""
+    return _extract_csv(path, path.parent) if path.suffix == ".zip" else path
 
 
 def load_uci_epilepsy(data_dir: str | os.PathLike[str] | None = None, download: bool = True) -> Splits:
