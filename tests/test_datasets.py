@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import zipfile
 import hashlib
 import os
 import shutil
@@ -498,6 +499,18 @@ def test_fetch_uci_verifies_content(shared, tmp_path, monkeypatch):
     assert _no_staging_left(tmp_path)
     _serve(monkeypatch, {"/data.csv": original.replace(b"Unnamed,", b",", 1).replace(b"\r\n", b"\n")})
     assert fetch(["uci-epilepsy"]) == [_cache(tmp_path) / "uci-epilepsy" / "data.csv"]
+
+
+def test_fetch_uci_from_the_zip_mirror(shared, tmp_path, monkeypatch):
+    # The first mirror (the CSV itself) is unreachable; the second serves UCI's zip archive.
+    archive = tmp_path / "served.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.write(shared / "uci-epilepsy" / "data.csv", "Epileptic Seizure Recognition.csv")
+    _serve(monkeypatch, {".zip": archive})
+    assert fetch(["uci-epilepsy"]) == [_cache(tmp_path) / "uci-epilepsy" / "data.csv"]
+    landed = _cache(tmp_path) / "uci-epilepsy"
+    assert (landed / "data.csv").read_bytes() == (shared / "uci-epilepsy" / "data.csv").read_bytes()
+    assert [p.name for p in landed.iterdir()] == ["data.csv"]
 
 
 # --------------------------------------------------------------------------- CLI
