@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from safetensors import SafetensorError, safe_open
 from torch import Tensor, nn
 
 from sanets import activations
+from sanets._files import write_atomically
 from sanets.errors import ModelFileError, ModelFileNotFoundError
 
 __all__ = ["SAN", "INITS"]
@@ -259,18 +259,10 @@ class SAN(nn.Module):
         The file is written to a temporary name and renamed, so an interrupted
         save never leaves a truncated model behind.
         """
-        path = Path(path)
         tensors = {f"kernel.{i}": kernel.detach().cpu().contiguous() for i, kernel in enumerate(self.kernels)}
         metadata = {"format": _FORMAT, "format_version": _FORMAT_VERSION, "config": json.dumps(self.config())}
-        # A unique name beside the target (same file system, so the rename is atomic),
-        # opened by Python so the file gets the user's umask.
-        temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-        try:
-            temporary.write_bytes(safetensors.torch.save(tensors, metadata=metadata))
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        payload = safetensors.torch.save(tensors, metadata=metadata)
+        write_atomically(path, lambda file: file.write(payload))
 
     @classmethod
     def load(cls, path: str | os.PathLike, device: str | torch.device = "cpu") -> SAN:
@@ -335,8 +327,12 @@ def _correlate_same_adjoint(codes: Tensor, kernels: Tensor) -> Tensor:
 
     Each code value places its channel's kernel, scaled, at its position.
     """
-    conv_transpose = F.conv_transpose1d if kernels.ndim == 2 else F.conv_transpose2d
-    full = conv_transpose(codes, kernels[:, None], groups=len(kernels))
+    if kernels.ndim == 2:
+        full = F.conv_transpose1d(codes, kernels[:, None], groups=len(kernels))
+    else:
+        # oneDNN's grouped 2D kernels are several times faster on channels-last input.
+        codes = codes.contiguous(memory_format=torch.channels_last)
+        full = F.conv_transpose2d(codes, kernels[:, None], groups=len(kernels))
     for dim, m in enumerate(kernels.shape[1:], start=2):
         full = full.narrow(dim, (m - 1) // 2, codes.shape[dim])
     return full

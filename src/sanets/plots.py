@@ -22,19 +22,22 @@ from __future__ import annotations
 
 import math
 import os
-import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from sanets._files import write_atomically
 from sanets.activations import ACTIVATIONS
 from sanets.model import SAN
 
 __all__ = [
+    "activation_maps",
+    "reconstruction_examples",
     "plot_activations",
     "plot_kernels",
     "plot_reconstruction",
@@ -69,19 +72,58 @@ def save_figure(fig: Figure, path: str | os.PathLike) -> Path:
         ``path``.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     image_format = path.suffix.lstrip(".").lower() or "png"
-    # Not tempfile.mkstemp: its files are private (0600), while an image should
-    # get the permissions of the user's umask like any other file they write.
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(temporary, "xb") as file:
-            fig.savefig(file, format=image_format, dpi=100)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomically(path, lambda file: fig.savefig(file, format=image_format, dpi=100))
+
+
+@torch.no_grad()
+def activation_maps(kernel_source: SAN, x: torch.Tensor) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """Similarity and sparse maps of one example under every activation with the same kernels (Fig. 1).
+
+    Parameters
+    ----------
+    kernel_source : SAN
+        Whose kernels and border tolerance are used.
+    x : Tensor, shape (1, 1, L) or (1, 1, H, W)
+
+    Returns
+    -------
+    dict of str to (Tensor, Tensor)
+        Per activation name: similarity ``(q, *spatial)`` and codes ``(q, *spatial)``
+        with the activation's default sparsity for these kernel sizes; the input
+        of :func:`plot_activations`.
+    """
+    maps = {}
+    for name in ACTIVATIONS:
+        probe = SAN(
+            kernel_source.kernel_sizes, name, dims=kernel_source.dims, border_tolerance=kernel_source.border_tolerance
+        )
+        probe.load_state_dict(kernel_source.state_dict())
+        maps[name] = (probe.similarity(x)[0], probe.encode(x)[0])
+    return maps
+
+
+@torch.no_grad()
+def reconstruction_examples(
+    models: Mapping[str, SAN], x: torch.Tensor
+) -> dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """Per labelled model, ``(x, codes, x_hat)`` of one example, the input of :func:`plot_reconstructions`.
+
+    Parameters
+    ----------
+    models : mapping of str to SAN
+    x : Tensor, shape (1, 1, L) or (1, 1, H, W)
+
+    Returns
+    -------
+    dict of str to (Tensor, Tensor, Tensor)
+        Shapes ``(1, *spatial)``, ``(q, *spatial)``, ``(1, *spatial)``.
+    """
+    examples = {}
+    for label, model in models.items():
+        codes = model.encode(x)
+        examples[label] = (x[0], codes[0], model.decode(codes)[0])
+    return examples
 
 
 def plot_activations(signal: Any, results: Mapping[str, tuple[Any, Any]]) -> Figure:
