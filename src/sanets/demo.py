@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 from sanets import plots
 from sanets.activations import ACTIVATIONS
 from sanets.model import SAN
-from sanets.sweep import fit_sweep
+from sanets.sweep import Protocol
 from sanets.training import Evaluation, evaluate
 
 __all__ = [
@@ -43,7 +43,6 @@ __all__ = [
     "write_figures",
     "load_ecg",
     "load_digits",
-    "activation_maps",
     "DemoResult",
     "DemoRow",
     "Candidate",
@@ -54,51 +53,6 @@ __all__ = [
 ]
 
 Echo = Callable[[str], object]
-
-
-@dataclass(frozen=True)
-class Protocol:
-    """How SANs are fitted and selected on one dataset (paper Sec. IV).
-
-    Attributes
-    ----------
-    key : str
-        Short name, used as the prefix of figure files.
-    title : str
-        Name shown in the printed table.
-    kernel_sizes : tuple of int
-        The kernel sizes m swept for every activation.
-    num_kernels : int
-        q, kernels per SAN (all of size m).
-    dims : {1, 2}
-        1D signals ``(N, 1, L)`` or 2D images ``(N, 1, H, W)``.
-    border_tolerance : int
-        Extrema's minimum distance is ``m - border_tolerance``.
-    epochs, batch_size : int
-        Training of every SAN (Alg. 4).
-    lr : float
-        Adam learning rate.
-    """
-
-    key: str
-    title: str
-    kernel_sizes: tuple[int, ...]
-    num_kernels: int
-    dims: int
-    border_tolerance: int
-    epochs: int
-    batch_size: int
-    lr: float = 0.01
-
-    def describe(self) -> str:
-        """One line naming the model and training settings."""
-        kernels = "1 kernel" if self.num_kernels == 1 else f"{self.num_kernels} kernels"
-        shape = "m" if self.dims == 1 else "m x m"
-        sizes = ", ".join(str(m) for m in self.kernel_sizes)
-        return (
-            f"SAN with {kernels} of size {shape}, m in {{{sizes}}}; {self.epochs} epochs, "
-            f"batch {self.batch_size}, Adam lr {self.lr}, Extrema border tolerance {self.border_tolerance}."
-        )
 
 
 ECG = Protocol(
@@ -330,20 +284,7 @@ def sweep(protocol: Protocol, split: Split, seed: int = 0) -> dict[str, list[Can
     candidates: dict[str, list[Candidate]] = {}
     # disable=None: a bar on a terminal, nothing in logs and captured output.
     for name in tqdm(ACTIVATIONS, desc=f"{protocol.title}: fitting SANs", unit="activation", leave=False, disable=None):
-        results = fit_sweep(
-            protocol.kernel_sizes,
-            name,
-            split.train,
-            split.validation,
-            num_kernels=protocol.num_kernels,
-            dims=protocol.dims,
-            init="normal",
-            border_tolerance=protocol.border_tolerance,
-            epochs=protocol.epochs,
-            batch_size=protocol.batch_size,
-            lr=protocol.lr,
-            seed=seed,
-        )
+        results = protocol.fit(name, split.train, split.validation, init="normal", seed=seed)
         candidates[name] = [Candidate(r.kernel_size, r.model, r.history[r.best_epoch - 1]) for r in results]
     return candidates
 
@@ -378,7 +319,7 @@ def write_figures(
     figures = {
         "kernels": plots.plot_kernels({name: candidate.model for name, candidate in selected.items()}),
         "reconstructions": plots.plot_reconstructions(
-            _reconstructions(selected, example),
+            plots.reconstruction_examples({f"{name} (m={c.kernel_size})": c.model for name, c in selected.items()}, example),
             title=f"{protocol.title}: a test example, its codes and reconstruction",
         ),
         "flithos-vs-m": plots.plot_flithos_vs_kernel_size(
@@ -395,48 +336,12 @@ def write_figures(
     figures["tradeoff"].suptitle(f"{protocol.title}: validation " + r"$CR^{-1}$ and $\tilde{L}$, one point per kernel size")
     if protocol.dims == 1:
         kernel_source = selected["extrema"]
-        figures["activations"] = plots.plot_activations(example[0], activation_maps(kernel_source.model, example))
+        figures["activations"] = plots.plot_activations(example[0], plots.activation_maps(kernel_source.model, example))
         figures["activations"].suptitle(
             f"{protocol.title}: a test example through each activation\n"
             f"(the kernel Extrema learned, m={kernel_source.kernel_size})"
         )
     return [plots.save_figure(figure, out_dir / f"{protocol.key}-{name}.png") for name, figure in figures.items()]
-
-
-@torch.no_grad()
-def _reconstructions(selected: dict[str, Candidate], example: Tensor) -> dict[str, tuple[Tensor, Tensor, Tensor]]:
-    """Per selected model, ``(x, codes, x_hat)`` of ``example`` (1, 1, *spatial) without the batch axis."""
-    examples = {}
-    for name, candidate in selected.items():
-        codes = candidate.model.encode(example)
-        examples[f"{name} (m={candidate.kernel_size})"] = (example[0], codes[0], candidate.model.decode(codes)[0])
-    return examples
-
-
-@torch.no_grad()
-def activation_maps(kernel_source: SAN, x: Tensor) -> dict[str, tuple[Tensor, Tensor]]:
-    """Similarity and sparse maps of one example under every activation with the same kernels (Fig. 1).
-
-    Parameters
-    ----------
-    kernel_source : SAN
-        Whose kernels and border tolerance are used.
-    x : Tensor, shape (1, 1, L) or (1, 1, H, W)
-
-    Returns
-    -------
-    dict of str to (Tensor, Tensor)
-        Per activation name: similarity ``(q, *spatial)`` and codes ``(q, *spatial)``
-        with the activation's default sparsity for these kernel sizes.
-    """
-    maps = {}
-    for name in ACTIVATIONS:
-        probe = SAN(
-            kernel_source.kernel_sizes, name, dims=kernel_source.dims, border_tolerance=kernel_source.border_tolerance
-        )
-        probe.load_state_dict(kernel_source.state_dict())
-        maps[name] = (probe.similarity(x)[0], probe.encode(x)[0])
-    return maps
 
 
 def _validation_flithos(candidate: Candidate) -> float:

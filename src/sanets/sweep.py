@@ -14,6 +14,7 @@ floating-point summation order, at a fraction of the cost.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -26,7 +27,7 @@ from sanets.metrics import flithos, inverse_compression_ratio, normalized_recons
 from sanets.model import SAN, _correlate_same, _correlate_same_adjoint
 from sanets.training import Evaluation, _check_fit_arguments, _new_generator
 
-__all__ = ["fit_sweep", "SweepResult"]
+__all__ = ["fit_sweep", "SweepResult", "Protocol"]
 
 
 @dataclass
@@ -44,6 +45,9 @@ class SweepResult:
         The SAN with that epoch's weights, on the CPU.
     history : list of Evaluation
         Validation means (CR^-1, L~, phi) after each epoch.
+    last_model : SAN
+        The SAN after the last epoch (what the authors' code reported as its
+        "best", having kept a reference to the live model).
     """
 
     kernel_size: int
@@ -51,6 +55,78 @@ class SweepResult:
     best_flithos: float
     model: SAN
     history: list[Evaluation] = field(default_factory=list)
+    last_model: SAN | None = None
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """How SANs are fitted and selected on one dataset (paper Sec. IV).
+
+    Attributes
+    ----------
+    key : str
+        Short name, used in file names.
+    title : str
+        Name shown in printed tables.
+    kernel_sizes : tuple of int
+        The kernel sizes m swept for every activation.
+    num_kernels : int
+        q, kernels per SAN (all of size m).
+    dims : {1, 2}
+        1D signals ``(N, 1, L)`` or 2D images ``(N, 1, H, W)``.
+    border_tolerance : int
+        Extrema's minimum distance is ``m - border_tolerance``.
+    epochs, batch_size : int
+        Training of every SAN (Alg. 4).
+    lr : float
+        Adam learning rate.
+    """
+
+    key: str
+    title: str
+    kernel_sizes: tuple[int, ...]
+    num_kernels: int
+    dims: int
+    border_tolerance: int
+    epochs: int
+    batch_size: int
+    lr: float = 0.01
+
+    def describe(self) -> str:
+        """One line naming the model and training settings."""
+        kernels = "1 kernel" if self.num_kernels == 1 else f"{self.num_kernels} kernels"
+        shape = "m" if self.dims == 1 else "m x m"
+        sizes = ", ".join(str(m) for m in self.kernel_sizes)
+        return (
+            f"SAN with {kernels} of size {shape}, m in {{{sizes}}}; {self.epochs} epochs, "
+            f"batch {self.batch_size}, Adam lr {self.lr}, Extrema border tolerance {self.border_tolerance}."
+        )
+
+    def fit(
+        self,
+        activation: str,
+        train: Tensor,
+        validation: Tensor,
+        init: str = "normal",
+        seed: int | None = None,
+        device: str | torch.device | None = None,
+    ) -> list[SweepResult]:
+        """:func:`fit_sweep` of every kernel size of this protocol with ``activation``."""
+        return fit_sweep(
+            self.kernel_sizes,
+            activation,
+            train,
+            validation,
+            num_kernels=self.num_kernels,
+            dims=self.dims,
+            init=init,
+            border_tolerance=self.border_tolerance,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            seed=seed,
+            device=device,
+        )
 
 
 class _PackedSANs(nn.Module):
@@ -217,10 +293,13 @@ def fit_sweep(
                 for channel in range(k * num_kernels, (k + 1) * num_kernels):
                     best_weight[channel] = weight[channel]
 
+    last_weight = packed.weight.detach().cpu()
     results = []
     for k, (m, model) in enumerate(zip(kernel_sizes, models)):
-        with torch.no_grad():
-            for kernel, values in zip(model.kernels, packed.kernels_of(k, best_weight)):
-                kernel.copy_(values)
-        results.append(SweepResult(m, best_epoch[k], float(best_flithos[k]), model, histories[k]))
+        last_model = copy.deepcopy(model)
+        for target, weight in ((model, best_weight), (last_model, last_weight)):
+            with torch.no_grad():
+                for kernel, values in zip(target.kernels, packed.kernels_of(k, weight)):
+                    kernel.copy_(values)
+        results.append(SweepResult(m, best_epoch[k], float(best_flithos[k]), model, histories[k], last_model))
     return results
