@@ -4,6 +4,7 @@ Subcommands
 -----------
 demo        fit SANs with each activation on embedded real data (ECG, digits)
 data        list where the paper's datasets are found, fetch missing ones
+reproduce   rerun the paper's experiments: Tables I-III, keys-values.csv, figures
 """
 
 from __future__ import annotations
@@ -72,6 +73,80 @@ def _run_data_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _kernel_sizes(text: str) -> list[int]:
+    """``"7"`` -> [7]; ``"8-15"`` -> [8, ..., 15]."""
+    low, _, high = text.partition("-")
+    try:
+        sizes = list(range(int(low), int(high or low) + 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a kernel size (7) or an inclusive range (8-15)") from None
+    if not sizes:
+        raise argparse.ArgumentTypeError(f"{text!r} is an empty range")
+    return sizes
+
+
+def _add_reproduce_parser(subparsers: argparse._SubParsersAction) -> None:
+    from sanets.experiments import TARGETS
+
+    parser = subparsers.add_parser(
+        "reproduce",
+        help="rerun the paper's experiments: Tables I-III, keys-values.csv, figures, report.md",
+        description=(
+            "Rerun the experiments of Sparsely Activated Networks with the paper's protocol: Table I (physionet), "
+            "Table II (uci-epilepsy), Table III (mnist, fashion-mnist). Every run is saved as it finishes, so "
+            "running the same command again resumes. Datasets that are not found are skipped and reported "
+            "(exit status 3, partial); nothing is downloaded (see 'sanets data fetch')."
+        ),
+    )
+    parser.add_argument("targets", nargs="+", choices=TARGETS, metavar="TARGET", help=f"one or more of: {', '.join(TARGETS)}")
+    parser.add_argument("--data-dir", type=Path, default=None, help="data root searched first")
+    parser.add_argument("--out", type=Path, default=Path("sanets-results"), help="results folder (default: ./sanets-results)")
+    parser.add_argument("--databases", nargs="+", metavar="DB", help="PhysioNet databases for Table I (default: all 15)")
+    parser.add_argument(
+        "--kernel-sizes", nargs="+", type=_kernel_sizes, metavar="M", help="kernel sizes, e.g. 7 or 8-15 (default: the paper's)"
+    )
+    parser.add_argument("--activations", nargs="+", metavar="NAME", help="activations (default: all five)")
+    parser.add_argument("--epochs", type=int, default=None, help="override the paper's epochs")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--workers", type=int, default=1, help="parallel processes on this machine (default: 1)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run on the Dask cluster of this scheduler")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to train (default: cpu)")
+    parser.add_argument(
+        "--init", choices=("constant", "normal"), default="constant",
+        help="kernel initialisation: 0.1 everywhere as the authors' code ran (default), or N(0, 0.1) as the paper says",
+    )
+    parser.add_argument("--quick", action="store_true", help="small sweeps on data subsets, to try it out")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.set_defaults(handler=_run_reproduce)
+
+
+_EXIT_STATUS = {"complete": 0, "failed": 1, "partial": 3}
+
+
+def _run_reproduce(args: argparse.Namespace) -> int:
+    from sanets.experiments import reproduce
+
+    outcome = reproduce(
+        args.targets,
+        args.out,
+        data_dir=args.data_dir,
+        databases=args.databases,
+        kernel_sizes=None if args.kernel_sizes is None else [m for sizes in args.kernel_sizes for m in sizes],
+        activations=args.activations,
+        epochs=args.epochs,
+        seed=args.seed,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        device=args.device,
+        init=args.init,
+        quick=args.quick,
+        progress=not args.no_progress,
+        echo=print,
+        command=" ".join(["sanets", *sys.argv[1:]]) if sys.argv[1:2] == ["reproduce"] else "sanets reproduce",
+    )
+    return _EXIT_STATUS[outcome.status]
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser of the ``sanets`` command."""
     from sanets import __version__
@@ -84,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_demo_parser(subparsers)
     _add_data_parser(subparsers)
+    _add_reproduce_parser(subparsers)
     return parser
 
 

@@ -25,3 +25,7 @@ class DataError(SanetsError, ValueError):
 
 class DataNotFoundError(DataError, FileNotFoundError):
     """A dataset was not found in any searched directory and was not downloaded."""
+
+
+class ReproduceError(SanetsError, ValueError):
+    """``sanets reproduce`` was asked for something it cannot do (checked before any work)."""

@@ -1,0 +1,119 @@
+"""The small, picklable pieces of a reproduction: settings, units of work, tasks.
+
+A *unit* is one run of the paper: one SAN (experiment, dataset, initialisation,
+activation, kernel size m), or the classifier trained on the original data
+(``activation == "baseline"``). A *task* is a group of units that are computed
+together (all kernel sizes of one activation train at once, see
+:func:`sanets.sweep.fit_sweep`) by a pure function, in this process, a worker
+process or a Dask worker alike. Each unit's result is a JSON-able dict written
+to its own file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import PurePosixPath
+
+__all__ = ["BASELINE", "Settings", "Unit", "Task", "RESULTS_FORMAT"]
+
+BASELINE = "baseline"
+"""The activation name of a classifier unit trained on the original data."""
+
+RESULTS_FORMAT = 1
+"""Version of the layout and contents of a results folder; bumped on any change
+that makes older folders unreadable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every unit of a reproduction shares and what its results depend on.
+
+    Attributes
+    ----------
+    seed : int
+        Seeds the kernels (``init="normal"``), batch orders and classifiers.
+    quick : bool
+        Small sweeps, few epochs and data subsets (for trying it out).
+    epochs : int or None
+        Overrides the paper's epochs of every table.
+    """
+
+    seed: int = 0
+    quick: bool = False
+    epochs: int | None = None
+
+    def as_dict(self) -> dict:
+        """JSON form, stored in the results folder to refuse mixing incompatible runs."""
+        return asdict(self)
+
+
+@dataclass(frozen=True, order=True)
+class Unit:
+    """One run of the paper.
+
+    Attributes
+    ----------
+    experiment : str
+        ``"physionet"`` (Table I), ``"uci-epilepsy"`` (Table II), ``"mnist"`` or
+        ``"fashion-mnist"`` (Table III).
+    dataset : str
+        The PhysioNet database, or the experiment's own name.
+    init : str
+        Kernel initialisation, ``"constant"`` or ``"normal"``.
+    activation : str
+        An activation name, or :data:`BASELINE`.
+    kernel_size : int
+        m; 0 for the baseline.
+    """
+
+    experiment: str
+    dataset: str
+    init: str
+    activation: str
+    kernel_size: int
+
+    @property
+    def path(self) -> PurePosixPath:
+        """Where the result lives, relative to the results folder."""
+        if self.activation == BASELINE:
+            return PurePosixPath("runs", self.experiment, self.dataset, f"{BASELINE}.json")
+        return PurePosixPath(
+            "runs", self.experiment, self.dataset, self.init, self.activation, f"m{self.kernel_size:03d}.json"
+        )
+
+    def describe(self) -> str:
+        """Human-readable name, e.g. ``physionet/mitdb extrema m=7 (constant init)``."""
+        if self.activation == BASELINE:
+            return f"{self.experiment}/{self.dataset} classifier on the original data"
+        return f"{self.experiment}/{self.dataset} {self.activation} m={self.kernel_size} ({self.init} init)"
+
+
+@dataclass(frozen=True)
+class Task:
+    """Units of one experiment, dataset, initialisation and activation, computed together.
+
+    Attributes
+    ----------
+    units : tuple of Unit
+    settings : Settings
+    data_dir : str or None
+        Extra data root searched first (see :func:`sanets.datasets.data_roots`).
+    device : str
+        ``"cpu"`` or ``"cuda"``.
+    threads : int or None
+        Torch CPU threads for this task (None: leave torch's setting).
+    """
+
+    units: tuple[Unit, ...]
+    settings: Settings
+    data_dir: str | None = None
+    device: str = "cpu"
+    threads: int | None = None
+
+    def describe(self) -> str:
+        """Human-readable name of the task."""
+        first = self.units[0]
+        if len(self.units) == 1:
+            return first.describe()
+        sizes = ", ".join(str(unit.kernel_size) for unit in self.units)
+        return f"{first.experiment}/{first.dataset} {first.activation} m in {{{sizes}}} ({first.init} init)"
