@@ -6,7 +6,6 @@ import csv
 import gzip
 import zipfile
 import hashlib
-import os
 import shutil
 from pathlib import Path
 
@@ -29,19 +28,6 @@ from sanets.datasets import (
 )
 from sanets.datasets import _download, mnist, physionet, uci_epilepsy
 from sanets.errors import DataError, DataNotFoundError
-
-
-def _shared_data() -> Path:
-    env = os.environ.get("SANETS_TEST_DATA")
-    return Path(env) if env else Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
-@pytest.fixture(scope="session")
-def shared() -> Path:
-    root = _shared_data()
-    if not (root / "physionet").is_dir():
-        pytest.skip(f"real data not available: {root} (set SANETS_TEST_DATA to its location)")
-    return root
 
 
 @pytest.fixture(autouse=True)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,19 +10,6 @@ import wfdb
 
 from sanets.datasets import Signal, load_signal
 from sanets.errors import DataError, DataNotFoundError
-
-
-def _shared_data() -> Path:
-    env = os.environ.get("SANETS_TEST_DATA")
-    return Path(env) if env else Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
-@pytest.fixture(scope="module")
-def shared() -> Path:
-    root = _shared_data()
-    if not (root / "physionet").is_dir():
-        pytest.skip(f"real data not available: {root} (set SANETS_TEST_DATA to its location)")
-    return root
 
 
 def test_wfdb_record_by_header_and_by_name(shared):

@@ -144,7 +144,7 @@ def plan(
     """
     result = Plan(list(experiments))
     for experiment in experiments:
-        names = [name for name in experiment.datasets if not databases or name in databases]
+        names = [name for name in experiment.datasets if not databases or experiment.table != "I" or name in databases]
         inits = [init, *(other for other in INITS if other != init)] if experiment.table == "I" else [init]
         sizes = sorted(set(kernel_sizes)) if kernel_sizes else experiment.protocol_for(settings).kernel_sizes
         for dataset in names:
@@ -286,8 +286,9 @@ def execute(tasks: Sequence[Task], workers: int = 1, client=None) -> Iterator[Ou
         from distributed import as_completed
 
         futures = [client.submit(_attempt, task, pure=False) for task in tasks]
-        for future in as_completed(futures):
-            yield future.result()
+        with client.as_current():
+            for future in as_completed(futures):
+                yield future.result()
     elif workers > 1:
         from joblib import Parallel, delayed
 

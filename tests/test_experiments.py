@@ -1,0 +1,277 @@
+"""sanets reproduce: end to end on the shared data (--quick), resume after a kill, Dask, skips, bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+import sanets
+from sanets import cli
+from sanets.activations import ACTIVATIONS
+from sanets.datasets import load_physionet
+from sanets.errors import ReproduceError
+from sanets.experiments import reproduce
+from sanets.experiments.paper import paper_row, paper_rows
+from sanets.experiments.runner import MANIFEST
+from sanets.experiments.units import BASELINE
+
+SHARED_DATABASES = ("ctu-uhb-ctgdb", "emgdb", "mitdb")
+QUANTITIES = ("kernel-size", "inverse-compression-ratio", "reconstruction-loss", "flithos")
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    """No data from the user's cache or $SANETS_DATA: only what a test names."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    monkeypatch.delenv("SANETS_DATA", raising=False)
+
+
+def read_keys(path: Path) -> dict[str, float]:
+    with open(path, newline="") as file:
+        rows = list(csv.reader(file))
+    assert rows[0] == ["key", "value"]
+    return {key: float(value) for key, value in rows[1:]}
+
+
+@pytest.fixture(scope="module")
+def full_quick(shared, tmp_path_factory):
+    """One quick reproduction of all four targets through the command line."""
+    out = tmp_path_factory.mktemp("reproduce") / "results"
+    status = cli.main(["reproduce", "all", "--quick", "--data-dir", str(shared), "--out", str(out), "--no-progress"])
+    return out, status
+
+
+def test_quick_reproduction_has_every_key(full_quick):
+    out, status = full_quick
+    assert status == 3, "12 of the 15 PhysioNet databases are not in the shared data: the run is partial"
+    keys = read_keys(out / "keys-values.csv")
+    for prefix in ("physionet", "physionet-init-normal"):
+        for database in SHARED_DATABASES:
+            for activation in ACTIVATIONS:
+                for quantity in QUANTITIES:
+                    assert f"{prefix}/{database}/{activation}/{quantity}" in keys
+    for experiment, sizes in (("uci-epilepsy", (8, 12)), ("mnist", (2, 4)), ("fashion-mnist", (2, 4))):
+        for m in sizes:
+            for activation in ACTIVATIONS:
+                for quantity in ("inverse-compression-ratio", "reconstruction-loss", "flithos", "accuracy", "accuracy-change"):
+                    assert f"{experiment}/m{m}/{activation}/{quantity}" in keys
+    for key in ("uci-epilepsy-supervised-accuracy", "mnist-supervised-accuracy", "fashionmnist-supervised-accuracy"):
+        assert 0 <= keys[key] <= 100
+
+
+def test_quick_reproduction_numbers_are_consistent(full_quick, shared):
+    out, _ = full_quick
+    keys = read_keys(out / "keys-values.csv")
+    for database in SHARED_DATABASES:
+        # Identity keeps every sample: nnz = 1000 per window (no exact zeros in a
+        # standardised ECG), so CR^-1 = (m + 2 * 1000) / 1000 by Eq. 4.
+        m = keys[f"physionet/{database}/identity/kernel-size"]
+        assert keys[f"physionet/{database}/identity/inverse-compression-ratio"] == pytest.approx(2 + m / 1000)
+        for activation in ACTIVATIONS:
+            cr, loss, phi = (keys[f"physionet/{database}/{activation}/{q}"] for q in QUANTITIES[1:])
+            assert phi >= max(cr, loss) - 1e-5 and phi <= cr + loss + 1e-5  # phi = ||(CR^-1, L~)||_2 averaged
+    # The saved model of a row, evaluated here on the test split, gives the row's numbers.
+    model = sanets.SAN.load(out / "models" / "physionet" / "mitdb" / "extrema.safetensors")
+    scores = sanets.evaluate(model, load_physionet("mitdb", data_dir=shared, download=False).test)
+    assert model.kernel_sizes == [int(keys["physionet/mitdb/extrema/kernel-size"])]
+    assert scores.flithos == pytest.approx(keys["physionet/mitdb/extrema/flithos"], rel=1e-5)
+    # A% is the accuracy change against the classifier on the original data.
+    for experiment, baseline in (("uci-epilepsy", "uci-epilepsy"), ("mnist", "mnist"), ("fashion-mnist", "fashionmnist")):
+        for activation in ACTIVATIONS:
+            change = keys[f"{experiment}/m2/{activation}/accuracy" if experiment != "uci-epilepsy" else f"{experiment}/m8/{activation}/accuracy"]
+            delta = keys[f"{experiment}/m2/{activation}/accuracy-change" if experiment != "uci-epilepsy" else f"{experiment}/m8/{activation}/accuracy-change"]
+            assert delta == pytest.approx(change - keys[f"{baseline}-supervised-accuracy"], abs=1e-4)
+
+
+def test_quick_reproduction_writes_tables_figures_and_report(full_quick):
+    out, _ = full_quick
+    for name in ("table-i-physionet", "table-i-physionet-init-normal", "table-ii-uci-epilepsy", "table-iii-mnist", "table-iii-fashion-mnist"):
+        markdown = (out / "tables" / f"{name}.md").read_text()
+        assert "ours (paper, ours − paper)" in markdown
+        assert (out / "tables" / f"{name}.tex").read_text().count(r"\begin{tabular}") == 1
+        with open(out / "tables" / f"{name}.csv", newline="") as file:
+            assert next(csv.reader(file))[-3:] == ["ours", "paper", "difference"]
+    # The paper's mitdb Extrema row (m = 229, phi = 0.45) stands beside ours in Table I.
+    table = (out / "tables" / "table-i-physionet.md").read_text()
+    mitdb = next(line for line in table.splitlines() if line.startswith("| mitdb"))
+    assert "(229, " in mitdb and "(0.45, " in mitdb
+    figures = sorted(path.name for path in (out / "figures").iterdir())
+    for name in ("physionet-tradeoff.png", "physionet-flithos-vs-m.png", "physionet-mitdb-kernels.png",
+                 "physionet-mitdb-activations.png", "mnist-mnist-reconstructions.png", "uci-epilepsy-uci-epilepsy-kernels.png"):
+        assert name in figures
+        assert (out / "figures" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    report = (out / "report.md").read_text()
+    assert "Status: **partial**" in report
+    assert "physionet/apnea-ecg: data not found" in report and "`sanets data fetch apnea-ecg`" in report
+    assert "Comparison with the paper" in report and "Wall time" in report
+
+
+def test_rerun_computes_nothing_and_changes_no_result(full_quick, shared, capsys):
+    out, _ = full_quick
+    before = {path: path.stat().st_mtime_ns for path in (out / "runs").rglob("*.json")}
+    keys = (out / "keys-values.csv").read_text()
+    outcome = reproduce(["all"], out, data_dir=shared, quick=True, progress=False)
+    assert "0 to compute" in capsys.readouterr().out
+    assert outcome.status == "partial"
+    assert {path: path.stat().st_mtime_ns for path in (out / "runs").rglob("*.json")} == before
+    assert (out / "keys-values.csv").read_text() == keys
+
+
+SMALL = ["physionet", "--quick", "--databases", "mitdb", "--activations", "relu", "extrema", "--no-progress"]
+
+
+def _sanets(*args: str) -> list[str]:
+    return [sys.executable, "-c", "import sys, sanets.cli; sys.exit(sanets.cli.main())", *args]
+
+
+def test_killed_run_resumes_without_recomputing(shared, tmp_path):
+    reference, resumed = tmp_path / "reference", tmp_path / "resumed"
+    assert cli.main(["reproduce", *SMALL, "--data-dir", str(shared), "--out", str(reference)]) == 0
+    total = len(list((reference / "runs").rglob("*.json")))
+
+    process = subprocess.Popen(_sanets("reproduce", *SMALL, "--data-dir", str(shared), "--out", str(resumed)))
+    deadline = time.monotonic() + 120
+    while not list((resumed / "runs").rglob("*.json")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    survivors = {path: (path.stat().st_mtime_ns, path.read_bytes()) for path in (resumed / "runs").rglob("*.json")}
+    assert 0 < len(survivors) < total, "the kill should land between the first and the last unit"
+    assert not list(resumed.rglob("*.tmp")), "an atomic write leaves no partial file behind"
+
+    assert cli.main(["reproduce", *SMALL, "--data-dir", str(shared), "--out", str(resumed)]) == 0
+    for path, (mtime, content) in survivors.items():
+        assert path.stat().st_mtime_ns == mtime and path.read_bytes() == content
+    assert len(list((resumed / "runs").rglob("*.json"))) == total
+    assert (resumed / "keys-values.csv").read_text() == (reference / "keys-values.csv").read_text()
+
+
+def test_dask_and_joblib_give_the_serial_results(shared, tmp_path):
+    from distributed import LocalCluster
+
+    options = dict(data_dir=shared, quick=True, databases=["emgdb"], activations=["extrema"], kernel_sizes=[4, 8], progress=False)
+    serial = reproduce(["physionet", "uci-epilepsy"], tmp_path / "serial", **options)
+    parallel = reproduce(["physionet", "uci-epilepsy"], tmp_path / "joblib", workers=2, **options)
+    with LocalCluster(n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as cluster:
+        on_dask = reproduce(["physionet", "uci-epilepsy"], tmp_path / "dask", scheduler=cluster.scheduler_address, **options)
+    expected = read_keys(serial.out / "keys-values.csv")
+    assert serial.status == parallel.status == on_dask.status == "complete"
+    assert any(key.startswith("uci-epilepsy/m8/extrema/") for key in expected)
+    for outcome in (parallel, on_dask):
+        found = read_keys(outcome.out / "keys-values.csv")
+        assert found.keys() == expected.keys()
+        # Other thread counts sum in another order: the SANs agree to rounding, while a
+        # classifier's few epochs of training amplify it (accuracies are not compared).
+        for key, value in expected.items():
+            if "accuracy" not in key:
+                assert found[key] == pytest.approx(value, rel=1e-3, abs=1e-3), key
+
+
+def test_missing_data_is_skipped_with_reason(shared, tmp_path, capsys):
+    data = tmp_path / "data"
+    (data / "physionet").mkdir(parents=True)
+    (data / "physionet" / "mitdb").symlink_to(shared / "physionet" / "mitdb")
+    out = tmp_path / "out"
+    status = cli.main(["reproduce", "physionet", "uci-epilepsy", "--quick", "--databases", "mitdb", "emgdb",
+                       "--activations", "relu", "--kernel-sizes", "4", "--data-dir", str(data), "--out", str(out), "--no-progress"])
+    assert status == 3
+    printed = capsys.readouterr().out
+    assert "skipping physionet/emgdb" in printed and "skipping uci-epilepsy/uci-epilepsy" in printed
+    report = (out / "report.md").read_text()
+    assert "Status: **partial**" in report
+    assert "uci-epilepsy/uci-epilepsy: data not found" in report and "`sanets data fetch uci-epilepsy`" in report
+    assert str(data / "uci-epilepsy") in report, "the report names the folders searched"
+    keys = read_keys(out / "keys-values.csv")
+    assert "physionet/mitdb/relu/flithos" in keys and not any(key.startswith("uci-epilepsy") for key in keys)
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["physionet", "--databases", "nosuchdb"], "unknown database 'nosuchdb'"),
+        (["physionet", "--activations", "tanh"], "unknown activation 'tanh'"),
+        (["mnist", "--kernel-sizes", "29"], "kernel size 29 is out of range for mnist"),
+        (["physionet", "--kernel-sizes", "1001"], "kernel size 1001 is out of range for physionet"),
+        (["uci-epilepsy", "--databases", "mitdb"], "--databases selects PhysioNet databases"),
+        (["physionet", "--epochs", "0"], "epochs must be >= 1"),
+        (["physionet", "--workers", "0"], "workers must be an int >= 1"),
+        (["physionet", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "choose --workers"),
+        (["physionet", "--scheduler", "tcp://127.0.0.1:1"], "cannot reach the Dask scheduler"),
+    ],
+)
+def test_bad_arguments_fail_before_any_work(tmp_path, capsys, arguments, message):
+    out = tmp_path / "out"
+    assert cli.main(["reproduce", *arguments, "--out", str(out)]) == 1
+    assert message in capsys.readouterr().err
+    assert not out.exists(), "nothing is written before the arguments are checked"
+
+
+def test_unknown_target_and_bad_kernel_size_syntax_are_usage_errors(capsys):
+    for arguments in (["reproduce", "cifar"], ["reproduce", "mnist", "--kernel-sizes", "3-x"]):
+        with pytest.raises(SystemExit) as exit_info:
+            cli.main(arguments)
+        assert exit_info.value.code == 2
+    assert "'3-x' is not a kernel size" in capsys.readouterr().err
+    with pytest.raises(ReproduceError, match="unknown target 'cifar'"):
+        reproduce(["cifar"])
+
+
+def test_cuda_without_a_device_is_refused(tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(ReproduceError, match="no CUDA device"):
+        reproduce(["physionet"], tmp_path / "out", device="cuda")
+
+
+def test_results_folder_must_be_a_compatible_folder(tmp_path):
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    with pytest.raises(ReproduceError, match="is a file"):
+        reproduce(["physionet"], a_file)
+    crowded = tmp_path / "crowded"
+    crowded.mkdir()
+    (crowded / "thesis.tex").write_text("x")
+    with pytest.raises(ReproduceError, match="other files in it"):
+        reproduce(["physionet"], crowded)
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / MANIFEST).write_text(json.dumps({"format": "sanets-results", "format_version": 999, "sanets": "9.0"}))
+    with pytest.raises(ReproduceError, match="incompatible sanets"):
+        reproduce(["physionet"], old)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / MANIFEST).write_text(json.dumps({"format": "sanets-results", "format_version": 1,
+                                              "settings": {"seed": 5, "quick": False, "epochs": None}}))
+    with pytest.raises(ReproduceError, match="other settings"):
+        reproduce(["physionet"], other, seed=0)
+
+
+def test_the_packaged_paper_tables_are_the_papers(shared):
+    published = shared.parent / "paper" / "paper-tables.csv"
+    if not published.is_file():
+        pytest.skip(f"{published} not available")
+    with open(published, newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert len(paper_rows()) == len(rows) == 15 * 5 + 8 * 5 + 2 * 6 * 5
+    mitdb = [paper_row("I", "mitdb", a).flithos for a in ACTIVATIONS]
+    assert mitdb == [2.00, 0.92, 0.59, 0.49, 0.45]
+    assert paper_row("I", "mitdb", "extrema").kernel_size == 229
+    assert paper_row("II", "uci-epilepsy", "extrema", 12).accuracy_change == 3.0
+    assert paper_row("III", "mnist", "relu", 99) is None
+
+
+def test_unit_paths_and_baseline_naming():
+    from sanets.experiments.units import Unit
+
+    unit = Unit("physionet", "mitdb", "constant", "extrema", 7)
+    assert str(unit.path) == "runs/physionet/mitdb/constant/extrema/m007.json"
+    assert str(Unit("mnist", "mnist", "constant", BASELINE, 0).path) == "runs/mnist/mnist/baseline.json"
