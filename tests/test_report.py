@@ -1,0 +1,99 @@
+"""The report's selection, A% and renderings, on hand-made unit results."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+import torch
+
+from sanets.experiments.classifiers import EpilepsyCNN, LinearClassifier, train_classifier
+from sanets.experiments.report import keys_values, render_csv, render_latex, render_markdown, table_rows
+from sanets.experiments.runner import tasks_for
+from sanets.experiments.tables import EXPERIMENTS
+from sanets.experiments.units import BASELINE, Settings, Unit
+
+
+def san_record(validation_phis, test=(0.2, 0.3, 0.4), accuracy=None):
+    record = {
+        "best_epoch": 1 + min(range(len(validation_phis)), key=validation_phis.__getitem__),
+        "validation": [{"inverse_compression_ratio": 0.0, "reconstruction_loss": 0.0, "flithos": phi} for phi in validation_phis],
+        "test": dict(zip(("inverse_compression_ratio", "reconstruction_loss", "flithos"), test)),
+        "test_last_epoch": dict(zip(("inverse_compression_ratio", "reconstruction_loss", "flithos"), test)),
+        "kernels": [[0.1]],
+        "seconds": 1.0,
+    }
+    if accuracy is not None:
+        record["classifier"] = {"validation_accuracy": [accuracy], "best_epoch": 1, "test_accuracy": accuracy, "authors_accuracy": accuracy}
+    return record
+
+
+def test_table_one_selects_the_lowest_validation_phi_over_all_epochs():
+    unit = lambda m: Unit("physionet", "mitdb", "constant", "extrema", m)  # noqa: E731
+    results = {
+        unit(5): san_record([0.9, 0.5, 0.7], test=(0.1, 0.2, 0.25)),
+        unit(9): san_record([0.6, 0.6, 0.6], test=(0.3, 0.3, 0.45)),
+        unit(12): san_record([0.8, 0.5], test=(0.4, 0.4, 0.6)),  # ties with m=5: the smaller m wins
+    }
+    (row,) = table_rows(EXPERIMENTS["physionet"], results, "constant")
+    assert row.kernel_size == 5
+    assert row.values == {"inverse_compression_ratio": 0.1, "reconstruction_loss": 0.2, "flithos": 0.25, "kernel_size": 5}
+    assert row.paper == {"inverse_compression_ratio": 0.24, "reconstruction_loss": 0.38, "flithos": 0.45, "kernel_size": 229}
+    assert dict(keys_values([row], results, "constant")) == {
+        "physionet/mitdb/extrema/inverse-compression-ratio": 0.1,
+        "physionet/mitdb/extrema/reconstruction-loss": 0.2,
+        "physionet/mitdb/extrema/flithos": 0.25,
+        "physionet/mitdb/extrema/kernel-size": 5,
+    }
+    other = table_rows(EXPERIMENTS["physionet"], {Unit("physionet", "mitdb", "normal", "relu", 3): san_record([1.0])}, "normal")
+    assert [key for key, _ in keys_values(other, {}, "constant")][0] == "physionet-init-normal/mitdb/relu/inverse-compression-ratio"
+
+
+def test_tables_two_and_three_report_every_m_with_the_accuracy_change():
+    baseline = Unit("uci-epilepsy", "uci-epilepsy", "constant", BASELINE, 0)
+    results = {
+        baseline: {"classifier": {"validation_accuracy": [70.0], "best_epoch": 1, "test_accuracy": 71.5, "authors_accuracy": 70.0}},
+        Unit("uci-epilepsy", "uci-epilepsy", "constant", "relu", 8): san_record([0.5], accuracy=74.0),
+        Unit("uci-epilepsy", "uci-epilepsy", "constant", "relu", 9): san_record([0.4], accuracy=60.25),
+    }
+    rows = table_rows(EXPERIMENTS["uci-epilepsy"], results, "constant")
+    assert [row.kernel_size for row in rows] == [8, 9]
+    assert [row.values["accuracy_change"] for row in rows] == [2.5, -11.25]
+    assert rows[0].paper["accuracy_change"] == 4.3 and rows[0].paper["flithos"] == 2.09
+    pairs = dict(keys_values(rows, results, "constant"))
+    assert pairs["uci-epilepsy/m9/relu/accuracy-change"] == -11.25
+    assert pairs["uci-epilepsy-supervised-accuracy"] == 71.5
+
+    markdown = render_markdown("Table II", rows)
+    assert "| 8 | 0.20 (2.09, -1.89) | 0.30 (0.02, +0.28) | 0.40 (2.09, -1.69) | +2.5 (+4.3, -1.8) |" in markdown
+    latex = render_latex("Table II", rows)
+    assert r"A$_{\pm\%}$" in latex and r"+2.5 (+4.3, -1.8) \\" in latex
+    lines = list(csv.DictReader(io.StringIO(render_csv(rows))))
+    change = next(line for line in lines if line["kernel_size"] == "9" and line["quantity"] == "accuracy-change")
+    assert (float(change["ours"]), float(change["paper"]), float(change["difference"])) == (-11.25, -44.3, pytest.approx(33.05))
+
+
+def test_tasks_group_fixed_blocks_of_kernel_sizes():
+    units = [Unit("physionet", "mitdb", "constant", "relu", m) for m in (1, 2, 25, 26, 60)]
+    units.append(Unit("physionet", "mitdb", "normal", "relu", 3))
+    tasks = tasks_for(units, Settings())
+    assert sorted([unit.kernel_size for unit in task.units] for task in tasks) == [[1, 2, 25], [3], [26], [60]]
+
+
+def test_classifiers_have_the_papers_shapes():
+    cnn = EpilepsyCNN(178, 3)
+    assert cnn.head[1].in_features == 656 and cnn(torch.zeros(2, 1, 178)).shape == (2, 3)
+    assert LinearClassifier(784, 10)(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_classifier_keeps_the_best_validation_epoch():
+    generator = torch.Generator().manual_seed(0)
+    labels = torch.randint(0, 2, (600,), generator=generator)
+    x = torch.randn(600, 1, 4, 4, generator=generator) + 1.5 * labels.view(-1, 1, 1, 1)
+    split = lambda a, b: (x[a:b], labels[a:b])  # noqa: E731
+    result = train_classifier("linear", split(0, 400), split(400, 500), split(500, 600), epochs=4, batch_size=32, seed=1)
+    assert result.best_epoch == 1 + max(range(4), key=lambda i: (result.validation_accuracy[i], -i))
+    assert result.test_accuracy > 80  # separable classes
+    again = train_classifier("linear", split(0, 400), split(400, 500), split(500, 600), epochs=4, batch_size=32, seed=1)
+    assert again == result
