@@ -1,6 +1,7 @@
 """The five activations against naive per-map references written here."""
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -144,6 +145,77 @@ def test_extrema_matches_naive_2d(distance):
 def test_extrema_with_ties_matches_naive_2d(distance):
     x = torch.round(smooth_2d(2, 1, 16, seed=5) * 4)
     np.testing.assert_array_equal(extrema(x, distance).numpy(), per_map(naive_extrema, x, distance))
+
+
+def extrema_inputs_1d():
+    """Maps that exercise ties, plateaus, signs and rounds, with their names."""
+    noise = torch.randn(6, 2, 90, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    steps = torch.arange(90, dtype=torch.float64)
+    # Peaks of growing height with valleys between: the greedy order runs along the whole map,
+    # which takes the parallel rounds the longest; the batch also holds maps that finish at once.
+    staircase = (steps * (-1) ** steps / 10)[None, None].expand(2, 1, 90)
+    yield "noise", noise
+    yield "quantised", torch.round(noise * 2)  # many equal magnitudes and plateaus
+    yield "plateaus", torch.repeat_interleave(torch.round(noise[:, :, :30] * 3), 3, dim=-1)
+    yield "constant", torch.full((2, 1, 90), 1.5, dtype=torch.float64)
+    yield "zeros", torch.zeros(2, 1, 90, dtype=torch.float64)
+    yield "mixed rounds", torch.cat([staircase, noise[:2, :1], torch.zeros(2, 1, 90, dtype=torch.float64)])
+    yield "float32", noise.float()
+
+
+@pytest.mark.parametrize("method", ["auto", "pairwise", "dense"])
+@pytest.mark.parametrize("distance", [1, 2, 7, 30, 89, 200])
+def test_extrema_edge_cases_match_naive_1d(method, distance, monkeypatch):
+    # Both methods (pairwise comparisons of few candidates, rounds on dense maps) on every input.
+    limit = {"auto": activations._PAIRWISE_LIMIT, "pairwise": math.inf, "dense": 0}[method]
+    monkeypatch.setattr(activations, "_PAIRWISE_LIMIT", limit)
+    for name, x in extrema_inputs_1d():
+        out = extrema(x, distance)
+        assert out.dtype == x.dtype
+        np.testing.assert_array_equal(out.numpy(), per_map(naive_extrema, x, distance), err_msg=name)
+
+
+@pytest.mark.parametrize("method", ["pairwise", "dense"])
+@pytest.mark.parametrize("distance", [1, (0, 2), (3, 0), (1, 4), (2, 1), 30])
+def test_extrema_edge_cases_match_naive_2d(method, distance, monkeypatch):
+    monkeypatch.setattr(activations, "_PAIRWISE_LIMIT", {"pairwise": math.inf, "dense": 0}[method])
+    noise = torch.randn(4, 2, 9, 13, generator=torch.Generator().manual_seed(8), dtype=torch.float64)
+    inputs = {
+        "noise": noise,
+        "quantised": torch.round(noise * 2),
+        "plateaus": torch.repeat_interleave(torch.round(noise[:, :, :, :5] * 2), 3, dim=-1)[..., :13],
+        "constant": torch.full((2, 1, 9, 13), -2.0, dtype=torch.float64),
+        "float32": smooth_2d(3, 1, 12, seed=4).float(),
+        "one row": noise[:, :, :1],
+        "one column": noise[:, :, :, :1],
+    }
+    for name, x in inputs.items():
+        np.testing.assert_array_equal(extrema(x, distance).numpy(), per_map(naive_extrema, x, distance), err_msg=name)
+
+
+def test_extrema_on_tiny_and_empty_maps():
+    for length in [1, 2, 3]:
+        x = torch.randn(3, 2, length, generator=torch.Generator().manual_seed(length))
+        np.testing.assert_array_equal(extrema(x, 5).numpy(), per_map(naive_extrema, x, 5))
+    assert extrema(torch.zeros(0, 2, 10), 3).shape == (0, 2, 10)
+    assert extrema(torch.zeros(2, 1, 0, 4), 1).shape == (2, 1, 0, 4)
+
+
+def test_extrema_on_a_non_contiguous_slice():
+    # The model applies the activation to one channel of a similarity tensor at a time.
+    x = smooth_1d(3, 4, 200, seed=9).transpose(0, 1)[1:2].transpose(0, 1)
+    assert not x.is_contiguous()
+    np.testing.assert_array_equal(extrema(x, 6).numpy(), per_map(naive_extrema, x, 6))
+
+
+@pytest.mark.parametrize("limit", [0, math.inf])
+def test_extrema_gradient_with_either_method(limit, monkeypatch):
+    monkeypatch.setattr(activations, "_PAIRWISE_LIMIT", limit)
+    for x in [smooth_1d(2, 2, 80, seed=1), smooth_2d(2, 1, 10, seed=2)]:
+        x = x.float().requires_grad_()
+        out = extrema(x, 2)
+        out.sum().backward()
+        assert torch.equal(x.grad != 0, out.detach() != 0)
 
 
 def test_extrema_keeps_spikes_apart_and_signed():

@@ -48,8 +48,10 @@ def _check_input(x: Tensor) -> int:
         raise ValueError(
             f"x must have shape (N, C, L) or (N, C, H, W), got shape {tuple(x.shape)} ({x.ndim} dimensions)"
         )
-    if not torch.isfinite(x).all():
-        raise ValueError("x contains NaN or inf values")
+    if x.numel():
+        low, high = torch.aminmax(x.detach())  # one pass; NaN propagates to both
+        if not (torch.isfinite(low) & torch.isfinite(high)):
+            raise ValueError("x contains NaN or inf values")
     return x.ndim - 2
 
 
@@ -71,7 +73,7 @@ def _per_axis(value: SpatialSize, name: str, spatial_dims: int, minimum: int) ->
 
 def _keep(x: Tensor, mask: Tensor) -> Tensor:
     """x where mask is set, 0 elsewhere; the gradient reaches the kept values only."""
-    return x * mask.to(x.dtype)
+    return x * mask.view(torch.uint8).to(x.dtype)  # converting from uint8 is several times faster than from bool
 
 
 def identity(x: Tensor) -> Tensor:
@@ -169,12 +171,12 @@ def extrema(x: Tensor, min_distance: SpatialSize) -> Tensor:
     unless an already kept one lies within the minimum extrema distance
     (``|i - j| <= d`` per axis).
 
-    The greedy pass is computed in parallel rounds: an undecided candidate whose
-    priority is the largest among the undecided ones within its window has no
-    kept candidate of higher priority near it, so the greedy pass keeps it; the
-    undecided candidates near a newly kept one are dropped. The result equals the
-    sequential greedy pass exactly, with no Python loop over examples or
-    candidates.
+    The greedy pass is computed exactly, in parallel rounds over all maps at
+    once: an undecided candidate that comes first in the greedy order among the
+    undecided ones within its window has no kept candidate before it nearby, so
+    it is kept; then the undecided candidates near it are dropped. Maps with few
+    candidates compare them pairwise (:func:`_pairwise_suppression`), the others
+    run the rounds on a padded copy of the maps (:func:`_dense_suppression`).
 
     Parameters
     ----------
@@ -188,129 +190,286 @@ def extrema(x: Tensor, min_distance: SpatialSize) -> Tensor:
     Tensor, same shape as x
     """
     spatial_dims = _check_input(x)
-    radius = _per_axis(min_distance, "min_distance", spatial_dims, minimum=0)
-    candidates = _extrema_candidates(x)
-    return _keep(x, _greedy_suppression(x.abs(), candidates, radius))
+    distance = _per_axis(min_distance, "min_distance", spatial_dims, minimum=0)
+    if not x.numel():
+        return x.clone()
+    values = x.detach()  # the selection is piecewise constant: no gradient flows through it
+    candidates = _extrema_candidates(values)
+    shape = x.shape[2:]
+    # Two positions of a map are at most size - 1 apart, so larger distances act alike.
+    radius = tuple(min(d, n - 1) for d, n in zip(distance, shape))
+    if not any(radius):
+        return _keep(x, candidates)
+    size = math.prod(shape)
+    flat = candidates.view(-1, size)
+    # A sample of the maps tells whether they have few enough candidates to compare them pairwise.
+    sample = flat[:: max(1, len(flat) // 32)].view(torch.uint8).sum(1, dtype=torch.int32)
+    if int(sample.max()) ** 2 <= _PAIRWISE_LIMIT * size:
+        spots = flat.view(-1).nonzero().view(-1)
+        counts = torch.bincount(spots // size, minlength=len(flat))
+        if int(counts.max()) ** 2 <= _PAIRWISE_LIMIT * size:
+            return _pairwise_suppression(x, spots, counts, radius)
+    kept = _dense_suppression(values.reshape(-1, *shape).abs(), candidates.view(-1, *shape), radius)
+    return _keep(x, kept.view(x.shape))
+
+
+_PAIRWISE_LIMIT = 1
+"""Maps are compared pairwise when each has at most c candidates with c**2 <= this * map size.
+
+Then the (M, c, c) pair tables take about as much memory as x, and the rounds
+on them are cheaper than on the dense maps."""
 
 
 def _extrema_candidates(x: Tensor) -> Tensor:
-    """Peaks (x > 0) and valleys (x <= 0) along every spatial axis; bool, x's shape."""
-    peaks = x > 0
-    valleys = ~peaks
-    for dim in range(2, x.ndim):
-        rises = torch.diff(x, dim=dim) > 0
-        flat = torch.zeros_like(rises.narrow(dim, 0, 1))  # the zero-padded differences at both ends
-        rise_before = torch.cat([flat, rises], dim)  # x[i] - x[i-1] > 0
-        rise_after = torch.cat([rises, flat], dim)  # x[i+1] - x[i] > 0
-        peaks &= rise_before & ~rise_after
-        valleys &= ~rise_before & rise_after
-    return peaks | valleys
+    """Peaks (x > 0) and valleys (x <= 0) along every spatial axis; bool, x's shape.
+
+    Along an axis with rises ``r`` (difference > 0, padded with False at both
+    ends) a position is a candidate iff ``r_before != r_after`` and
+    ``r_after != (x > 0)``: (True, False, x > 0) is a peak, (False, True, x <= 0)
+    a valley. The differences along an axis are taken between the whole
+    flattened tensor and itself shifted by the axis stride (contiguous, hence
+    fast); those that cross from one line to the next are reset to False.
+    """
+    flat = x.reshape(-1)
+    size = flat.numel()
+    positive = flat > 0
+    candidates = None
+    stride = 1
+    for length in reversed(x.shape[2:]):
+        # rises[q]: flat[q] > flat[q - stride]; the rise before q is rises[q], the one after is rises[q + stride].
+        rises = torch.empty(size + stride, dtype=torch.bool, device=x.device)
+        torch.gt(flat[stride:], flat[: size - stride], out=rises[stride:size])
+        rises.view(-1, stride)[::length] = False  # the first position of every line, and the end
+        before, after = rises[:size], rises[stride:]
+        axis = (before ^ after) & (after ^ positive)
+        candidates = axis if candidates is None else candidates.logical_and_(axis)
+        stride *= length
+    return candidates.view(x.shape)
 
 
-def _greedy_suppression(magnitude: Tensor, candidates: Tensor, radius: tuple[int, ...]) -> Tensor:
-    """Mask of the candidates that the greedy pass of :func:`extrema` keeps.
-
-    The greedy order is (|x| descending, flat index ascending). In each round a
-    candidate is kept when its magnitude equals the largest undecided magnitude
-    in its window and strictly exceeds every undecided magnitude at a lower flat
-    index in that window: then no undecided candidate near it comes first, so no
-    kept candidate can suppress it. The order's top candidate always qualifies,
-    so every round makes progress.
+def _pairwise_suppression(x: Tensor, spots: Tensor, counts: Tensor, radius: tuple[int, ...]) -> Tensor:
+    """:func:`extrema` for maps with few candidates: the rounds on all pairs of each map's candidates.
 
     Parameters
     ----------
-    magnitude : Tensor, shape (N, C, *spatial)
-        |x|, which orders the candidates.
-    candidates : Tensor of bool, same shape
+    x : Tensor, shape (N, C, *spatial)
+    spots : Tensor of int64, shape (K,)
+        Flat indices (into x) of the candidates of all M = N * C maps, ascending.
+    counts : Tensor of int64, shape (M,)
+        Candidates per map; c = their maximum.
     radius : tuple of int
         Suppression distance per spatial axis.
 
     Returns
     -------
+    Tensor, same shape as x: x at the kept candidates, 0 elsewhere.
+    """
+    shape = x.shape[2:]
+    size, maps, c = math.prod(shape), len(counts), int(counts.max())
+    row = spots // size
+    slot = torch.arange(len(spots), device=x.device) - (counts.cumsum(0) - counts).index_select(0, row)
+    # (maps, c) tables in slot order = position order; padding slots get priority -1 (never undecided).
+    priority = x.new_full((maps, c), -1.0)
+    priority[row, slot] = x.detach().reshape(-1).index_select(0, spots).abs()
+    spot = torch.zeros(maps, c, dtype=torch.long, device=x.device)
+    spot[row, slot] = spots
+    # Coordinates from a small table (int16 differences are the cheapest to compare).
+    grid = torch.stack(torch.unravel_index(torch.arange(size, device=x.device), shape), -1).to(torch.int16)
+    coordinates = grid.index_select(0, (spot % size).view(-1)).view(maps, c, len(shape))
+    near = None  # near[m, j, i]: candidates j and i of map m lie within the distance on every axis
+    for k, r in enumerate(radius):
+        close = (coordinates[:, :, None, k] - coordinates[:, None, :, k]).abs() <= r
+        near = close if near is None else near & close
+    # first[m, j, i]: j comes before i in the greedy order (larger |x|, ties: lower position = lower slot).
+    pj, pi = priority[:, :, None], priority[:, None, :]
+    order = torch.arange(c, device=x.device)
+    lower = order[:, None] < order[None, :]  # lower[j, i]: slot j before slot i
+    first = (near & ((pj > pi) | ((pj >= pi) & lower))).float()
+    near = near.float()
+    undecided = priority >= 0
+    kept = torch.zeros_like(undecided)
+    while undecided.any():
+        # Batched vector-matrix products count, for each i, the undecided j before it (the kept j near it):
+        # exact small integers, and much faster than a boolean reduction.
+        new = undecided & (torch.bmm(undecided.float()[:, None], first)[:, 0] == 0)
+        kept |= new
+        undecided &= torch.bmm(new.float()[:, None], near)[:, 0] == 0
+    flat = spot.masked_select(kept)
+    out = torch.zeros(x.shape, dtype=x.dtype, device=x.device).view(-1)
+    out.index_put_((flat,), x.reshape(-1).index_select(0, flat))
+    return out.view(x.shape)
+
+
+def _dense_suppression(magnitude: Tensor, candidates: Tensor, radius: tuple[int, ...]) -> Tensor:
+    """Mask of the candidates that the greedy pass of :func:`extrema` keeps, by rounds on dense maps.
+
+    The maps are copied into one flat buffer of priorities (|x| at undecided
+    candidates, -1 elsewhere): each map is padded by r_k positions after each
+    line along axis k, and the buffer has margins before and after. A shift by
+    up to r_k times the axis stride then stays within the map's own line or
+    reaches padding, so the window maxima of all maps are maxima of shifted
+    slices of one 1D tensor (:func:`_window_max`). Between rounds the buffer
+    shrinks to what is still undecided (:func:`_rounds_on_runs`,
+    :func:`_rounds_on_maps`).
+
+    Parameters
+    ----------
+    magnitude : Tensor, shape (M, *spatial)
+        |x|, which orders the candidates.
+    candidates : Tensor of bool, same shape
+    radius : tuple of int
+        Suppression distance per spatial axis, 0 <= r < size, not all 0.
+
+    Returns
+    -------
     Tensor of bool, same shape
     """
-    if not any(radius):
-        return candidates
-    # One map per row; rows leave the working set once decided, since the last
-    # rounds concern few maps.
-    maps = (-1, 1, *candidates.shape[2:])
-    undecided, magnitude = candidates.reshape(maps).clone(), magnitude.reshape(maps)
-    kept = torch.zeros_like(undecided)
-    result = torch.zeros_like(undecided)
-    rows = torch.arange(len(undecided), device=undecided.device)
-    # Decided positions sink below every magnitude (>= 0); arithmetic is several
-    # times faster than torch.where here.
-    sink = -torch.finfo(magnitude.dtype).max
-    while len(rows):
-        value = magnitude.add(~undecided, alpha=sink)
-        window, earlier = _window_and_earlier_max(value, radius)
-        new = undecided & (value == window) & (value > earlier)
-        kept |= new
-        undecided &= _box_max(new.view(torch.uint8), radius) == 0
-        active = undecided.view(torch.uint8).flatten(1).amax(1).bool()
-        if not active.all():
-            result[rows[~active]] = kept[~active]
-            rows, undecided, magnitude, kept = rows[active], undecided[active], magnitude[active], kept[active]
-    return result.view(candidates.shape)
+    maps, shape = magnitude.shape[0], magnitude.shape[1:]
+    padded = [n + r for n, r in zip(shape, radius)]
+    strides = [math.prod(padded[k + 1 :]) for k in range(len(shape))]
+    map_size = math.prod(padded)
+    margin = sum(r * s for r, s in zip(radius, strides))
+    priority = magnitude.new_empty(2 * margin + maps * map_size)
+    priority[:margin] = priority[len(priority) - margin :] = -1.0
+    body = priority[margin : margin + maps * map_size].view(maps, *padded)
+    for k, n in enumerate(shape):
+        body[(slice(None),) * (k + 1) + (slice(n, None),)] = -1.0
+    inner = (slice(None),) + tuple(slice(0, n) for n in shape)
+    selected = candidates.view(torch.uint8).to(magnitude.dtype)  # from uint8: several times faster than from bool
+    torch.addcmul(selected - 1, magnitude, selected, out=body[inner])  # |x| at candidates, -1 elsewhere
+    kept = torch.zeros(len(priority), dtype=torch.bool, device=magnitude.device)
+    if len(shape) == 1:
+        _rounds_on_runs(priority, kept, radius[0])
+    else:
+        _rounds_on_maps(priority, kept, margin, map_size, [(r, s) for r, s in zip(radius, strides) if r][::-1])
+    return kept[margin : margin + maps * map_size].view(maps, *padded)[inner]
 
 
-def _window_and_earlier_max(values: Tensor, radius: tuple[int, ...]) -> tuple[Tensor, Tensor]:
-    """Max over the box ``|offset| <= radius`` and over its part at lower flat index.
+def _rounds_on_maps(priority: Tensor, kept: Tensor, margin: int, map_size: int, axes: list[tuple[int, int]]) -> None:
+    """Rounds of :func:`_dense_round` until all is decided; maps without undecided candidates leave the buffer.
 
-    The part of the box before a position in flat (row-major) order is, for some
-    axis j, offset 0 on the axes before j, an offset in [-r_j, -1] on axis j,
-    and any offset on the axes after j; built from the last axis to the first.
+    ``priority`` holds the padded maps after ``margin`` positions (and as many
+    after them); ``kept`` (same layout) receives the kept candidates. ``axes``
+    lists (radius, stride) of the suppressing axes, last axis first.
     """
-    earlier = None
-    for dim, r in reversed(list(enumerate(radius, start=2))):
-        if r:
-            values, before = _range_maxima(values, [(-r, r), (-r, -1)], dim)
-            earlier = before if earlier is None else torch.maximum(earlier, before)
-    assert earlier is not None, "called with a zero radius"
-    return values, earlier
+    maps = (len(priority) - 2 * margin) // map_size
+    kept_all = kept[margin : margin + maps * map_size].view(maps, map_size)
+    done, rows = kept_all, None  # rows: the maps still in the buffer, when not all
+    new = torch.zeros_like(kept)
+    while True:
+        _dense_round(priority, new, margin, maps * map_size, axes)
+        done |= new[margin : margin + maps * map_size].view(maps, map_size)
+        values = priority[margin : margin + maps * map_size].view(maps, map_size)
+        active = values.amax(1) >= 0
+        remaining = int(active.sum())
+        if not remaining:
+            break
+        if remaining < 0.75 * maps:  # copying costs about a round; worth it once a quarter of the maps is done
+            if rows is not None:
+                kept_all[rows] = done
+            index = active.nonzero().view(-1)
+            rows = index if rows is None else rows[index]
+            maps = remaining
+            priority = priority.new_full((2 * margin + maps * map_size,), -1.0)
+            priority[margin : margin + maps * map_size].view(maps, map_size).copy_(values[index])
+            new = torch.zeros(len(priority), dtype=torch.bool, device=priority.device)
+            done = kept_all[rows]
+    if rows is not None:
+        kept_all[rows] = done
 
 
-def _box_max(values: Tensor, radius: tuple[int, ...]) -> Tensor:
-    """Max over the box ``|offset| <= radius`` around every position (separable)."""
-    for dim, r in enumerate(radius, start=2):
-        if r:
-            (values,) = _range_maxima(values, [(-r, r)], dim)
-    return values
+def _rounds_on_runs(priority: Tensor, kept: Tensor, radius: int) -> None:
+    """1D rounds of :func:`_dense_round`; after each, the buffer shrinks to the runs still undecided.
 
-
-def _range_maxima(values: Tensor, ranges: list[tuple[int, int]], dim: int) -> list[Tensor]:
-    """For each (lo, hi): ``out[i] = max(values[i + lo : i + hi + 1])`` along ``dim``.
-
-    Positions outside the tensor are ignored. Running maxima over spans 1, 2,
-    4, ... (one shared doubling chain) answer every range with two overlapping
-    spans, so the cost grows with log(range), where ``max_pool`` grows with
-    the range itself.
+    Undecided candidates more than ``radius`` apart never interact, so each run
+    of undecided ones closer than that (the gaps left between the windows of
+    the kept ones) is an independent problem. The runs are copied end to end,
+    each followed by ``radius`` positions of padding: after the first round
+    this leaves a third of the buffer or less, after the second a few percent.
+    ``priority`` has ``radius`` positions of margin at both ends; ``kept``
+    (same layout) receives the kept candidates.
     """
-    length = values.shape[dim]
-    before = max(0, -min(lo for lo, _ in ranges))
-    after = max(0, max(hi for _, hi in ranges))
-    fill = -math.inf if values.is_floating_point() else 0
+    device = priority.device
+    origin = None  # origin[q]: position in the first buffer of position q of the current one
+    new = torch.zeros_like(kept)
+    while True:
+        _dense_round(priority, new, radius, len(priority) - 2 * radius, [(radius, 1)])
+        if origin is None:
+            kept |= new
+        else:
+            kept[origin.index_select(0, new.nonzero().view(-1))] = True
+        undecided = (priority >= 0).nonzero().view(-1)
+        if not len(undecided):
+            return
+        split = (undecided[1:] - undecided[:-1] > radius).nonzero().view(-1)
+        first = torch.cat([undecided[:1], undecided.index_select(0, split + 1)])
+        last = torch.cat([undecided.index_select(0, split), undecided[-1:]])
+        length = last - first + 1 + radius  # each run followed by padding
+        start = radius + length.cumsum(0) - length  # where each run goes in the new buffer
+        shift = first - start
+        # Old position of every new one: q + shift of its run (the leading margin keeps shift 0).
+        step = torch.zeros(radius + int(length.sum()), dtype=torch.long, device=device)
+        step[start] = torch.cat([shift[:1], shift[1:] - shift[:-1]])
+        local = torch.arange(len(step), device=device) + step.cumsum(0)
+        priority = priority.index_select(0, local)  # padding maps to positions that are decided or empty
+        origin = local if origin is None else origin.index_select(0, local)
+        new = torch.zeros(len(priority), dtype=torch.bool, device=device)
 
-    def padding(size: int) -> Tensor:
-        shape = list(values.shape)
-        shape[dim] = size
-        return values.new_full(shape, fill)
 
-    spans = {1: torch.cat([padding(before), values, padding(after)], dim)}
-    longest = max(hi - lo + 1 for lo, hi in ranges)
+def _dense_round(priority: Tensor, new: Tensor, start: int, length: int, axes: list[tuple[int, int]]) -> None:
+    """One round of :func:`_dense_suppression`, in place on the flat buffers.
+
+    Keeps (sets in ``new``) every undecided position of ``priority[start :
+    start + length]`` that comes before all undecided ones in its window:
+    strictly larger than those at a lower flat index (the rows above, and the
+    part of its own row on its left) and at least as large as those after it.
+    Then marks the winners and all positions within their windows decided
+    (priority -1). ``new`` must be False outside the range.
+    """
+    stop = start + length
+    earlier = later = None
+    full, origin = priority, 0  # full[q - origin]: maximum over the whole window along the axes done so far
+    for i, (r, stride) in enumerate(axes):
+        half = _window_max(full, r, stride)  # half[q - origin]: maximum over full at q, q + stride, ..., r of them
+        lo, hi = start - origin, stop - origin
+        before, after = half[lo - r * stride : hi - r * stride], half[lo + stride : hi + stride]
+        earlier = before if earlier is None else torch.maximum(earlier, before)
+        later = after if later is None else torch.maximum(later, after)
+        if i + 1 < len(axes):  # the next axis reads full windows up to r' of its strides beyond the range
+            reach = axes[i + 1][0] * axes[i + 1][1]
+            lo, hi = lo - reach, hi + reach
+            left, right = half[lo - r * stride : hi - r * stride], half[lo + stride : hi + stride]
+            full = torch.maximum(torch.maximum(left, full[lo:hi]), right)
+            origin = start - reach
+    values = priority[start:stop]
+    winners = torch.gt(values, earlier, out=new[start:stop])
+    winners &= values >= later
+    suppressed, origin = new, 0
+    for i, (r, stride) in enumerate(axes):
+        window = _window_max(suppressed, 2 * r + 1, stride)  # window[q - r stride] covers q's window
+        reach = axes[i + 1][0] * axes[i + 1][1] if i + 1 < len(axes) else 0
+        suppressed = window[start - reach - r * stride - origin : stop + reach - r * stride - origin]
+        origin = start - reach
+    values.masked_fill_(suppressed, -1.0)
+
+
+def _window_max(values: Tensor, count: int, step: int) -> Tensor:
+    """``out[q] = max(values[q + j * step] for 0 <= j < count)`` for a 1D tensor (OR for bool).
+
+    Running maxima over 1, 2, 4, ... steps, each the maximum of two shifted
+    slices of the previous one, and a last maximum of two overlapping ones: the
+    cost grows with log(count). ``out`` is ``(count - 1) * step`` shorter.
+    """
+    combine = torch.bitwise_or if values.dtype == torch.bool else torch.maximum
     span = 1
-    while 2 * span <= longest:
-        table = spans[span]
-        size = table.shape[dim] - span
-        spans[2 * span] = torch.maximum(table.narrow(dim, 0, size), table.narrow(dim, span, size))
+    while 2 * span <= count:
+        shift = span * step
+        values = combine(values[:-shift], values[shift:])
         span *= 2
-    results = []
-    for lo, hi in ranges:
-        size = hi - lo + 1
-        span = 1 << (size.bit_length() - 1)
-        table, start = spans[span], lo + before
-        results.append(torch.maximum(table.narrow(dim, start, length), table.narrow(dim, start + size - span, length)))
-    return results
+    if span < count:
+        shift = (count - span) * step
+        values = combine(values[: len(values) - shift], values[shift:])
+    return values
 
 
 class _Activation(nn.Module):
