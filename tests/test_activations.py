@@ -235,6 +235,43 @@ def test_examples_and_channels_are_independent():
         assert torch.equal(whole.reshape(6, 1, 120), one_by_one)
 
 
+PER_CHANNEL = {
+    1: dict(k=[1, 7, 7, 30, 120, 3], pool_size=[[1], [2], [5], [5], [17], [120]], min_distance=[[0], [1], [4], [13], [0], [500]]),
+    2: dict(k=[1, 9, 9, 40, 225, 3], pool_size=[[1, 1], [2, 3], [3, 3], [5, 2], [15, 15], [4, 4]],
+            min_distance=[[0, 0], [1, 1], [2, 1], [0, 3], [4, 4], [30, 30]]),
+}
+
+
+@pytest.mark.parametrize("dims", [1, 2])
+@pytest.mark.parametrize("function, parameter", [(topk_absolutes, "k"), (extrema_pool_indices, "pool_size"), (extrema, "min_distance")])
+def test_per_channel_parameters_equal_one_call_per_channel(dims, function, parameter, monkeypatch):
+    # A SAN with kernels of several sizes (and fit_sweep) passes one parameter per channel.
+    x = smooth_1d(3, 6, 120, seed=9) if dims == 1 else smooth_2d(3, 6, 15, seed=9)
+    table = torch.tensor(PER_CHANNEL[dims][parameter])
+    whole = function(x, table)
+    for channel, value in enumerate(table.tolist()):
+        scalar = value if isinstance(value, int) else tuple(value)
+        assert torch.equal(whole[:, channel : channel + 1], function(x[:, channel : channel + 1], scalar)), (channel, value)
+    if function is extrema:  # chunks of maps, when the pair tables would be large, change nothing
+        monkeypatch.setattr(activations, "_PAIR_BUDGET", 1)
+        assert torch.equal(function(x, table), whole)
+
+
+def test_per_channel_gradient_and_bad_tables():
+    x = smooth_1d(2, 3, 50, seed=1).requires_grad_()
+    out = extrema(x, torch.tensor([1, 4, 9]))
+    out.sum().backward()
+    assert torch.equal(x.grad != 0, out.detach() != 0)
+    with pytest.raises(ValueError, match=r"k as a tensor must hold ints of shape \(3,\)"):
+        topk_absolutes(x, torch.tensor([1, 2]))
+    with pytest.raises(ValueError, match="min_distance as a tensor must hold ints"):
+        extrema(x, torch.tensor([1.0, 2.0, 3.0]))
+    with pytest.raises(ValueError, match="pool_size must be >= 1"):
+        extrema_pool_indices(x, torch.tensor([1, 0, 2]))
+    with pytest.raises(ValueError, match="k=51 exceeds"):
+        topk_absolutes(x, torch.tensor([1, 51, 2]))
+
+
 @pytest.mark.parametrize("name", list(activations.ACTIVATIONS))
 def test_gradient_reaches_exactly_the_kept_values(name):
     x = smooth_1d(2, 1, 60, seed=2).requires_grad_()

@@ -71,6 +71,33 @@ def _per_axis(value: SpatialSize, name: str, spatial_dims: int, minimum: int) ->
     return values
 
 
+def _per_channel(value: SpatialSize | Tensor, name: str, channels: int, axes: int, minimum: int) -> Tensor:
+    """One row of ``axes`` ints per channel, checked: int64 ``(channels, axes)`` on the CPU.
+
+    ``value`` is an int, one int per axis, or an integer tensor of shape
+    ``(channels,)`` or ``(channels, axes)`` giving each channel its own value.
+    """
+    if not isinstance(value, Tensor):
+        return torch.tensor(_per_axis(value, name, axes, minimum)).expand(channels, axes)
+    if value.dtype.is_floating_point or value.dtype.is_complex or value.dtype == torch.bool or value.ndim not in (1, 2) \
+            or value.shape[0] != channels or value.shape[1:] not in ((), (axes,)):
+        raise ValueError(
+            f"{name} as a tensor must hold ints of shape ({channels},) or ({channels}, {axes}), one row per channel "
+            f"of x; got dtype {value.dtype} and shape {tuple(value.shape)}"
+        )
+    table = value.detach().to("cpu", torch.long).view(channels, -1).expand(channels, axes)
+    if channels and int(table.min()) < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {int(table.min())}")
+    return table
+
+
+def _uniform(table: Tensor) -> tuple[int, ...] | None:
+    """The row shared by every channel of a ``(channels, axes)`` table, or None where they differ."""
+    if len(table) and bool((table == table[:1]).all()):
+        return tuple(table[0].tolist())
+    return None
+
+
 def _keep(x: Tensor, mask: Tensor) -> Tensor:
     """x where mask is set, 0 elsewhere; the gradient reaches the kept values only."""
     return x * mask.view(torch.uint8).to(x.dtype)  # converting from uint8 is several times faster than from bool
@@ -106,52 +133,61 @@ def relu(x: Tensor) -> Tensor:
     return torch.relu(x)
 
 
-def topk_absolutes(x: Tensor, k: int) -> Tensor:
+def topk_absolutes(x: Tensor, k: int | Tensor) -> Tensor:
     """Top-k absolutes (Alg. 1): keep the k values of largest magnitude per map.
 
     Parameters
     ----------
     x : Tensor, shape (N, C, L) or (N, C, H, W)
-    k : int
-        How many values each ``(example, channel)`` map keeps, 1 <= k <= L (or H*W).
-        The paper sets k = n // m (1D) and (H // m) * (W // m) (2D).
+    k : int or Tensor of int, shape (C,)
+        How many values each ``(example, channel)`` map keeps, 1 <= k <= L (or
+        H*W), for all channels or one per channel. The paper sets k = n // m
+        (1D) and (H // m) * (W // m) (2D).
 
     Returns
     -------
     Tensor, same shape as x, with exactly k positions kept per map.
     """
     _check_input(x)
-    (k,) = _per_axis(k, "k", 1, minimum=1)
     flat = x.flatten(2)
-    if k > flat.shape[-1]:
-        raise ValueError(f"k={k} exceeds the {flat.shape[-1]} values of each map of x (shape {tuple(x.shape)})")
-    indices = flat.abs().topk(k, dim=-1, sorted=False).indices
-    mask = torch.zeros_like(flat, dtype=torch.bool).scatter_(-1, indices, True)
+    ks = _per_channel(k, "k", x.shape[1], 1, minimum=1)[:, 0]
+    largest = int(ks.max()) if len(ks) else 1
+    if largest > flat.shape[-1]:
+        raise ValueError(f"k={largest} exceeds the {flat.shape[-1]} values of each map of x (shape {tuple(x.shape)})")
+    # The channels' k largest are the first k of the sorted top max(k); sorting is needed only where k differs.
+    indices = flat.abs().topk(largest, dim=-1, sorted=bool(len(ks) and ks.min() < largest)).indices
+    keep = torch.arange(largest, device=x.device) < ks.to(x.device)[:, None]
+    mask = torch.zeros_like(flat, dtype=torch.bool).scatter_(-1, indices, keep.expand_as(indices))
     return _keep(x, mask.view_as(x))
 
 
-def extrema_pool_indices(x: Tensor, pool_size: SpatialSize) -> Tensor:
+def extrema_pool_indices(x: Tensor, pool_size: SpatialSize | Tensor) -> Tensor:
     """Extrema-Pool indices (Alg. 2): keep the largest magnitude of each pooling window.
 
     Max-pooling of |x| over a grid of non-overlapping windows (stride = window),
-    then max-unpooling of the signed values. As in the paper (and PyTorch's
-    pooling), a trailing partial window (``L % pool_size`` samples) is not pooled;
-    Table II's CR^-1 values confirm this floor rule.
+    then max-unpooling of the signed values; among equal magnitudes the first
+    position (row-major) wins. As in the paper (and PyTorch's pooling), a
+    trailing partial window (``L % pool_size`` samples) is not pooled; Table II's
+    CR^-1 values confirm this floor rule.
 
     Parameters
     ----------
     x : Tensor, shape (N, C, L) or (N, C, H, W)
-    pool_size : int or (int, int)
-        Window size per spatial axis; the paper uses the kernel size m.
+    pool_size : int, (int, int), or Tensor of int, shape (C,) or (C, 2)
+        Window size per spatial axis, for all channels or one per channel; the
+        paper uses the kernel size m.
 
     Returns
     -------
     Tensor, same shape as x, with exactly one position kept per full window.
     """
     spatial_dims = _check_input(x)
-    window = _per_axis(pool_size, "pool_size", spatial_dims, minimum=1)
-    if any(w > n for w, n in zip(window, x.shape[2:])):
+    windows = _per_channel(pool_size, "pool_size", x.shape[1], spatial_dims, minimum=1)
+    if len(windows) and (windows.amax(0) > torch.tensor(x.shape[2:])).any():
         raise ValueError(f"pool_size={pool_size!r} is larger than the spatial size {tuple(x.shape[2:])} of x")
+    window = _uniform(windows)
+    if window is None:
+        return _keep(x, _pool_per_channel(x.detach().abs(), windows.to(x.device)))
     max_pool = F.max_pool1d if spatial_dims == 1 else F.max_pool2d
     _, indices = max_pool(x.abs(), window, stride=window, return_indices=True)
     flat = x.flatten(2)
@@ -159,7 +195,44 @@ def extrema_pool_indices(x: Tensor, pool_size: SpatialSize) -> Tensor:
     return _keep(x, mask.view_as(x))
 
 
-def extrema(x: Tensor, min_distance: SpatialSize) -> Tensor:
+def _pool_per_channel(magnitude: Tensor, windows: Tensor) -> Tensor:
+    """Mask of :func:`extrema_pool_indices` where each channel has its own window.
+
+    Every position gets the number of its window in its channel's grid (0 for
+    the trailing partial windows, which are not pooled); per window, the
+    largest magnitude and then the first position holding it are found by two
+    scatter reductions.
+
+    Parameters
+    ----------
+    magnitude : Tensor, shape (N, C, *spatial)
+    windows : Tensor of int64, shape (C, len(spatial))
+
+    Returns
+    -------
+    Tensor of bool, same shape as magnitude
+    """
+    channels, shape = magnitude.shape[1], magnitude.shape[2:]
+    device = magnitude.device
+    window_number = torch.ones(channels, *shape, dtype=torch.long, device=device)  # 1-based; 0: not pooled
+    for axis, length in enumerate(shape):
+        size = windows[:, axis].view(channels, *([1] * len(shape)))
+        position = torch.arange(length, device=device).view(*([1] * (axis + 1)), length, *([1] * (len(shape) - axis - 1)))
+        count = length // size
+        index = position // size
+        window_number = torch.where((index < count) & (window_number > 0), (window_number - 1) * count + index + 1, 0)
+    slots = window_number.flatten(1).expand(magnitude.shape[0], -1, -1)
+    flat = magnitude.flatten(2)
+    largest = flat.new_full((*flat.shape[:2], int(window_number.max()) + 1), -1.0)
+    largest = largest.scatter_reduce(-1, slots, flat, "amax")
+    position = torch.arange(flat.shape[-1], device=device).expand_as(flat)
+    beyond = flat.shape[-1]
+    first = torch.where(flat == largest.gather(-1, slots), position, beyond)
+    first = torch.full_like(largest, beyond, dtype=torch.long).scatter_reduce(-1, slots, first, "amin")
+    return ((first.gather(-1, slots) == position) & (slots > 0)).view_as(magnitude)
+
+
+def extrema(x: Tensor, min_distance: SpatialSize | Tensor) -> Tensor:
     """Extrema (Alg. 3): keep the dominant local peaks and valleys of each map.
 
     Candidates are zero crossings of the first derivative. Along an axis, with
@@ -176,32 +249,41 @@ def extrema(x: Tensor, min_distance: SpatialSize) -> Tensor:
     undecided ones within its window has no kept candidate before it nearby, so
     it is kept; then the undecided candidates near it are dropped. Maps with few
     candidates compare them pairwise (:func:`_pairwise_suppression`), the others
-    run the rounds on a padded copy of the maps (:func:`_dense_suppression`).
+    run the rounds on a padded copy of the maps (:func:`_dense_suppression`);
+    where the channels have different distances, all maps compare pairwise, in
+    chunks of bounded memory.
 
     Parameters
     ----------
     x : Tensor, shape (N, C, L) or (N, C, H, W)
-    min_distance : int or (int, int)
-        Minimum extrema distance d >= 0 per spatial axis; the paper uses
-        m - border_tolerance. 0 keeps every candidate.
+    min_distance : int, (int, int), or Tensor of int, shape (C,) or (C, 2)
+        Minimum extrema distance d >= 0 per spatial axis, for all channels or
+        one per channel; the paper uses m - border_tolerance. 0 keeps every
+        candidate.
 
     Returns
     -------
     Tensor, same shape as x
     """
     spatial_dims = _check_input(x)
-    distance = _per_axis(min_distance, "min_distance", spatial_dims, minimum=0)
+    distances = _per_channel(min_distance, "min_distance", x.shape[1], spatial_dims, minimum=0)
     if not x.numel():
         return x.clone()
     values = x.detach()  # the selection is piecewise constant: no gradient flows through it
     candidates = _extrema_candidates(values)
     shape = x.shape[2:]
     # Two positions of a map are at most size - 1 apart, so larger distances act alike.
-    radius = tuple(min(d, n - 1) for d, n in zip(distance, shape))
-    if not any(radius):
+    radii = distances.minimum(torch.tensor(shape) - 1)
+    radius = _uniform(radii)
+    if radius is not None and not any(radius):
         return _keep(x, candidates)
     size = math.prod(shape)
     flat = candidates.view(-1, size)
+    if radius is None:
+        spots = flat.view(-1).nonzero().view(-1)
+        counts = torch.bincount(spots // size, minlength=len(flat))
+        per_map = radii.to(x.device).repeat(x.shape[0], 1)
+        return _pairwise_in_chunks(x, spots, counts, per_map)
     # A sample of the maps tells whether they have few enough candidates to compare them pairwise.
     sample = flat[:: max(1, len(flat) // 32)].view(torch.uint8).sum(1, dtype=torch.int32)
     if int(sample.max()) ** 2 <= _PAIRWISE_LIMIT * size:
@@ -211,6 +293,44 @@ def extrema(x: Tensor, min_distance: SpatialSize) -> Tensor:
             return _pairwise_suppression(x, spots, counts, radius)
     kept = _dense_suppression(values.reshape(-1, *shape).abs(), candidates.view(-1, *shape), radius)
     return _keep(x, kept.view(x.shape))
+
+
+def _pairwise_in_chunks(x: Tensor, spots: Tensor, counts: Tensor, radius: Tensor) -> Tensor:
+    """:func:`_pairwise_suppression` on consecutive chunks of maps whose pair tables fit :data:`_PAIR_BUDGET`.
+
+    Parameters
+    ----------
+    x : Tensor, shape (N, C, *spatial)
+    spots : Tensor of int64, shape (K,)
+        Flat indices (into x) of the candidates of all M = N * C maps, ascending.
+    counts : Tensor of int64, shape (M,)
+    radius : Tensor of int64, shape (M, len(spatial))
+        Each map's suppression distance per axis.
+
+    Returns
+    -------
+    Tensor, same shape as x: x at the kept candidates, 0 elsewhere.
+    """
+    shape = x.shape[2:]
+    size, maps = math.prod(shape), len(counts)
+    largest = int(counts.max()) if maps else 0
+    chunk = max(1, _PAIR_BUDGET // max(1, largest) ** 2)
+    if chunk >= maps:
+        return _pairwise_suppression(x, spots, counts, radius)
+    by_map = x.reshape(maps, 1, *shape)
+    ends = counts.cumsum(0).tolist()
+    parts = []
+    for start in range(0, maps, chunk):
+        stop = min(start + chunk, maps)
+        first, last = ends[start - 1] if start else 0, ends[stop - 1]
+        parts.append(
+            _pairwise_suppression(by_map[start:stop], spots[first:last] - start * size, counts[start:stop], radius[start:stop])
+        )
+    return torch.cat(parts).view(x.shape)
+
+
+_PAIR_BUDGET = 1 << 24
+"""Most entries of the (maps, c, c) pair tables built at once by :func:`_pairwise_in_chunks`."""
 
 
 _PAIRWISE_LIMIT = 1
@@ -247,7 +367,7 @@ def _extrema_candidates(x: Tensor) -> Tensor:
     return candidates.view(x.shape)
 
 
-def _pairwise_suppression(x: Tensor, spots: Tensor, counts: Tensor, radius: tuple[int, ...]) -> Tensor:
+def _pairwise_suppression(x: Tensor, spots: Tensor, counts: Tensor, radius: tuple[int, ...] | Tensor) -> Tensor:
     """:func:`extrema` for maps with few candidates: the rounds on all pairs of each map's candidates.
 
     Parameters
@@ -257,14 +377,16 @@ def _pairwise_suppression(x: Tensor, spots: Tensor, counts: Tensor, radius: tupl
         Flat indices (into x) of the candidates of all M = N * C maps, ascending.
     counts : Tensor of int64, shape (M,)
         Candidates per map; c = their maximum.
-    radius : tuple of int
-        Suppression distance per spatial axis.
+    radius : tuple of int, or Tensor of int64, shape (M, len(spatial))
+        Suppression distance per spatial axis, for all maps or per map.
 
     Returns
     -------
     Tensor, same shape as x: x at the kept candidates, 0 elsewhere.
     """
     shape = x.shape[2:]
+    if not len(spots):
+        return x * 0
     size, maps, c = math.prod(shape), len(counts), int(counts.max())
     row = spots // size
     slot = torch.arange(len(spots), device=x.device) - (counts.cumsum(0) - counts).index_select(0, row)
@@ -277,7 +399,8 @@ def _pairwise_suppression(x: Tensor, spots: Tensor, counts: Tensor, radius: tupl
     grid = torch.stack(torch.unravel_index(torch.arange(size, device=x.device), shape), -1).to(torch.int16)
     coordinates = grid.index_select(0, (spot % size).view(-1)).view(maps, c, len(shape))
     near = None  # near[m, j, i]: candidates j and i of map m lie within the distance on every axis
-    for k, r in enumerate(radius):
+    for k in range(len(shape)):
+        r = radius[k] if isinstance(radius, tuple) else radius[:, k, None, None]
         close = (coordinates[:, :, None, k] - coordinates[:, None, :, k]).abs() <= r
         near = close if near is None else near & close
     # first[m, j, i]: j comes before i in the greedy order (larger |x|, ties: lower position = lower slot).
@@ -494,6 +617,16 @@ class _Activation(nn.Module):
         if cls.parameter is None:
             raise ValueError(f"{cls.__name__} takes no parameter, got {value!r}")
         _per_axis(value, cls.parameter, spatial_dims if cls.per_axis else 1, cls.minimum)
+
+    @classmethod
+    def table(cls, values: Sequence[SpatialSize], spatial_dims: int) -> Tensor | None:
+        """One channel's parameter per entry of ``values`` (an int, or a pair in 2D) as the per-channel
+        tensor the function takes: ``(C,)`` for ``k``, ``(C, spatial_dims)`` otherwise; None without a parameter."""
+        if cls.parameter is None:
+            return None
+        axes = spatial_dims if cls.per_axis else 1
+        rows = [_per_axis(value, cls.parameter, axes, cls.minimum) for value in values]
+        return torch.tensor(rows, dtype=torch.long).view(len(rows), axes)[:, slice(None) if cls.per_axis else 0]
 
     def forward(self, x: Tensor) -> Tensor:
         """``(N, C, *spatial) -> (N, C, *spatial)``."""

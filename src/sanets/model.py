@@ -195,14 +195,9 @@ class SAN(nn.Module):
         Tensor, shape (N, q, L) or (N, q, H, W); zero except at the kept positions.
         """
         similarity = self.similarity(x)
-        values = self.sparsity_for(x.shape[2:])
-        return torch.cat(
-            [
-                activations.get(self.activation, value)(similarity[:, i : i + 1])
-                for i, value in enumerate(values)
-            ],
-            dim=1,
-        )
+        activation = activations.ACTIVATIONS[self.activation]
+        table = activation.table(self.sparsity_for(x.shape[2:]), self.dims)
+        return activation.function(similarity) if table is None else activation.function(similarity, table)
 
     def decode(self, codes: Tensor) -> Tensor:
         """Reconstruction ``x_hat = sum_i a_i * w_i`` (Eqs. 12-13).

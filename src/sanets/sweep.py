@@ -157,23 +157,15 @@ class _PackedSANs(nn.Module):
         self.register_buffer(
             "num_weights", torch.tensor([model.num_weights for model in models], dtype=torch.float64)
         )
-        # Channels that share a sparsity parameter go through the activation together.
-        parameters = [value for model in models for value in model.sparsity_for(spatial_shape)]
-        groups: dict[object, list[int]] = {}
-        for channel, value in enumerate(parameters):
-            groups.setdefault(_hashable(value), []).append(channel)
-        self.groups = [(parameters[channels[0]], torch.tensor(channels)) for channels in groups.values()]
+        activation = activations.ACTIVATIONS[self.activation]
+        self.table = activation.table([v for model in models for v in model.sparsity_for(spatial_shape)], self.dims)
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """x (N, 1, *spatial) -> codes (N, K*q, *spatial), reconstructions (N, K, *spatial)."""
         kernels = self.weight * self.mask
         similarity = _correlate_same(x, kernels)
-        codes = torch.zeros_like(similarity)
         activation = activations.ACTIVATIONS[self.activation].function
-        for value, channels in self.groups:
-            channels = channels.to(x.device)
-            selected = similarity.index_select(1, channels)
-            codes = codes.index_copy(1, channels, activation(selected) if value is None else activation(selected, value))
+        codes = activation(similarity) if self.table is None else activation(similarity, self.table)
         partial = _correlate_same_adjoint(codes, kernels)
         reconstructions = partial.unflatten(1, (len(self.models), self.num_kernels)).sum(2)
         return codes, reconstructions
@@ -205,10 +197,6 @@ class _PackedSANs(nn.Module):
         """The q kernels of model ``index`` cut out of a packed weight tensor."""
         channels = range(index * self.num_kernels, (index + 1) * self.num_kernels)
         return [weight[self.windows[channel]].clone() for channel in channels]
-
-
-def _hashable(value: object) -> object:
-    return tuple(value) if isinstance(value, list) else value
 
 
 def fit_sweep(
