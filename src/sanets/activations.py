@@ -280,19 +280,21 @@ def extrema(x: Tensor, min_distance: SpatialSize | Tensor) -> Tensor:
     size = math.prod(shape)
     flat = candidates.view(-1, size)
     if radius is None:
-        spots = flat.view(-1).nonzero().view(-1)
-        counts = torch.bincount(spots // size, minlength=len(flat))
-        per_map = radii.to(x.device).repeat(x.shape[0], 1)
-        return _pairwise_in_chunks(x, spots, counts, per_map)
+        return _pairwise_in_chunks(x, *_spots(flat), radii.to(x.device).repeat(x.shape[0], 1))
     # A sample of the maps tells whether they have few enough candidates to compare them pairwise.
     sample = flat[:: max(1, len(flat) // 32)].view(torch.uint8).sum(1, dtype=torch.int32)
     if int(sample.max()) ** 2 <= _PAIRWISE_LIMIT * size:
-        spots = flat.view(-1).nonzero().view(-1)
-        counts = torch.bincount(spots // size, minlength=len(flat))
+        spots, counts = _spots(flat)
         if int(counts.max()) ** 2 <= _PAIRWISE_LIMIT * size:
             return _pairwise_suppression(x, spots, counts, radius)
     kept = _dense_suppression(values.reshape(-1, *shape).abs(), candidates.view(-1, *shape), radius)
     return _keep(x, kept.view(x.shape))
+
+
+def _spots(candidates: Tensor) -> tuple[Tensor, Tensor]:
+    """Flat indices of the candidates of ``(M, size)`` maps, ascending, and their count per map."""
+    spots = candidates.view(-1).nonzero().view(-1)
+    return spots, torch.bincount(spots // candidates.shape[1], minlength=len(candidates))
 
 
 def _pairwise_in_chunks(x: Tensor, spots: Tensor, counts: Tensor, radius: Tensor) -> Tensor:
