@@ -199,6 +199,16 @@ def test_uci_protocol(shared, uci_splits):
     assert float(s.validation.min()) >= 0.0 and float(s.test.max()) <= 1.0
 
 
+def test_uci_authors_value_range(shared, uci_splits):
+    # The authors' code mapped min and max to [-1, 1]: 2 * (x - lo) / (hi - lo) - 1.
+    wide = load_uci_epilepsy(data_dir=shared, download=False, value_range=(-1.0, 1.0))
+    assert float(wide.train.min()) == -1.0 and float(wide.train.max()) == 1.0
+    torch.testing.assert_close(wide.test, 2 * uci_splits.test - 1, rtol=0, atol=1e-6)
+    assert torch.equal(wide.test_labels, uci_splits.test_labels)
+    with pytest.raises(ValueError, match="value_range must be"):
+        load_uci_epilepsy(data_dir=shared, download=False, value_range=(1.0, 1.0))
+
+
 def test_uci_header_variants_and_line_endings(shared, uci_splits, tmp_path):
     text = (shared / "uci-epilepsy" / "data.csv").read_bytes().decode()
     lf = text.replace("\r\n", "\n")

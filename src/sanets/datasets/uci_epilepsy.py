@@ -174,7 +174,11 @@ def _csv_of_download(path: Path) -> Path:
     return _extract_csv(path, path.parent) if path.suffix == ".zip" else path
 
 
-def load_uci_epilepsy(data_dir: str | os.PathLike[str] | None = None, download: bool = True) -> Splits:
+def load_uci_epilepsy(
+    data_dir: str | os.PathLike[str] | None = None,
+    download: bool = True,
+    value_range: tuple[float, float] = (0.0, 1.0),
+) -> Splits:
     """Load the UCI epilepsy EEG segments with the paper's protocol.
 
     Parameters
@@ -183,16 +187,23 @@ def load_uci_epilepsy(data_dir: str | os.PathLike[str] | None = None, download: 
         Data root searched first; holds ``uci-epilepsy/data.csv``.
     download : bool
         Download into the user cache (content-verified) when found nowhere.
+    value_range : (float, float)
+        Where the training split's min and max are mapped: (0, 1) as the
+        paper's text says, or (-1, 1) as the authors' code did (which produced
+        Table II).
 
     Returns
     -------
     Splits
         ``train`` ``(8740, 1, 178)``, ``validation`` ``(1380, 1, 178)``,
-        ``test`` ``(1380, 1, 178)`` float32, in file order, scaled by
-        ``(x - min) / (max - min)`` with the training split's min and max
-        (train lies exactly in [0, 1]; validation and test may stray slightly
-        outside). Labels int64 in {0, 1, 2}, see :data:`CLASS_NAMES`.
+        ``test`` ``(1380, 1, 178)`` float32, in file order, scaled linearly
+        with the training split's min and max onto ``value_range`` (train lies
+        exactly in it; validation and test may stray slightly outside). Labels
+        int64 in {0, 1, 2}, see :data:`CLASS_NAMES`.
     """
+    low, high = value_range
+    if not low < high:
+        raise ValueError(f"value_range must be (low, high) with low < high, got {value_range!r}")
     path, searched = locate(data_dir)
     if path is None:
         wanted = f"{FILE_NAME}"
@@ -208,7 +219,7 @@ def load_uci_epilepsy(data_dir: str | os.PathLike[str] | None = None, download: 
     hi = float(x[:N_TRAIN].max())
     if hi <= lo:
         raise DataError(f"{path}: the training split is constant ({lo}); cannot min-max scale")
-    scaled = ((x - lo) / (hi - lo)).astype(np.float32)
+    scaled = (low + (high - low) * (x - lo) / (hi - lo)).astype(np.float32)
     bounds = (0, N_TRAIN, N_TRAIN + N_VALIDATION, N_ROWS)
 
     def part(i: int) -> tuple[torch.Tensor, torch.Tensor]:
