@@ -249,8 +249,9 @@ def extrema(x: Tensor, min_distance: SpatialSize | Tensor) -> Tensor:
     undecided ones within its window has no kept candidate before it nearby, so
     it is kept; then the undecided candidates near it are dropped. Maps with few
     candidates compare them pairwise (:func:`_pairwise_suppression`), the others
-    run the rounds on a padded copy of the maps (:func:`_dense_suppression`);
-    where the channels have different distances, all maps compare pairwise, in
+    run the rounds on a padded copy of the maps (:func:`_dense_suppression`).
+    Channels with different distances are processed in groups of equal
+    distance, or, when there are many distances, all compared pairwise in
     chunks of bounded memory.
 
     Parameters
@@ -280,7 +281,15 @@ def extrema(x: Tensor, min_distance: SpatialSize | Tensor) -> Tensor:
     size = math.prod(shape)
     flat = candidates.view(-1, size)
     if radius is None:
-        return _pairwise_in_chunks(x, *_spots(flat), radii.to(x.device).repeat(x.shape[0], 1))
+        distinct = radii.unique(dim=0)
+        if len(distinct) > _DISTANCE_GROUPS:
+            return _pairwise_in_chunks(x, *_spots(flat), radii.to(x.device).repeat(x.shape[0], 1))
+        # Few distinct distances: each group of channels takes the faster of the two methods.
+        out = torch.zeros_like(x)
+        for row in distinct:
+            channels = (radii == row).all(1).nonzero().view(-1).to(x.device)
+            out = out.index_copy(1, channels, extrema(x.index_select(1, channels), tuple(row.tolist())))
+        return out
     # A sample of the maps tells whether they have few enough candidates to compare them pairwise.
     sample = flat[:: max(1, len(flat) // 32)].view(torch.uint8).sum(1, dtype=torch.int32)
     if int(sample.max()) ** 2 <= _PAIRWISE_LIMIT * size:
@@ -330,6 +339,10 @@ def _pairwise_in_chunks(x: Tensor, spots: Tensor, counts: Tensor, radius: Tensor
         )
     return torch.cat(parts).view(x.shape)
 
+
+_DISTANCE_GROUPS = 8
+"""Channels with up to this many distinct distances are processed group by group; with more,
+all maps are compared pairwise at once (one call instead of many small ones)."""
 
 _PAIR_BUDGET = 1 << 24
 """Most entries of the (maps, c, c) pair tables built at once by :func:`_pairwise_in_chunks`."""
