@@ -643,11 +643,18 @@ class _Activation(nn.Module):
         rows = [_per_axis(value, cls.parameter, axes, cls.minimum) for value in values]
         return torch.tensor(rows, dtype=torch.long).view(len(rows), axes)[:, slice(None) if cls.per_axis else 0]
 
+    @classmethod
+    def apply(cls, x: Tensor, value: SpatialSize | Tensor | None = None) -> Tensor:
+        """The function on ``x`` with sparsity parameter ``value`` (ignored by activations without one).
+
+        ``(N, C, *spatial) -> (N, C, *spatial)``; ``value`` as the function takes
+        it, e.g. a per-channel :meth:`table`.
+        """
+        return cls.function(x) if cls.parameter is None else cls.function(x, value)
+
     def forward(self, x: Tensor) -> Tensor:
         """``(N, C, *spatial) -> (N, C, *spatial)``."""
-        if self.parameter is None:
-            return type(self).function(x)
-        return type(self).function(x, self.value)
+        return self.apply(x, self.value)
 
     def extra_repr(self) -> str:
         return "" if self.parameter is None else f"{self.parameter}={self.value!r}"

@@ -196,8 +196,7 @@ class SAN(nn.Module):
         """
         similarity = self.similarity(x)
         activation = activations.ACTIVATIONS[self.activation]
-        table = activation.table(self.sparsity_for(x.shape[2:]), self.dims)
-        return activation.function(similarity) if table is None else activation.function(similarity, table)
+        return activation.apply(similarity, activation.table(self.sparsity_for(x.shape[2:]), self.dims))
 
     def decode(self, codes: Tensor) -> Tensor:
         """Reconstruction ``x_hat = sum_i a_i * w_i`` (Eqs. 12-13).

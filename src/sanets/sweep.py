@@ -164,8 +164,7 @@ class _PackedSANs(nn.Module):
         """x (N, 1, *spatial) -> codes (N, K*q, *spatial), reconstructions (N, K, *spatial)."""
         kernels = self.weight * self.mask
         similarity = _correlate_same(x, kernels)
-        activation = activations.ACTIVATIONS[self.activation].function
-        codes = activation(similarity) if self.table is None else activation(similarity, self.table)
+        codes = activations.ACTIVATIONS[self.activation].apply(similarity, self.table)
         partial = _correlate_same_adjoint(codes, kernels)
         reconstructions = partial.unflatten(1, (len(self.models), self.num_kernels)).sum(2)
         return codes, reconstructions
