@@ -87,6 +87,7 @@ def _kernel_sizes(text: str) -> list[int]:
 
 def _add_reproduce_parser(subparsers: argparse._SubParsersAction) -> None:
     from sanets.experiments import TARGETS
+    from sanets.model import INITS
 
     parser = subparsers.add_parser(
         "reproduce",
@@ -112,7 +113,7 @@ def _add_reproduce_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run on the Dask cluster of this scheduler")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to train (default: cpu)")
     parser.add_argument(
-        "--init", choices=("constant", "normal"), default="constant",
+        "--init", choices=INITS, default="constant",
         help="kernel initialisation: 0.1 everywhere as the authors' code ran (default), or N(0, 0.1) as the paper says",
     )
     parser.add_argument("--quick", action="store_true", help="small sweeps on data subsets, to try it out")
