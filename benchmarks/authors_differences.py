@@ -30,10 +30,10 @@ from sanets import model as model_module
 from sanets import sweep as sweep_module
 from sanets.activations import ACTIVATIONS
 from sanets.datasets import load_mnist
-from sanets.experiments.report import table_rows
-from sanets.experiments.runner import tasks_for
-from sanets.experiments.tables import EXPERIMENTS, run_task
-from sanets.experiments.units import Settings, Unit
+from sanets.experiments import EXPERIMENTS
+from sanets.experiments._report.rows import table_rows
+from sanets.experiments._runner import tasks_for
+from sanets.experiments._units import Settings, Unit
 
 
 def mirrored_decoding(codes, kernels):
@@ -57,8 +57,8 @@ def table_one(database: str, data_dir: str) -> dict[str, dict[str, float]]:
     units = [Unit("physionet", database, "constant", a, m) for a in ACTIVATIONS for m in range(1, 250)]
     results = {}
     for task in tasks_for(units, Settings(), data_dir):
-        results.update(run_task(task))
-    return {row.activation: row.values for row in table_rows(EXPERIMENTS["physionet"], results, "constant")}
+        results.update(EXPERIMENTS["physionet"].run(task))
+    return {row.unit.activation: row.values for row in table_rows(EXPERIMENTS["physionet"], results, "constant")}
 
 
 def main() -> None:

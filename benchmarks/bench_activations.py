@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from sanets import activations
+from sanets.activations._extrema import extrema_candidates
 
 
 def naive_extrema(x: torch.Tensor, min_distance: int) -> torch.Tensor:
@@ -40,7 +41,7 @@ def naive_extrema(x: torch.Tensor, min_distance: int) -> torch.Tensor:
     for n in range(x.shape[0]):
         for c in range(x.shape[1]):
             values = x[n, c]
-            candidates = activations._extrema_candidates(values[None, None])[0, 0]
+            candidates = extrema_candidates(values[None, None])[0, 0]
             positions = candidates.nonzero()
             order = torch.argsort(values[candidates].abs(), descending=True, stable=True)
             positions = positions[order]

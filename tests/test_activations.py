@@ -9,7 +9,14 @@ import torch
 import torch.nn.functional as F
 
 from sanets import activations
-from sanets.activations import extrema, extrema_pool_indices, identity, relu, topk_absolutes
+from sanets.activations import (
+    _suppression,
+    extrema,
+    extrema_pool_indices,
+    identity,
+    relu,
+    topk_absolutes,
+)
 
 
 def smooth_1d(n, c, length, seed, width=9):
@@ -167,8 +174,8 @@ def extrema_inputs_1d():
 @pytest.mark.parametrize("distance", [1, 2, 7, 30, 89, 200])
 def test_extrema_edge_cases_match_naive_1d(method, distance, monkeypatch):
     # Both methods (pairwise comparisons of few candidates, rounds on dense maps) on every input.
-    limit = {"auto": activations._PAIRWISE_LIMIT, "pairwise": math.inf, "dense": 0}[method]
-    monkeypatch.setattr(activations, "_PAIRWISE_LIMIT", limit)
+    limit = {"auto": _suppression.PAIRWISE_LIMIT, "pairwise": math.inf, "dense": 0}[method]
+    monkeypatch.setattr(_suppression, "PAIRWISE_LIMIT", limit)
     for name, x in extrema_inputs_1d():
         out = extrema(x, distance)
         assert out.dtype == x.dtype
@@ -178,7 +185,7 @@ def test_extrema_edge_cases_match_naive_1d(method, distance, monkeypatch):
 @pytest.mark.parametrize("method", ["pairwise", "dense"])
 @pytest.mark.parametrize("distance", [1, (0, 2), (3, 0), (1, 4), (2, 1), 30])
 def test_extrema_edge_cases_match_naive_2d(method, distance, monkeypatch):
-    monkeypatch.setattr(activations, "_PAIRWISE_LIMIT", {"pairwise": math.inf, "dense": 0}[method])
+    monkeypatch.setattr(_suppression, "PAIRWISE_LIMIT", {"pairwise": math.inf, "dense": 0}[method])
     noise = torch.randn(4, 2, 9, 13, generator=torch.Generator().manual_seed(8), dtype=torch.float64)
     inputs = {
         "noise": noise,
@@ -210,7 +217,7 @@ def test_extrema_on_a_non_contiguous_slice():
 
 @pytest.mark.parametrize("limit", [0, math.inf])
 def test_extrema_gradient_with_either_method(limit, monkeypatch):
-    monkeypatch.setattr(activations, "_PAIRWISE_LIMIT", limit)
+    monkeypatch.setattr(_suppression, "PAIRWISE_LIMIT", limit)
     for x in [smooth_1d(2, 2, 80, seed=1), smooth_2d(2, 1, 10, seed=2)]:
         x = x.float().requires_grad_()
         out = extrema(x, 2)
@@ -253,9 +260,9 @@ def test_per_channel_parameters_equal_one_call_per_channel(dims, function, param
         scalar = value if isinstance(value, int) else tuple(value)
         assert torch.equal(whole[:, channel : channel + 1], function(x[:, channel : channel + 1], scalar)), (channel, value)
     if function is extrema:  # neither grouping by distance nor chunks of maps change anything
-        monkeypatch.setattr(activations, "_DISTANCE_GROUPS", 0)
+        monkeypatch.setattr(_suppression, "DISTANCE_GROUPS", 0)
         assert torch.equal(function(x, table), whole)
-        monkeypatch.setattr(activations, "_PAIR_BUDGET", 1)
+        monkeypatch.setattr(_suppression, "PAIR_BUDGET", 1)
         assert torch.equal(function(x, table), whole)
 
 
@@ -287,9 +294,35 @@ def test_gradient_reaches_exactly_the_kept_values(name):
 def test_registry_builds_modules_by_name():
     assert list(activations.ACTIVATIONS) == ["identity", "relu", "topk-absolutes", "extrema-pool-indices", "extrema"]
     module = activations.get("extrema", 5)
-    assert isinstance(module, activations.Extrema) and "min_distance=5" in repr(module)
+    assert isinstance(module, torch.nn.Module) and "min_distance=5" in repr(module)
     x = smooth_1d(2, 1, 40, seed=0)
     assert torch.equal(module(x), extrema(x, 5))
+    assert torch.equal(torch.nn.Sequential(activations.get("relu"))(x), relu(x))
+
+
+@pytest.mark.parametrize(
+    "name, spatial, m, border_tolerance, expected",
+    [
+        ("topk-absolutes", (1000,), 7, 3, 142),
+        ("topk-absolutes", (28, 28), 3, 2, 81),  # (28 // 3) ** 2
+        ("extrema-pool-indices", (178,), 15, 2, 15),
+        ("extrema", (1000,), 229, 3, 226),
+        ("extrema", (1000,), 2, 3, 0),  # m - border tolerance, down to 0
+        ("identity", (10,), 3, 2, None),
+    ],
+)
+def test_registry_defaults_follow_the_paper(name, spatial, m, border_tolerance, expected):
+    assert activations.ACTIVATIONS[name].defaults([m], spatial, border_tolerance) == [expected]
+
+
+def test_checked_functions_equal_the_public_ones_on_a_table():
+    # The model calls the checked function with a per-channel table built once; it must equal the public call.
+    x = smooth_1d(3, 2, 90, seed=5)
+    for name, values in [("topk-absolutes", [4, 9]), ("extrema-pool-indices", [3, 7]), ("extrema", [2, 6]), ("relu", [None, None])]:
+        spec = activations.ACTIVATIONS[name]
+        table = spec.table(values, 1)
+        public = spec.function(x) if table is None else spec.function(x, table)
+        assert torch.equal(spec.checked(x, table), public), name
 
 
 @pytest.mark.parametrize(
@@ -310,6 +343,8 @@ def test_registry_builds_modules_by_name():
         (lambda: extrema_pool_indices(torch.zeros(1, 1, 5), 6), ValueError, "larger than the spatial size"),
         (lambda: activations.get("softmax"), ValueError, "unknown activation 'softmax'"),
         (lambda: activations.get("extrema"), TypeError, "min_distance"),
+        (lambda: activations.ACTIVATIONS["relu"].check(2, 1), ValueError, "takes no parameter"),
+        (lambda: activations.ACTIVATIONS["extrema"].check((1, 2), 1), ValueError, "min_distance must be an int or 1 ints"),
         (lambda: activations.get("relu", 3), TypeError, "no parameter"),
     ],
 )

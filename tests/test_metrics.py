@@ -6,7 +6,11 @@ import pytest
 import torch
 
 import sanets
-from sanets.metrics import flithos, inverse_compression_ratio, normalized_reconstruction_loss
+from sanets.metrics import (
+    flithos,
+    inverse_compression_ratio,
+    normalized_reconstruction_loss,
+)
 
 
 def test_hand_computed_one_dimensional():

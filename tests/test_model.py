@@ -204,3 +204,72 @@ def test_bad_input_raises_clear_errors(x, error, message):
 def test_decode_rejects_codes_of_the_wrong_shape():
     with pytest.raises(ValueError, match="q=2"):
         sanets.SAN([3, 3]).decode(torch.zeros(1, 1, 10))
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float16, torch.bfloat16])
+def test_any_floating_input_is_converted_to_the_models_dtype(dtype):
+    model = sanets.SAN([5, 3], "extrema", seed=0)
+    x = torch.randn(3, 1, 60, generator=torch.Generator().manual_seed(1)).to(dtype)
+    out = model(x)
+    assert out.dtype == torch.float32
+    assert torch.equal(out, model(x.float())), "the input is converted first, then everything runs in float32"
+    assert torch.equal(model.encode(x), model.encode(x.float()))
+
+
+def test_a_double_model_computes_saves_and_loads_in_float64(tmp_path):
+    model = sanets.SAN([5, 3], "topk-absolutes", seed=0).double()
+    assert model.dtype == torch.float64 and model.config()["dtype"] == "float64"
+    x = torch.randn(2, 1, 40, generator=torch.Generator().manual_seed(2))
+    y = model(x)
+    assert y.dtype == torch.float64
+    # Against float64 arithmetic written here: top-k of the float64 similarity, kernels pasted back.
+    x64, w = x.double(), [k.detach() for k in model.kernels]
+    similarity = torch.stack([torch.nn.functional.conv1d(torch.nn.functional.pad(x64, ((m - 1) // 2, m // 2)), k.view(1, 1, -1))[:, 0]
+                              for k, m in zip(w, (5, 3))], 1)
+    torch.testing.assert_close(model.similarity(x), similarity, rtol=0, atol=1e-12)
+    model.save(tmp_path / "double.safetensors")
+    loaded = sanets.SAN.load(tmp_path / "double.safetensors")
+    assert loaded.dtype == torch.float64 and loaded.config() == model.config()
+    assert torch.equal(loaded(x), y)
+    assert sanets.SAN([4], dtype="float64").dtype == torch.float64
+    # A seed gives the same kernels in every dtype (drawn in float32, then converted).
+    assert torch.equal(sanets.SAN([7], seed=3, dtype=torch.float64).kernels[0], sanets.SAN([7], seed=3).kernels[0].double())
+    with pytest.raises(ValueError, match="dtype must be a floating-point torch dtype"):
+        sanets.SAN([3], dtype=torch.int32)
+
+
+def test_nan_weights_are_named_at_encode_save_and_load(tmp_path):
+    model = sanets.SAN([3, 4], "extrema", seed=0)
+    with torch.no_grad():
+        model.kernels[1][2] = float("nan")
+    with pytest.raises(ValueError, match=r"kernel 1 \(m=4\) holds NaN or inf weights"):
+        model.encode(torch.randn(1, 1, 20))
+    with pytest.raises(ValueError, match=r"kernel 1 \(m=4\) holds NaN or inf weights"):
+        model.save(tmp_path / "nan.safetensors")
+    assert not (tmp_path / "nan.safetensors").exists(), "nothing is written"
+    config = json.dumps(sanets.SAN([3]).config())
+    save_file({"kernel.0": torch.tensor([0.0, float("inf"), 1.0])}, tmp_path / "inf.safetensors",
+              metadata={"format": "sanets.SAN", "format_version": "1", "config": config})
+    with pytest.raises(ModelFileError, match=r"inf\.safetensors: kernel 0 \(m=3\) holds NaN or inf"):
+        sanets.SAN.load(tmp_path / "inf.safetensors")
+
+
+def test_empty_batches_encode_to_empty_codes_and_cannot_be_evaluated():
+    model = sanets.SAN([3, 2], "extrema", seed=0)
+    codes = model.encode(torch.zeros(0, 1, 20))
+    assert codes.shape == (0, 2, 20) and model.decode(codes).shape == (0, 1, 20)
+    with pytest.raises(ValueError, match=r"x holds no examples \(shape \(0, 1, 20\)\)"):
+        sanets.evaluate(model, torch.zeros(0, 1, 20))
+    with pytest.raises(ValueError, match="train holds no examples"):
+        sanets.fit(model, torch.zeros(0, 1, 20), torch.randn(2, 1, 20))
+
+
+def test_the_parameter_table_is_built_once_per_input_shape(monkeypatch):
+    model = sanets.SAN([3, 5], "extrema", seed=0)
+    spec, calls = model._spec, []
+    original = spec.table
+    monkeypatch.setattr(type(spec), "table", lambda self, *args: calls.append(args) or original(*args))
+    for _ in range(3):
+        model(torch.randn(2, 1, 30))
+    model(torch.randn(2, 1, 40))
+    assert len(calls) == 2, "one table per spatial shape, not one per forward pass"

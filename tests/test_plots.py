@@ -73,8 +73,12 @@ def test_plot_activations_rejects_no_results():
         plots.plot_activations(np.zeros((1, 10)), {})
 
 
+def kernels_of(model):
+    return [kernel.detach() for kernel in model.kernels]
+
+
 def test_plot_kernels_one_axes_per_model_in_1d():
-    models = {name: sanets.SAN([5, 9], activation=name, seed=0) for name in ACTIVATIONS}
+    models = {name: kernels_of(sanets.SAN([5, 9], activation=name, seed=0)) for name in ACTIVATIONS}
     fig = plots.plot_kernels(models)
     assert len(fig.axes) == len(ACTIVATIONS)
     assert len(fig.axes[0].get_lines()) == 2 + 1  # two kernels and the zero line
@@ -82,19 +86,23 @@ def test_plot_kernels_one_axes_per_model_in_1d():
 
 def test_plot_kernels_one_image_per_kernel_in_2d():
     models = {
-        "extrema": sanets.SAN([3, 3], activation="extrema", dims=2, seed=0),
-        "relu": sanets.SAN([4], activation="relu", dims=2, seed=0),
+        "extrema": kernels_of(sanets.SAN([3, 3], activation="extrema", dims=2, seed=0)),
+        "relu": [np.ones((4, 4))],  # arrays work as well as tensors
     }
     fig = plots.plot_kernels(models)
     assert len(fig.axes) == 3
     assert [ax.get_images()[0].get_array().shape for ax in fig.axes] == [(3, 3), (3, 3), (4, 4)]
 
 
-def test_plot_kernels_rejects_mixed_dims_and_non_models():
+def test_plot_kernels_rejects_mixed_dims_and_bad_kernels():
     with pytest.raises(ValueError, match="mixes 1D and 2D"):
-        plots.plot_kernels({"a": sanets.SAN([3], "relu"), "b": sanets.SAN([3], "relu", dims=2)})
-    with pytest.raises(TypeError, match="must be a sanets.SAN"):
-        plots.plot_kernels({"a": torch.zeros(3)})
+        plots.plot_kernels({"a": [torch.zeros(3)], "b": [torch.zeros(3, 3)]})
+    with pytest.raises(ValueError, match=r"kernels\['a'\] must hold at least one kernel of shape \(m,\) or \(m, m\)"):
+        plots.plot_kernels({"a": [torch.zeros(2, 2, 2)]})
+    with pytest.raises(ValueError, match="at least one kernel"):
+        plots.plot_kernels({"a": []})
+    with pytest.raises(ValueError, match="NaN"):
+        plots.plot_kernels({"a": [torch.tensor([0.0, float("nan")])]})
     with pytest.raises(ValueError, match="empty"):
         plots.plot_kernels({})
 
@@ -156,7 +164,7 @@ def test_save_figure_writes_a_readable_png_and_no_temporary_files(tmp_path):
     target = tmp_path / "nested" / "kernels.png"
     target.parent.mkdir()
     target.write_bytes(b"old content")
-    fig = plots.plot_kernels({"extrema": sanets.SAN([5], "extrema", seed=0)})
+    fig = plots.plot_kernels({"extrema": kernels_of(sanets.SAN([5], "extrema", seed=0))})
     assert plots.save_figure(fig, target) == target
     assert target.read_bytes()[:8] == PNG_SIGNATURE
     image = imread(target)
@@ -169,6 +177,12 @@ def test_save_figure_leaves_nothing_behind_on_failure(tmp_path):
     with pytest.raises(ValueError, match="not supported"):
         plots.save_figure(fig, tmp_path / "figure.unknownformat")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_plots_never_build_models():
+    code = "import sys, sanets.plots; print('sanets.model' in sys.modules, 'sanets.training' in sys.modules)"
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert completed.stdout.split() == ["False", "False"]
 
 
 def test_importing_and_plotting_never_loads_pyplot():

@@ -31,7 +31,7 @@ def _add_demo_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from sanets.demo import run_demo
+    from sanets.experiments.demo import run_demo
 
     run_demo(out_dir=args.out, seed=args.seed, echo=print)
     return 0
@@ -117,7 +117,10 @@ def _add_reproduce_parser(subparsers: argparse._SubParsersAction) -> None:
         help="kernel initialisation: 0.1 everywhere as the authors' code ran (default), or N(0, 0.1) as the paper says",
     )
     parser.add_argument("--quick", action="store_true", help="small sweeps on data subsets, to try it out")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=None,
+        help="progress bars on stderr (default: only when stderr is a terminal)",
+    )
     parser.set_defaults(handler=_run_reproduce)
 
 
@@ -141,7 +144,7 @@ def _run_reproduce(args: argparse.Namespace) -> int:
         device=args.device,
         init=args.init,
         quick=args.quick,
-        progress=not args.no_progress,
+        progress=args.progress,
         echo=print,
         command=" ".join(["sanets", *sys.argv[1:]]) if sys.argv[1:2] == ["reproduce"] else "sanets reproduce",
     )
@@ -165,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``sanets`` console script; returns the exit status."""
+    """Entry point of the ``sanets`` console script; returns the exit status (130 after Ctrl-C)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "handler", None) is None:
@@ -175,6 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return args.handler(args)
+    except KeyboardInterrupt as interrupt:
+        print(f"sanets {args.command}: {interrupt or 'interrupted'}", file=sys.stderr)
+        return 130
     except (SanetsError, ValueError, TypeError, FileNotFoundError) as error:
         print(f"sanets {args.command}: error: {error}", file=sys.stderr)
         return 1

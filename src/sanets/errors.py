@@ -27,5 +27,16 @@ class DataNotFoundError(DataError, FileNotFoundError):
     """A dataset was not found in any searched directory and was not downloaded."""
 
 
+class MissingExtraError(SanetsError, ImportError):
+    """A feature needs an optional dependency that is not installed; the message names the pip command."""
+
+
 class ReproduceError(SanetsError, ValueError):
     """``sanets reproduce`` was asked for something it cannot do (checked before any work)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A long job stopped by Ctrl-C after keeping what it finished; the message says what is kept and how to resume.
+
+    It is a ``KeyboardInterrupt``, so code that lets Ctrl-C through still does.
+    """

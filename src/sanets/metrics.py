@@ -17,20 +17,13 @@ from typing import Protocol
 import torch
 from torch import Tensor
 
+from sanets._validation import check_batch
+
 __all__ = ["inverse_compression_ratio", "normalized_reconstruction_loss", "flithos"]
 
 
 class _HasNumWeights(Protocol):
     num_weights: int
-
-
-def _check_examples(name: str, tensor: Tensor) -> None:
-    if not isinstance(tensor, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}")
-    if tensor.ndim not in (3, 4):
-        raise ValueError(
-            f"{name} must have shape (N, C, L) or (N, C, H, W), got shape {tuple(tensor.shape)}"
-        )
 
 
 def inverse_compression_ratio(x: Tensor, codes: Tensor, num_weights: int | Tensor) -> Tensor:
@@ -50,8 +43,8 @@ def inverse_compression_ratio(x: Tensor, codes: Tensor, num_weights: int | Tenso
     -------
     Tensor, shape (N,)
     """
-    _check_examples("x", x)
-    _check_examples("codes", codes)
+    check_batch(x, "x", finite=False)
+    check_batch(codes, "codes", finite=False)
     if codes.shape[0] != x.shape[0] or codes.shape[2:] != x.shape[2:]:
         raise ValueError(f"codes of shape {tuple(codes.shape)} do not match x of shape {tuple(x.shape)}")
     if isinstance(num_weights, Tensor):
@@ -80,8 +73,8 @@ def normalized_reconstruction_loss(x: Tensor, x_hat: Tensor) -> Tensor:
     ValueError
         If an example of x is all zeros, where L~ is undefined.
     """
-    _check_examples("x", x)
-    _check_examples("x_hat", x_hat)
+    check_batch(x, "x", finite=False)
+    check_batch(x_hat, "x_hat", finite=False)
     if x.shape != x_hat.shape:
         raise ValueError(f"x_hat of shape {tuple(x_hat.shape)} does not match x of shape {tuple(x.shape)}")
     error = (x - x_hat).abs().flatten(1).mean(1, dtype=torch.float64)

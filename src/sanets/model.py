@@ -9,20 +9,20 @@ at its activations and sums the partial reconstructions (Eqs. 12-13).
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import safetensors.torch
 import torch
 import torch.nn.functional as F
-import safetensors.torch
 from safetensors import SafetensorError, safe_open
 from torch import Tensor, nn
 
-from sanets import activations
 from sanets._files import write_atomically
+from sanets._validation import check_batch, check_int
+from sanets.activations._registry import spec_of
 from sanets.errors import ModelFileError, ModelFileNotFoundError
 
 __all__ = ["SAN", "INITS"]
@@ -37,6 +37,11 @@ _FORMAT_VERSION = "1"
 
 class SAN(nn.Module):
     """Sparsely Activated Network: q kernels, one sparse activation, tied weights.
+
+    The model computes in the dtype of its kernels: float32 by default, float64
+    after ``.double()`` or with ``dtype=torch.float64``. Inputs of any floating
+    dtype are converted to it, so codes and reconstructions come back in the
+    model's dtype; :meth:`save` and :meth:`load` keep it.
 
     Parameters
     ----------
@@ -65,6 +70,10 @@ class SAN(nn.Module):
         Extrema-Pool window ``m``, Extrema distance ``m - border_tolerance``.
     seed : int, optional
         Seed of the ``"normal"`` initialisation; ``None`` uses torch's global RNG.
+    dtype : torch.dtype or str, optional
+        Floating dtype of the kernels (default: torch's default, float32). The
+        initial weights are drawn in float32 and converted, so a seed gives the
+        same kernels in every dtype up to rounding.
 
     Examples
     --------
@@ -85,30 +94,26 @@ class SAN(nn.Module):
         border_tolerance: int = 2,
         sparsity: Sequence[Any] | None = None,
         seed: int | None = None,
+        dtype: torch.dtype | str | None = None,
     ) -> None:
         super().__init__()
-        if isinstance(kernel_sizes, int) or not isinstance(kernel_sizes, Sequence) or len(kernel_sizes) == 0:
+        if isinstance(kernel_sizes, (int, str)) or not isinstance(kernel_sizes, Sequence) or len(kernel_sizes) == 0:
             raise TypeError(f"kernel_sizes must be a non-empty sequence of ints, got {kernel_sizes!r}")
         if any(isinstance(m, bool) or not isinstance(m, int) or m < 1 for m in kernel_sizes):
             raise ValueError(f"kernel_sizes must hold positive ints, got {list(kernel_sizes)!r}")
-        if activation not in activations.ACTIVATIONS:
-            raise ValueError(
-                f"unknown activation {activation!r}; choose one of {', '.join(activations.ACTIVATIONS)}"
-            )
+        spec = spec_of(activation)
         if dims not in (1, 2):
             raise ValueError(f"dims must be 1 or 2, got {dims!r}")
         if init not in INITS:
             raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
-        if isinstance(border_tolerance, bool) or not isinstance(border_tolerance, int) or border_tolerance < 0:
-            raise ValueError(f"border_tolerance must be an int >= 0, got {border_tolerance!r}")
+        border_tolerance = check_int(border_tolerance, "border_tolerance", 0)
         sparsity = [None] * len(kernel_sizes) if sparsity is None else list(sparsity)
         if len(sparsity) != len(kernel_sizes):
-            raise ValueError(
-                f"sparsity must have one entry per kernel ({len(kernel_sizes)}), got {len(sparsity)}"
-            )
+            raise ValueError(f"sparsity must have one entry per kernel ({len(kernel_sizes)}), got {len(sparsity)}")
         for value in sparsity:
             if value is not None:
-                activations.ACTIVATIONS[activation].check_parameter(value, dims)
+                spec.check(value, dims)
+        dtype = _floating_dtype(dtype)
 
         self.kernel_sizes = [int(m) for m in kernel_sizes]
         self.activation = activation
@@ -116,9 +121,11 @@ class SAN(nn.Module):
         self.init = init
         self.border_tolerance = border_tolerance
         self.sparsity = sparsity
+        self._spec = spec
+        self._tables: dict[tuple[int, ...], Tensor | None] = {}
         generator = None if seed is None else torch.Generator().manual_seed(seed)
         self.kernels = nn.ParameterList(
-            nn.Parameter(_initial_kernel((m,) * dims, init, generator)) for m in self.kernel_sizes
+            nn.Parameter(_initial_kernel((m,) * dims, init, generator).to(dtype)) for m in self.kernel_sizes
         )
 
     @property
@@ -131,8 +138,13 @@ class SAN(nn.Module):
         """W of Eq. 2: the number of kernel weights (sum of m, or of m**2 in 2D)."""
         return sum(m**self.dims for m in self.kernel_sizes)
 
+    @property
+    def dtype(self) -> torch.dtype:
+        """The dtype the model computes in (that of its kernels)."""
+        return self.kernels[0].dtype
+
     def config(self) -> dict[str, Any]:
-        """The constructor arguments that rebuild this model (without its weights)."""
+        """The constructor arguments that rebuild this model (without its weights); JSON-able."""
         return {
             "kernel_sizes": self.kernel_sizes,
             "activation": self.activation,
@@ -140,7 +152,22 @@ class SAN(nn.Module):
             "init": self.init,
             "border_tolerance": self.border_tolerance,
             "sparsity": [list(v) if isinstance(v, tuple) else v for v in self.sparsity],
+            "dtype": str(self.dtype).removeprefix("torch."),
         }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], kernels: Sequence[Any]) -> SAN:
+        """The SAN of :meth:`config` with the given kernel weights (tensors or nested lists), in order."""
+        model = cls(**config)
+        if len(kernels) != model.num_kernels:
+            raise ValueError(f"config has {model.num_kernels} kernels, got {len(kernels)} weight tensors")
+        with torch.no_grad():
+            for i, (kernel, values) in enumerate(zip(model.kernels, kernels)):
+                values = torch.as_tensor(values)
+                if values.shape != kernel.shape:
+                    raise ValueError(f"kernel {i}: weights of shape {tuple(values.shape)}, config says {tuple(kernel.shape)}")
+                kernel.copy_(values)
+        return model
 
     def sparsity_for(self, spatial_shape: Sequence[int]) -> list[Any]:
         """Each kernel's sparsity parameter for inputs of this spatial shape (Sec. III-A).
@@ -155,19 +182,8 @@ class SAN(nn.Module):
         list
             One value per kernel: ``k``, ``pool_size``, ``min_distance`` or ``None``.
         """
-        return [
-            default if value is None else value
-            for value, default in zip(self.sparsity, self._default_sparsity(spatial_shape))
-        ]
-
-    def _default_sparsity(self, spatial_shape: Sequence[int]) -> list[Any]:
-        if self.activation == "topk-absolutes":
-            return [math.prod(n // m for n in spatial_shape) for m in self.kernel_sizes]
-        if self.activation == "extrema-pool-indices":
-            return list(self.kernel_sizes)
-        if self.activation == "extrema":
-            return [max(m - self.border_tolerance, 0) for m in self.kernel_sizes]
-        return [None] * self.num_kernels
+        defaults = self._spec.defaults(self.kernel_sizes, spatial_shape, self.border_tolerance)
+        return [default if value is None else value for value, default in zip(self.sparsity, defaults)]
 
     def similarity(self, x: Tensor) -> Tensor:
         """Similarity maps ``s_i = x * w_i`` (Eq. 10), "same" size.
@@ -180,8 +196,7 @@ class SAN(nn.Module):
         -------
         Tensor, shape (N, q, L) or (N, q, H, W)
         """
-        self._check_input(x)
-        return torch.cat([_correlate_same(x, kernel[None]) for kernel in self.kernels], dim=1)
+        return self._similarity(self._checked(x))
 
     def encode(self, x: Tensor) -> Tensor:
         """Sparse codes ``a_i = phi(s_i, d_i)`` (Eq. 11).
@@ -194,9 +209,7 @@ class SAN(nn.Module):
         -------
         Tensor, shape (N, q, L) or (N, q, H, W); zero except at the kept positions.
         """
-        similarity = self.similarity(x)
-        activation = activations.ACTIVATIONS[self.activation]
-        return activation.apply(similarity, activation.table(self.sparsity_for(x.shape[2:]), self.dims))
+        return self._encode(self._checked(x))
 
     def decode(self, codes: Tensor) -> Tensor:
         """Reconstruction ``x_hat = sum_i a_i * w_i`` (Eqs. 12-13).
@@ -213,46 +226,74 @@ class SAN(nn.Module):
         -------
         Tensor, shape (N, 1, L) or (N, 1, H, W)
         """
-        expected = (self.num_kernels,)
-        if not isinstance(codes, Tensor) or codes.ndim != self.dims + 2 or tuple(codes.shape[1:2]) != expected:
-            shape = tuple(codes.shape) if isinstance(codes, Tensor) else type(codes).__name__
-            layout = "(N, q, L)" if self.dims == 1 else "(N, q, H, W)"
-            raise ValueError(f"codes must have shape {layout} with q={self.num_kernels}, got {shape}")
-        return sum(
-            _correlate_same_adjoint(codes[:, i : i + 1], kernel[None]) for i, kernel in enumerate(self.kernels)
-        )
+        what = f" for a SAN with q={self.num_kernels} kernels"
+        check_batch(codes, "codes", dims=self.dims, channels=self.num_kernels, finite=False, what=what)
+        self._check_device(codes, "codes")
+        return self._decode(codes.to(self.dtype))
 
     def forward(self, x: Tensor) -> Tensor:
         """Reconstruct x: ``decode(encode(x))``; shape (N, 1, *spatial) -> same."""
-        return self.decode(self.encode(x))
+        return self._decode(self._encode(self._checked(x)))
 
-    def _check_input(self, x: Tensor) -> None:
-        if not isinstance(x, Tensor):
-            raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
-        if not x.is_floating_point():
-            raise TypeError(f"x must be a floating-point tensor, got dtype {x.dtype}")
-        layout = "(N, 1, L)" if self.dims == 1 else "(N, 1, H, W)"
-        if x.ndim != self.dims + 2:
-            raise ValueError(
-                f"x must have shape {layout} for a {self.dims}D SAN, got shape {tuple(x.shape)}"
-            )
-        if x.shape[1] != 1:
-            raise ValueError(
-                f"x must have one channel {layout}, got {x.shape[1]} channels (shape {tuple(x.shape)}); "
-                "fit one SAN per channel or move channels into the batch"
-            )
+    def _checked(self, x: Tensor) -> Tensor:
+        """``x`` checked once and in the model's dtype; the kernels checked too."""
+        self._check(x)
+        self._check_device(x, "x")
+        return x.to(self.dtype)
+
+    def _check(self, x: Tensor, name: str = "x", nonempty: bool = False) -> None:
+        """Raise TypeError/ValueError unless ``x`` suits this model; NaN kernels are an error too."""
+        check_batch(x, name, dims=self.dims, channels=1, nonempty=nonempty, what=f" for a {self.dims}D SAN")
         too_large = [m for m in self.kernel_sizes if any(m > n for n in x.shape[2:])]
         if too_large:
-            raise ValueError(f"kernel size {max(too_large)} is larger than the input's spatial size {tuple(x.shape[2:])}")
-        if not torch.isfinite(x).all():
-            raise ValueError("x contains NaN or inf values")
+            raise ValueError(
+                f"kernel size {max(too_large)} is larger than the input {name} (spatial size {tuple(x.shape[2:])})"
+            )
+        self.check_kernels()
+
+    def _check_device(self, x: Tensor, name: str) -> None:
+        if x.device != self.kernels[0].device:
+            raise ValueError(f"{name} is on {x.device} but the model is on {self.kernels[0].device}; move one of them")
+
+    def check_kernels(self) -> None:
+        """Raise ValueError naming the first kernel with NaN or inf weights (a diverged or corrupt model)."""
+        for i, kernel in enumerate(self.kernels):
+            if not bool(torch.isfinite(kernel).all()):
+                raise ValueError(
+                    f"kernel {i} (m={self.kernel_sizes[i]}) holds NaN or inf weights: the model diverged or was corrupted"
+                )
+
+    def _table(self, spatial_shape: tuple[int, ...]) -> Tensor | None:
+        """The activation's per-kernel parameters for this spatial shape, built once and cached."""
+        if spatial_shape not in self._tables:
+            self._tables[spatial_shape] = self._spec.table(self.sparsity_for(spatial_shape), self.dims)
+        return self._tables[spatial_shape]
+
+    def _similarity(self, x: Tensor) -> Tensor:
+        return torch.cat([_correlate_same(x, kernel[None]) for kernel in self.kernels], dim=1)
+
+    def _encode(self, x: Tensor) -> Tensor:
+        """:meth:`encode` of a checked ``x``."""
+        return self._spec.checked(self._similarity(x), self._table(tuple(x.shape[2:])))
+
+    def _decode(self, codes: Tensor) -> Tensor:
+        """:meth:`decode` of checked codes."""
+        return sum(
+            _correlate_same_adjoint(codes[:, i : i + 1], kernel[None]) for i, kernel in enumerate(self.kernels)
+        )
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the weights as safetensors, with the config as JSON metadata.
 
         The file is written to a temporary name and renamed, so an interrupted
         save never leaves a truncated model behind.
+
+        Raises
+        ------
+        ValueError
+            A kernel holds NaN or inf weights (nothing is written).
         """
+        self.check_kernels()
         tensors = {f"kernel.{i}": kernel.detach().cpu().contiguous() for i, kernel in enumerate(self.kernels)}
         metadata = {"format": _FORMAT, "format_version": _FORMAT_VERSION, "config": json.dumps(self.config())}
         payload = safetensors.torch.save(tensors, metadata=metadata)
@@ -260,7 +301,7 @@ class SAN(nn.Module):
 
     @classmethod
     def load(cls, path: str | os.PathLike, device: str | torch.device = "cpu") -> SAN:
-        """Read a model written by :meth:`save`.
+        """Read a model written by :meth:`save`, in the dtype it was saved in.
 
         Raises
         ------
@@ -273,7 +314,7 @@ class SAN(nn.Module):
         if not path.is_file():
             raise ModelFileNotFoundError(f"{path}: model file not found")
         try:
-            with safe_open(str(path), framework="pt", device=str(device)) as file:
+            with safe_open(str(path), framework="pt", device="cpu") as file:
                 metadata = file.metadata() or {}
                 tensors = {key: file.get_tensor(key) for key in file.keys()}
         except (SafetensorError, OSError, ValueError, RuntimeError) as error:
@@ -286,6 +327,8 @@ class SAN(nn.Module):
             )
         try:
             config = json.loads(metadata["config"])
+            # Files written before the config named its dtype carry it in their tensors.
+            config.setdefault("dtype", str(next(iter(tensors.values())).dtype).removeprefix("torch.") if tensors else None)
             model = cls(**config)
         except (KeyError, TypeError, ValueError) as error:
             raise ModelFileError(f"{path}: invalid SAN config in metadata: {error}") from None
@@ -296,7 +339,20 @@ class SAN(nn.Module):
         with torch.no_grad():
             for i, kernel in enumerate(model.kernels):
                 kernel.copy_(tensors[f"kernel.{i}"])
+        try:
+            model.check_kernels()
+        except ValueError as error:
+            raise ModelFileError(f"{path}: {error}") from None
         return model.to(device)
+
+
+def _floating_dtype(dtype: torch.dtype | str | None) -> torch.dtype:
+    if dtype is None:
+        return torch.get_default_dtype()
+    resolved = getattr(torch, dtype, None) if isinstance(dtype, str) else dtype
+    if not isinstance(resolved, torch.dtype) or not resolved.is_floating_point:
+        raise ValueError(f"dtype must be a floating-point torch dtype (e.g. torch.float64 or 'float64'), got {dtype!r}")
+    return resolved
 
 
 def _initial_kernel(shape: tuple[int, ...], init: str, generator: torch.Generator | None) -> Tensor:

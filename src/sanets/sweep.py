@@ -20,14 +20,25 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
-from sanets import activations
-from sanets.metrics import flithos, inverse_compression_ratio, normalized_reconstruction_loss
+from sanets._threads import share_cores
+from sanets._validation import check_int
+from sanets.activations._registry import spec_of
+from sanets.metrics import (
+    flithos,
+    inverse_compression_ratio,
+    normalized_reconstruction_loss,
+)
 from sanets.model import SAN, _correlate_same, _correlate_same_adjoint
-from sanets.training import Evaluation, _check_fit_arguments, _new_generator
+from sanets.training import (
+    Evaluation,
+    _epochs,
+    check_fit_arguments,
+    first_lowest,
+    new_generator,
+)
 
-__all__ = ["fit_sweep", "SweepResult", "Protocol"]
+__all__ = ["fit_sweep", "SweepResult", "Sweep"]
 
 
 @dataclass
@@ -59,15 +70,11 @@ class SweepResult:
 
 
 @dataclass(frozen=True)
-class Protocol:
-    """How SANs are fitted and selected on one dataset (paper Sec. IV).
+class Sweep:
+    """A sweep of kernel sizes trained with one protocol (paper Sec. IV): the SANs and Alg. 4's settings.
 
     Attributes
     ----------
-    key : str
-        Short name, used in file names.
-    title : str
-        Name shown in printed tables.
     kernel_sizes : tuple of int
         The kernel sizes m swept for every activation.
     num_kernels : int
@@ -82,8 +89,6 @@ class Protocol:
         Adam learning rate.
     """
 
-    key: str
-    title: str
     kernel_sizes: tuple[int, ...]
     num_kernels: int
     dims: int
@@ -110,8 +115,9 @@ class Protocol:
         init: str = "normal",
         seed: int | None = None,
         device: str | torch.device | None = None,
+        progress: bool = False,
     ) -> list[SweepResult]:
-        """:func:`fit_sweep` of every kernel size of this protocol with ``activation``."""
+        """:func:`fit_sweep` of every kernel size of this sweep with ``activation``."""
         return fit_sweep(
             self.kernel_sizes,
             activation,
@@ -126,6 +132,7 @@ class Protocol:
             lr=self.lr,
             seed=seed,
             device=device,
+            progress=progress,
         )
 
 
@@ -157,14 +164,14 @@ class _PackedSANs(nn.Module):
         self.register_buffer(
             "num_weights", torch.tensor([model.num_weights for model in models], dtype=torch.float64)
         )
-        activation = activations.ACTIVATIONS[self.activation]
-        self.table = activation.table([v for model in models for v in model.sparsity_for(spatial_shape)], self.dims)
+        self.spec = spec_of(self.activation)
+        self.table = self.spec.table([v for model in models for v in model.sparsity_for(spatial_shape)], self.dims)
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """x (N, 1, *spatial) -> codes (N, K*q, *spatial), reconstructions (N, K, *spatial)."""
         kernels = self.weight * self.mask
         similarity = _correlate_same(x, kernels)
-        codes = activations.ACTIVATIONS[self.activation].apply(similarity, self.table)
+        codes = self.spec.checked(similarity, self.table)
         partial = _correlate_same_adjoint(codes, kernels)
         reconstructions = partial.unflatten(1, (len(self.models), self.num_kernels)).sum(2)
         return codes, reconstructions
@@ -237,29 +244,25 @@ def fit_sweep(
     """
     if isinstance(kernel_sizes, int) or len(kernel_sizes) == 0:
         raise ValueError(f"kernel_sizes must be a non-empty sequence of ints, got {kernel_sizes!r}")
-    if isinstance(num_kernels, bool) or not isinstance(num_kernels, int) or num_kernels < 1:
-        raise ValueError(f"num_kernels must be an int >= 1, got {num_kernels!r}")
+    check_int(num_kernels, "num_kernels", 1)
     models = [
         SAN([m] * num_kernels, activation, dims=dims, init=init, border_tolerance=border_tolerance, seed=seed)
         for m in kernel_sizes
     ]
-    _check_fit_arguments(models[0], train, validation, epochs, batch_size, lr)
-    largest = max(models, key=lambda model: model.kernel_sizes[0])
-    for data in (train, validation):
-        largest._check_input(data)
+    check_fit_arguments(max(models, key=lambda model: model.kernel_sizes[0]), train, validation, epochs, batch_size, lr)
     device = torch.device(device) if device is not None else train.device
     packed = _PackedSANs(models, train.shape[2:]).to(device)
-    train, validation = train.to(device), validation.to(device)
+    dtype = models[0].dtype
+    train, validation = train.to(device, dtype), validation.to(device, dtype)
     optimizer = torch.optim.Adam(packed.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
-    generator = _new_generator(seed)
+    generator = new_generator(seed)
 
     histories: list[list[Evaluation]] = [[] for _ in models]
-    best_flithos = torch.full((len(models),), float("inf"), dtype=torch.float64)
-    best_epoch = [0] * len(models)
     best_weight = packed.weight.detach().cpu().clone()
-    for epoch in tqdm(range(1, epochs + 1), desc=f"{activation} x {len(models)} kernel sizes", disable=not progress, leave=False):
+    for epoch in _epochs(epochs, f"{activation} x {len(models)} kernel sizes", progress):
         order = torch.randperm(len(train), generator=generator)
         for batch_indices in order.split(batch_size):
+            share_cores()
             batch = train[batch_indices.to(device)]
             _, reconstructions = packed(batch)
             # Sum over models of each model's own MAE.
@@ -269,16 +272,13 @@ def fit_sweep(
             optimizer.step()
         if not torch.isfinite(packed.weight).all():
             raise FloatingPointError(f"training diverged at epoch {epoch}: non-finite kernel weights")
-        scores = packed.evaluate(validation).cpu()
-        for k, (icr, loss_, phi) in enumerate(scores.tolist()):
+        for k, (icr, loss_, phi) in enumerate(packed.evaluate(validation).tolist()):
             histories[k].append(Evaluation(icr, loss_, phi))
-        improved = scores[:, 2] < best_flithos
-        if improved.any():
+        improved = [k for k, history in enumerate(histories) if first_lowest([e.flithos for e in history]) == epoch - 1]
+        if improved:
             weight = packed.weight.detach().cpu()
-            for k in improved.nonzero().flatten().tolist():
-                best_flithos[k], best_epoch[k] = scores[k, 2], epoch
-                for channel in range(k * num_kernels, (k + 1) * num_kernels):
-                    best_weight[channel] = weight[channel]
+            for k in improved:
+                best_weight[k * num_kernels : (k + 1) * num_kernels] = weight[k * num_kernels : (k + 1) * num_kernels]
 
     last_weight = packed.weight.detach().cpu()
     results = []
@@ -288,5 +288,6 @@ def fit_sweep(
             with torch.no_grad():
                 for kernel, values in zip(target.kernels, packed.kernels_of(k, weight)):
                     kernel.copy_(values)
-        results.append(SweepResult(m, best_epoch[k], float(best_flithos[k]), model, histories[k], last_model))
+        best = first_lowest([scores.flithos for scores in histories[k]])
+        results.append(SweepResult(m, best + 1, histories[k][best].flithos, model, histories[k], last_model))
     return results

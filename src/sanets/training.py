@@ -2,23 +2,31 @@
 
 Adam on the mean absolute error of the reconstruction (Eq. 14); after every
 epoch the mean phi on validation (Eq. 7) is measured and a copy of the weights
-of the best epoch is kept.
+of the best epoch is kept. :func:`first_lowest` is the one selection rule of
+sanets: the epoch of a fit, the kernel size of a sweep, the parameters of a
+baseline all go to the lowest validation phi, ties to the earliest candidate.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from tqdm.auto import tqdm
 
-from sanets.metrics import flithos, inverse_compression_ratio, normalized_reconstruction_loss
+from sanets._threads import share_cores
+from sanets._validation import check_int
+from sanets.metrics import (
+    flithos,
+    inverse_compression_ratio,
+    normalized_reconstruction_loss,
+)
 from sanets.model import SAN
 
-__all__ = ["fit", "evaluate", "FitResult", "Evaluation"]
+__all__ = ["fit", "evaluate", "first_lowest", "FitResult", "Evaluation", "EpochRecord"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,17 @@ class FitResult:
     history: list[EpochRecord] = field(default_factory=list)
 
 
+def first_lowest(values: Sequence[float]) -> int:
+    """Index of the lowest value, the first among equals (ties go to the earlier epoch or the smaller m).
+
+    >>> first_lowest([0.5, 0.3, 0.3])
+    1
+    """
+    if not len(values):
+        raise ValueError("nothing to select from: no values")
+    return min(range(len(values)), key=values.__getitem__)
+
+
 @torch.no_grad()
 def evaluate(model: SAN, x: Tensor, batch_size: int = 1024) -> Evaluation:
     """Mean CR^-1, L~ and phi of ``model`` over the examples of ``x`` (Eq. 7).
@@ -69,15 +88,22 @@ def evaluate(model: SAN, x: Tensor, batch_size: int = 1024) -> Evaluation:
     ----------
     model : SAN
     x : Tensor, shape (N, 1, L) or (N, 1, H, W)
+        Any floating dtype and device; batches are moved to the model's.
     batch_size : int
         Examples per forward pass (memory only; the result does not depend on it).
     """
-    device = next(model.parameters()).device
+    model._check(x, nonempty=True)
+    return _evaluate(model, x, check_int(batch_size, "batch_size", 1))
+
+
+def _evaluate(model: SAN, x: Tensor, batch_size: int = 1024) -> Evaluation:
+    """:func:`evaluate` of a checked, non-empty ``x``."""
+    device = model.kernels[0].device
     parts = []
     for batch in x.split(batch_size):
-        batch = batch.to(device)
-        codes = model.encode(batch)
-        x_hat = model.decode(codes)
+        batch = batch.to(device, model.dtype)
+        codes = model._encode(batch)
+        x_hat = model._decode(codes)
         parts.append(
             torch.stack(
                 [
@@ -112,6 +138,7 @@ def fit(
     model : SAN
         Trained in place.
     train, validation : Tensor, shape (N, 1, L) or (N, 1, H, W)
+        Any floating dtype; converted to the model's.
     epochs : int
         Passes over ``train``.
     batch_size : int
@@ -127,29 +154,30 @@ def fit(
     restore_best : bool
         Load the best epoch's weights into ``model`` at the end.
     progress : bool
-        Show a progress bar over epochs.
+        Show a progress bar over epochs (needs tqdm, from the ``[experiments]`` extra).
 
     Returns
     -------
     FitResult
     """
-    _check_fit_arguments(model, train, validation, epochs, batch_size, lr)
+    check_fit_arguments(model, train, validation, epochs, batch_size, lr)
     if device is not None:
         model.to(device)
-    device = next(model.parameters()).device
-    train = train.to(device)
+    device = model.kernels[0].device
+    train = train.to(device, model.dtype)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
-    generator = _new_generator(seed)
+    generator = new_generator(seed)
 
     history: list[EpochRecord] = []
-    best: tuple[float, int, dict[str, Tensor]] | None = None
-    for epoch in tqdm(range(1, epochs + 1), desc="epochs", disable=not progress, leave=False):
+    best_state: dict[str, Tensor] = {}
+    for epoch in _epochs(epochs, "epochs", progress):
         model.train()
         order = torch.randperm(len(train), generator=generator) if shuffle else torch.arange(len(train))
         total, count = torch.zeros((), device=device), 0
         for batch_indices in order.split(batch_size):
+            share_cores()
             batch = train[batch_indices.to(device)]
-            loss = F.l1_loss(model(batch), batch)
+            loss = F.l1_loss(model._decode(model._encode(batch)), batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -159,32 +187,27 @@ def fit(
         if not math.isfinite(train_loss):
             raise FloatingPointError(f"training diverged at epoch {epoch}: the mean training MAE is {train_loss}")
         model.eval()
-        scores = evaluate(model, validation)
-        history.append(EpochRecord(epoch, train_loss, scores))
-        if best is None or scores.flithos < best[0]:
-            best = (scores.flithos, epoch, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
+        history.append(EpochRecord(epoch, train_loss, _evaluate(model, validation)))
+        if first_lowest([record.validation.flithos for record in history]) == epoch - 1:
+            best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
 
-    assert best is not None
-    best_flithos, best_epoch, state_dict = best
+    best = history[first_lowest([record.validation.flithos for record in history])]
     if restore_best:
-        model.load_state_dict(state_dict)
-    return FitResult(best_epoch, best_flithos, state_dict, history)
+        model.load_state_dict(best_state)
+    return FitResult(best.epoch, best.validation.flithos, best_state, history)
 
 
-def _check_fit_arguments(model: SAN, train: Tensor, validation: Tensor, epochs: int, batch_size: int, lr: float) -> None:
+def check_fit_arguments(model: SAN, train: Tensor, validation: Tensor, epochs: int, batch_size: int, lr: float) -> None:
+    """Check what :func:`fit` (and :func:`sanets.sweep.fit_sweep`) receive, once, before any work."""
     for name, data in (("train", train), ("validation", validation)):
-        if not isinstance(data, Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor of shape (N, 1, *spatial), got {type(data).__name__}")
-        if data.ndim != model.dims + 2 or len(data) == 0:
-            raise ValueError(f"{name} must have shape (N>0, 1, *spatial) for a {model.dims}D SAN, got {tuple(data.shape)}")
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        model._check(data, name, nonempty=True)
+    check_int(epochs, "epochs", 1)
+    check_int(batch_size, "batch_size", 1)
     if not lr > 0:
         raise ValueError(f"lr must be > 0, got {lr!r}")
 
 
-def _new_generator(seed: int | None) -> torch.Generator:
+def new_generator(seed: int | None) -> torch.Generator:
     """The generator of the batch order: seeded, or from fresh entropy."""
     generator = torch.Generator()
     if seed is None:
@@ -192,3 +215,13 @@ def _new_generator(seed: int | None) -> torch.Generator:
     else:
         generator.manual_seed(seed)
     return generator
+
+
+def _epochs(epochs: int, description: str, progress: bool):
+    """``range(1, epochs + 1)``, behind a progress bar when asked for."""
+    if not progress:
+        return range(1, epochs + 1)
+    from sanets._extras import require
+
+    tqdm = require("tqdm.auto", "progress bars").tqdm
+    return tqdm(range(1, epochs + 1), desc=description, leave=False, disable=None)

@@ -1,42 +1,35 @@
-"""Downloads that land in the cache atomically and are verified first.
+"""Downloads that are verified before they land in the cache, atomically.
 
-Every download goes to a private temporary directory *inside* the destination
-directory's parent (same file system), is checked (SHA-256 and/or a
-format-specific verifier), and only then moved into place with
-:func:`os.replace`. Whatever fails, the temporary directory is removed, so a
-bad or partial download is never left where a loader would find it. Files
-that already exist elsewhere (the user's own data) are never touched.
+``pooch`` transfers, hashes (SHA-256) and unpacks. Every download goes to a
+private staging directory *inside* the destination's parent (same file
+system), is checked, and only then moved into place with :func:`os.replace`.
+Whatever fails, the staging directory is removed, so a bad or partial
+download is never left where a loader would find it. Files that already
+exist elsewhere (the user's own data) are never touched.
 """
 
 from __future__ import annotations
 
-import hashlib
+import logging
 import os
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sanets.errors import DataError, DataNotFoundError
+from sanets._extras import require
+from sanets.errors import DataError, DataNotFoundError, SanetsError
 
+Processor = Callable[[str, str, Any], str]
+"""A pooch processor ``(file name, action, pooch) -> path of the file to keep``."""
 
-def sha256_of(path: Path) -> str:
-    """Return the hex SHA-256 digest of the file at ``path``."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def check_sha256(path: Path, expected: str, *, label: str | None = None) -> None:
-    """Raise :class:`DataError` unless ``path`` has SHA-256 ``expected``."""
-    actual = sha256_of(path)
-    if actual != expected.lower():
-        raise DataError(
-            f"{label or path}: checksum mismatch: sha256 {actual}, expected {expected.lower()}"
-        )
+_downloader: Callable[[str, str, Any], None] | None = None
+"""The pooch downloader :func:`transfer` uses; ``None`` lets pooch choose one
+by URL. Tests put a fake network here, so pooch still does the hashing and
+unpacking it does for real downloads."""
 
 
 @contextmanager
@@ -50,18 +43,79 @@ def staging_dir(parent: Path) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def transfer(url: str, directory: Path, fname: str) -> Path:
-    """Download ``url`` to ``directory / fname`` with pooch and return the path.
-
-    Network and HTTP failures are re-raised as :class:`DataNotFoundError`
-    naming the URL.
-    """
-    import pooch
-
+@contextmanager
+def _quiet(logger: logging.Logger) -> Iterator[None]:
+    # pooch logs every download and unzip at INFO on stderr; sanets reports progress itself.
+    level = logger.level
+    logger.setLevel(logging.WARNING)
     try:
-        return Path(pooch.retrieve(url, known_hash=None, fname=fname, path=directory, progressbar=False))
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def transfer(
+    url: str,
+    directory: Path,
+    fname: str,
+    known_hash: str | None = None,
+    processor: Processor | None = None,
+) -> Path:
+    """Download ``url`` to ``directory / fname`` with pooch, verify and unpack it.
+
+    Parameters
+    ----------
+    url : str
+        What to download.
+    directory : Path
+        Where to put it (created if missing); a staging directory.
+    fname : str
+        File name to save it as.
+    known_hash : str, optional
+        ``"sha256:<hex>"``; pooch deletes the file unless it matches.
+    processor : callable, optional
+        pooch processor run on the verified file (e.g. one that unzips);
+        returns the path of the file to keep.
+
+    Returns
+    -------
+    Path
+        The downloaded file, or what ``processor`` returned.
+
+    Raises
+    ------
+    DataError
+        Checksum mismatch, or an archive that cannot be unpacked (the
+        message names the URL).
+    DataNotFoundError
+        The URL could not be fetched (no network, HTTP error); names the URL.
+    MissingExtraError
+        pooch is not installed.
+    """
+    pooch = require("pooch", "downloading datasets")
+    try:
+        with _quiet(pooch.get_logger()):
+            result = pooch.retrieve(
+                url,
+                known_hash=known_hash,
+                fname=fname,
+                path=directory,
+                processor=processor,
+                downloader=_downloader,
+                progressbar=False,
+            )
+    except SanetsError:
+        raise
+    except zipfile.BadZipFile as error:
+        raise DataError(f"{url}: not a valid zip archive: {error}") from error
+    except ValueError as error:
+        # pooch's hash mismatch is a plain ValueError; requests' URL errors subclass it.
+        if type(error) is not ValueError:
+            raise DataNotFoundError(f"{url}: {type(error).__name__}: {error}") from error
+        raise DataError(f"{url}: checksum mismatch: {error}") from error
     except Exception as error:  # requests/HTTP/OS errors differ by transport
         raise DataNotFoundError(f"{url}: {type(error).__name__}: {error}") from error
+    return Path(result)
 
 
 def download_verified(
@@ -70,7 +124,7 @@ def download_verified(
     *,
     sha256: str | None = None,
     verify: Callable[[Path], None] | None = None,
-    unpack: Callable[[Path], Path] | None = None,
+    processor: Processor | None = None,
 ) -> Path:
     """Download ``dest`` from the first of ``urls`` that yields a verified file.
 
@@ -81,18 +135,23 @@ def download_verified(
     dest : Path
         Final location; written only after verification succeeds.
     sha256 : str, optional
-        Known SHA-256 of the file.
+        Known SHA-256 (hex) of what a mirror serves, checked by pooch.
     verify : callable, optional
-        Called with the downloaded temporary path; raises :class:`DataError`
-        if the content is wrong (used where no trustworthy hash is known).
-    unpack : callable, optional
-        Turns what a mirror served (named as in its URL, e.g. an archive) into
-        the file to verify and keep; raises :class:`DataError` if it cannot.
+        Called with the (unpacked) temporary file; raises :class:`DataError`
+        if the content is wrong (for files without a trustworthy hash).
+    processor : callable, optional
+        pooch processor turning what a mirror served (e.g. an archive) into
+        the file to verify and keep.
+
+    Returns
+    -------
+    Path
+        ``dest``.
 
     Raises
     ------
     DataError
-        Every mirror answered but no file passed the checks (checksum mismatch).
+        Every mirror answered but no file passed the checks (nothing was saved).
     DataNotFoundError
         No mirror could be reached.
     """
@@ -101,11 +160,13 @@ def download_verified(
     with staging_dir(dest.parent) as tmp:
         for index, url in enumerate(urls):
             try:
-                path = transfer(url, tmp / str(index), url.rsplit("/", 1)[-1] or dest.name)
-                if sha256 is not None:
-                    check_sha256(path, sha256, label=url)
-                if unpack is not None:
-                    path = unpack(path)
+                path = transfer(
+                    url,
+                    tmp / str(index),
+                    url.rsplit("/", 1)[-1] or dest.name,
+                    known_hash=None if sha256 is None else f"sha256:{sha256}",
+                    processor=processor,
+                )
                 if verify is not None:
                     verify(path)
             except DataNotFoundError as error:

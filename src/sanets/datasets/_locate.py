@@ -1,4 +1,4 @@
-"""Where datasets are looked for, and the error raised when they are not found.
+"""Where datasets are looked for; the one locate -> fetch -> not-found path.
 
 Search order (first match wins):
 
@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
 
-from sanets.errors import DataNotFoundError
+from sanets.datasets._types import DataDir, DatasetSpec, SearchedDir
+from sanets.errors import DataError, DataNotFoundError
 
 ENV_VAR = "SANETS_DATA"
 """Environment variable naming extra data roots (``os.pathsep``-separated)."""
@@ -31,32 +31,12 @@ ENV_VAR = "SANETS_DATA"
 APP_NAME = "sanets"
 
 
-@dataclass(frozen=True)
-class SearchedDir:
-    """One directory that was (or will be) searched for a dataset.
-
-    Attributes
-    ----------
-    path : Path
-        The dataset directory itself (e.g. ``<root>/mnist``).
-    origin : str
-        Why it is searched: ``"data_dir argument"``, ``"$SANETS_DATA"``,
-        ``"user cache"`` or a system package name.
-    """
-
-    path: Path
-    origin: str
-
-    def __str__(self) -> str:
-        return f"{self.path} ({self.origin})"
-
-
 def cache_dir() -> Path:
     """Return the user cache root where downloads land (not created here)."""
     return Path(platformdirs.user_cache_dir(APP_NAME))
 
 
-def data_roots(data_dir: str | os.PathLike[str] | None = None) -> list[SearchedDir]:
+def data_roots(data_dir: DataDir = None) -> list[SearchedDir]:
     """Return the data roots in search order: ``data_dir``, ``$SANETS_DATA``, cache."""
     roots: list[SearchedDir] = []
     if data_dir is not None:
@@ -70,7 +50,7 @@ def data_roots(data_dir: str | os.PathLike[str] | None = None) -> list[SearchedD
 
 def candidate_dirs(
     subdir: str,
-    data_dir: str | os.PathLike[str] | None = None,
+    data_dir: DataDir = None,
     extra: Iterable[SearchedDir] = (),
 ) -> list[SearchedDir]:
     """Return the directories where the dataset stored under ``subdir`` may be."""
@@ -108,3 +88,46 @@ def not_found_error(
         f"the directories above, or point ${ENV_VAR} at a folder that holds them."
     )
     return DataNotFoundError("\n".join(lines))
+
+
+def resolve(spec: DatasetSpec, data_dir: DataDir, download: bool) -> Path:
+    """Return what ``spec.locate`` finds, downloading it first if needed.
+
+    Parameters
+    ----------
+    spec : DatasetSpec
+        The dataset.
+    data_dir : path-like, optional
+        Data root searched first.
+    download : bool
+        Whether to call ``spec.fetch`` when the dataset is found nowhere.
+
+    Returns
+    -------
+    Path
+        The file or directory the loader reads.
+
+    Raises
+    ------
+    DataNotFoundError
+        Found nowhere, and download was off or could not be made; the
+        message lists every directory searched and the fetch command.
+    DataError
+        A download that failed verification (raised by ``spec.fetch``).
+    MissingExtraError
+        A download is needed but pooch (the ``[data]`` extra) is missing.
+    """
+    found, searched = spec.locate(data_dir)
+    if found is not None:
+        return found
+    if not download:
+        raise not_found_error(spec.label, spec.name, spec.wanted, searched)
+    try:
+        place = spec.fetch()
+    except DataNotFoundError as error:
+        raise not_found_error(spec.label, spec.name, spec.wanted, searched, str(error)) from error
+    # Re-locate so the loader reads exactly what locate (and `sanets data list`) reports.
+    found, _ = spec.locate(data_dir)
+    if found is None:
+        raise DataError(f"{spec.label}: downloaded to {place}, but not found there afterwards")
+    return found

@@ -1,12 +1,37 @@
-"""Small, typed results returned by the loaders."""
+"""Small, typed records: what the loaders return, and what the registry holds."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
+
+DataDir = str | os.PathLike[str] | None
+"""A loader's ``data_dir`` argument: an extra data root searched first, or ``None``."""
+
+
+@dataclass(frozen=True)
+class SearchedDir:
+    """One directory that was (or will be) searched for a dataset.
+
+    Attributes
+    ----------
+    path : Path
+        The dataset directory itself (e.g. ``<root>/mnist``).
+    origin : str
+        Why it is searched: ``"data_dir argument"``, ``"$SANETS_DATA"``,
+        ``"user cache"`` or a system package name.
+    """
+
+    path: Path
+    origin: str
+
+    def __str__(self) -> str:
+        return f"{self.path} ({self.origin})"
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,3 +107,38 @@ class Signal:
     def n_samples(self) -> int:
         """Number of samples per channel (columns of :attr:`data`)."""
         return int(self.data.shape[1])
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """One dataset of the registry: how to find it, download it and load it.
+
+    Attributes
+    ----------
+    name : str
+        Dataset name, as ``sanets data fetch`` takes it (``"mitdb"``).
+    title : str
+        Human-readable title (``"MIT-BIH Arrhythmia Database"``).
+    locate : callable
+        ``locate(data_dir) -> (found, searched)``: the file or directory the
+        loader reads (``Path``), or ``None``, and every directory searched
+        (list of ``SearchedDir``, in search order).
+    fetch : callable
+        ``fetch() -> Path``: download into the user cache (verified) and
+        return what ``locate`` would then find.
+    load : callable
+        ``load(data_dir, download) -> Splits`` with the paper's protocol
+        (shapes in :class:`Splits`).
+    wanted : str
+        The files ``locate`` looks for, as error messages name them.
+    label : str
+        How error messages name the dataset (``"PhysioNet database mitdb"``).
+    """
+
+    name: str
+    title: str
+    locate: Callable[[DataDir], tuple[Path | None, list[SearchedDir]]]
+    fetch: Callable[[], Path]
+    load: Callable[[DataDir, bool], Splits]
+    wanted: str
+    label: str

@@ -8,19 +8,22 @@ labels ``(N,)`` int64.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import os
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from sanets.datasets import _locate
-from sanets.datasets._download import download_verified
-from sanets.datasets._types import Splits
-from sanets.errors import DataError, DataNotFoundError
+from sanets.datasets import _download, _locate
+from sanets.datasets._types import DataDir, DatasetSpec, Splits
+from sanets.errors import DataError
+
+__all__ = ["load_fashion_mnist", "load_mnist", "read_idx"]
 
 IMAGES_MAGIC = 0x00000803
 """IDX magic of an unsigned-byte 3-D array (images)."""
@@ -57,6 +60,8 @@ class _ImageDataset:
     mirrors: tuple[str, ...]
     sha256: dict[str, str]  # "<stem>.gz" -> sha256 of the published gzip file
     class_names: tuple[str, ...]
+    # Searched after the data roots; a callable so it reads the module constant at call time.
+    system_dirs: Callable[[], tuple[_locate.SearchedDir, ...]] = tuple
 
 
 MNIST = _ImageDataset(
@@ -102,6 +107,7 @@ FASHION_MNIST = _ImageDataset(
         "Bag",
         "Ankle boot",
     ),
+    system_dirs=lambda: (_locate.SearchedDir(DEBIAN_FASHION_MNIST_DIR, "Debian package dataset-fashion-mnist"),),
 )
 
 _DATASETS = {MNIST.name: MNIST, FASHION_MNIST.name: FASHION_MNIST}
@@ -178,66 +184,41 @@ def _file_in(directory: Path, stem: str) -> Path | None:
     return None
 
 
-def _candidates(dataset: _ImageDataset, data_dir) -> list[_locate.SearchedDir]:
-    extra = ()
-    if dataset is FASHION_MNIST:
-        extra = (_locate.SearchedDir(DEBIAN_FASHION_MNIST_DIR, "Debian package dataset-fashion-mnist"),)
-    return _locate.candidate_dirs(dataset.name, data_dir, extra)
-
-
-def _find(dataset: _ImageDataset, data_dir) -> tuple[dict[str, Path] | None, list[_locate.SearchedDir]]:
-    searched = _candidates(dataset, data_dir)
-    for entry in searched:
-        files = {spec.stem: _file_in(entry.path, spec.stem) for spec in _FILES}
-        if all(files.values()):
-            return files, searched  # type: ignore[return-value]
-    return None, searched
-
-
-def locate(name: str, data_dir=None) -> tuple[Path | None, list[_locate.SearchedDir]]:
+def locate(name: str, data_dir: DataDir = None) -> tuple[Path | None, list[_locate.SearchedDir]]:
     """Return (directory holding all four IDX files or None, directories searched)."""
-    files, searched = _find(_DATASETS[name], data_dir)
-    return (None if files is None else files[_FILES[0].stem].parent), searched
-
-
-def _verify_idx(path: Path, spec: _IdxFile) -> None:
-    read_idx(path, spec.kind, spec.count)
+    dataset = _DATASETS[name]
+    searched = _locate.candidate_dirs(dataset.name, data_dir, dataset.system_dirs())
+    for entry in searched:
+        if all(_file_in(entry.path, spec.stem) for spec in _FILES):
+            return entry.path, searched
+    return None, searched
 
 
 def fetch(name: str) -> Path:
     """Download the four gzipped IDX files of ``name`` into the user cache.
 
     Each file is verified against its published SHA-256 before it is moved
-    into ``<cache>/<name>/``. Returns that directory.
+    into ``<cache>/<name>/``.
+
+    Returns
+    -------
+    Path
+        That directory.
     """
     dataset = _DATASETS[name]
     target = _locate.cache_dir() / dataset.name
     for spec in _FILES:
         fname = f"{spec.stem}.gz"
         dest = target / fname
-        if dest.is_file():
-            continue
-        download_verified(
-            [mirror + fname for mirror in dataset.mirrors],
-            dest,
-            sha256=dataset.sha256[fname],
-            verify=lambda path, spec=spec: _verify_idx(path, spec),
-        )
+        if not dest.is_file():
+            urls = [mirror + fname for mirror in dataset.mirrors]
+            _download.download_verified(urls, dest, sha256=dataset.sha256[fname])
     return target
 
 
-def _load(dataset: _ImageDataset, data_dir, download: bool) -> Splits:
-    files, searched = _find(dataset, data_dir)
-    if files is None:
-        wanted = "IDX files (" + ", ".join(f"{spec.stem}[.gz]" for spec in _FILES) + ")"
-        if not download:
-            raise _locate.not_found_error(dataset.title, dataset.name, wanted, searched)
-        try:
-            fetch(dataset.name)
-        except DataNotFoundError as error:
-            raise _locate.not_found_error(dataset.title, dataset.name, wanted, searched, str(error)) from error
-        files, searched = _find(dataset, data_dir)
-        assert files is not None
+def _load(dataset: _ImageDataset, data_dir: DataDir, download: bool) -> Splits:
+    directory = _locate.resolve(_SPECS[dataset.name], data_dir, download)
+    files = {spec.stem: _file_in(directory, spec.stem) for spec in _FILES}
     train_images = read_idx(files["train-images-idx3-ubyte"], "images", N_TRAIN_FILE)
     train_labels = read_idx(files["train-labels-idx1-ubyte"], "labels", N_TRAIN_FILE)
     test_images = read_idx(files["t10k-images-idx3-ubyte"], "images", N_TEST_FILE)
@@ -258,7 +239,7 @@ def _load(dataset: _ImageDataset, data_dir, download: bool) -> Splits:
         validation_labels=labels(train_labels[split:]),
         test_labels=labels(test_labels),
         name=dataset.name,
-        source=files["train-images-idx3-ubyte"].parent,
+        source=directory,
         class_names=dataset.class_names,
     )
 
@@ -303,3 +284,18 @@ def load_fashion_mnist(data_dir: str | os.PathLike[str] | None = None, download:
         :attr:`Splits.class_names` ``("T-shirt/top", ..., "Ankle boot")``.
     """
     return _load(FASHION_MNIST, data_dir, download)
+
+
+_SPECS = {
+    dataset.name: DatasetSpec(
+        name=dataset.name,
+        title=dataset.title,
+        locate=functools.partial(locate, dataset.name),
+        fetch=functools.partial(fetch, dataset.name),
+        load=loader,
+        wanted="IDX files (" + ", ".join(f"{spec.stem}[.gz]" for spec in _FILES) + ")",
+        label=dataset.title,
+    )
+    for dataset, loader in ((MNIST, load_mnist), (FASHION_MNIST, load_fashion_mnist))
+}
+"""Registry entries, collected by :mod:`sanets.datasets._registry`."""

@@ -1,4 +1,4 @@
-"""The user's own recordings: WFDB, EDF, CSV and NPY files.
+"""The user's own recordings (WFDB, EDF, CSV, NPY files), and cutting them into windows.
 
 All readers return a :class:`~sanets.datasets.Signal` holding a float64
 array ``(channels, samples)`` and, where the format carries one, the
@@ -15,19 +15,27 @@ Conventions
   numbers); no sampling rate.
 - NPY (``.npy``): a 1-D array is one channel; a 2-D array is taken as
   ``(channels, samples)`` as stored; no sampling rate.
+
+:func:`windows` turns a recording into the ``(N, C, L)`` batches SANs take.
 """
 
 from __future__ import annotations
 
+import numbers
 import os
-import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from sanets.datasets import _csv
+from sanets._extras import require
+from sanets._validation import check_int
+from sanets.datasets import _csv, _wfdb
 from sanets.datasets._types import Signal
 from sanets.errors import DataError, DataNotFoundError
+
+__all__ = ["load_signal", "windows"]
 
 SUPPORTED_SUFFIXES = (".hea", ".edf", ".csv", ".txt", ".npy")
 
@@ -41,29 +49,8 @@ def _check_finite_shape(path: Path, data: np.ndarray) -> None:
         raise DataError(f"{path}: no samples (array shape {data.shape})")
 
 
-def _read_wfdb(path: Path) -> Signal:
-    import wfdb
-
-    from sanets.datasets.physionet import _check_signal_files, _read_header
-
-    record = path.with_suffix("") if path.suffix == ".hea" else path
-    header = _read_header(record)
-    _check_signal_files(record, header)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            data = wfdb.rdrecord(str(record), physical=True)
-    except Exception as error:  # wfdb surfaces numpy/OS errors from deep inside
-        raise DataError(f"{record}.hea: cannot read WFDB record: {type(error).__name__}: {error}") from error
-    array = np.asarray(data.p_signal, dtype=np.float64).T
-    _check_finite_shape(path, array)
-    names = tuple(data.sig_name or _default_names(array.shape[0]))
-    units = tuple(data.units or [""] * array.shape[0])
-    return Signal(array, float(data.fs), names, units, record.with_name(record.name + ".hea"))
-
-
 def _read_edf(path: Path) -> Signal:
-    import pyedflib
+    pyedflib = require("pyedflib", "reading EDF files")
 
     try:
         reader = pyedflib.EdfReader(str(path))
@@ -151,19 +138,140 @@ def load_signal(path: str | os.PathLike[str]) -> Signal:
     DataError
         Unsupported suffix, or a corrupt/inconsistent file (the message names
         the file and the problem).
+    MissingExtraError
+        A WFDB or EDF file without ``wfdb``/``pyedflib`` installed (the
+        ``[data]`` extra).
     """
     path = Path(path).expanduser()
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES and path.with_name(path.name + ".hea").is_file():
-        return _read_wfdb(path)  # WFDB record given without suffix
+        return _wfdb.read_record(path)  # WFDB record given without suffix
     if not path.is_file():
         raise DataNotFoundError(f"{path}: no such file")
     if suffix == ".hea":
-        return _read_wfdb(path)
+        return _wfdb.read_record(path)
     if suffix == ".edf":
         return _read_edf(path)
     if suffix in (".csv", ".txt"):
         return _read_csv(path)
     if suffix == ".npy":
         return _read_npy(path)
-    raise DataError(f"{path}: unsupported file type {suffix or '(no suffix)'}; supported: {', '.join(SUPPORTED_SUFFIXES)}")
+    supported = ", ".join(SUPPORTED_SUFFIXES)
+    raise DataError(f"{path}: unsupported file type {suffix or '(no suffix)'}; supported: {supported}")
+
+
+def _frames(data: np.ndarray, length: int, step: int) -> np.ndarray:
+    """View ``data`` ``(C, S)`` as windows ``(N, C, length)`` starting every ``step`` samples.
+
+    ``N = (S - length) // step + 1`` (``S >= length``); a trailing partial
+    window is dropped. No copy is made.
+    """
+    count = (data.shape[1] - length) // step + 1
+    view = np.lib.stride_tricks.sliding_window_view(data, length, axis=1)  # (C, S - length + 1, length)
+    return view[:, : (count - 1) * step + 1 : step].transpose(1, 0, 2)
+
+
+def _as_channels(signal: Signal | np.ndarray | torch.Tensor) -> tuple[np.ndarray, tuple[str, ...] | None]:
+    """Return ``signal`` as float64 ``(C, S)`` and its channel names (``None`` for arrays)."""
+    if isinstance(signal, Signal):
+        data, names = np.asarray(signal.data), signal.channel_names
+    elif isinstance(signal, torch.Tensor):
+        if signal.is_complex():
+            raise ValueError(f"expected a real signal, got a {signal.dtype} tensor")
+        data, names = signal.detach().cpu().to(torch.float64).numpy(), None
+    else:
+        data, names = np.asarray(signal), None
+    if data.dtype.kind not in "biuf":
+        raise ValueError(f"expected a numeric signal, got dtype {data.dtype}")
+    if data.ndim == 1:
+        data = data[None, :]
+    if data.ndim != 2:
+        raise ValueError(f"expected a signal (channels, samples) or (samples,), got shape {data.shape}")
+    return data.astype(np.float64, copy=False), names
+
+
+def _channel_rows(
+    channel: int | str | Sequence[int | str] | None, count: int, names: tuple[str, ...] | None
+) -> list[int]:
+    """Row indices of the channels ``channel`` selects (all for ``None``)."""
+    if channel is None:
+        return list(range(count))
+    wanted = [channel] if isinstance(channel, (str, numbers.Integral)) else list(channel)
+    if not wanted:
+        raise ValueError("channel is an empty sequence; give at least one channel")
+    rows = []
+    for item in wanted:
+        if isinstance(item, str):
+            if names is None:
+                raise ValueError(f"channel {item!r}: channel names need a Signal; an array has indices 0..{count - 1}")
+            if item not in names:
+                raise ValueError(f"unknown channel {item!r}; the channels are: {', '.join(names)}")
+            rows.append(names.index(item))
+        elif isinstance(item, numbers.Integral) and not isinstance(item, bool):
+            if not -count <= item < count:
+                raise ValueError(f"channel {item} out of range: the signal has {count} channel(s)")
+            rows.append(int(item) % count)
+        else:
+            raise TypeError(f"channel must be an int index or a channel name, got {item!r}")
+    return rows
+
+
+def windows(
+    signal: Signal | np.ndarray | torch.Tensor,
+    length: int,
+    step: int | None = None,
+    channel: int | str | Sequence[int | str] | None = None,
+) -> torch.Tensor:
+    """Cut a recording into consecutive windows, the ``(N, C, L)`` batches SANs take.
+
+    Parameters
+    ----------
+    signal : Signal, numpy.ndarray or torch.Tensor
+        A :class:`Signal` (from :func:`load_signal`), or samples ``(C, S)``;
+        a 1-D ``(S,)`` is one channel.
+    length : int
+        Samples per window, ``L``.
+    step : int, optional
+        Samples from one window's start to the next (default ``length``:
+        non-overlapping). A trailing partial window is dropped.
+    channel : int, str or sequence of them, optional
+        Channels to keep, by index or (for a :class:`Signal`) by name;
+        default all.
+
+    Returns
+    -------
+    torch.Tensor
+        float32 ``(N, C, L)``: window ``n`` of channel ``c`` is samples
+        ``n * step .. n * step + L - 1``, and ``N = (S - L) // step + 1``.
+
+    Raises
+    ------
+    ValueError
+        ``length`` or ``step`` below 1, an unknown channel name (the message
+        lists the names), a channel index out of range, or a signal that is
+        not ``(C, S)``.
+    TypeError
+        ``length`` or ``step`` not an integer, or a channel neither an int
+        nor a name.
+    DataError
+        The signal is shorter than one window (says how many samples there
+        are and how many are needed), or a window holds NaN or inf.
+    """
+    data, names = _as_channels(signal)
+    length = check_int(length, "length", 1)
+    step = length if step is None else check_int(step, "step", 1)
+    rows = _channel_rows(channel, data.shape[0], names)
+    data = data[rows]
+    if data.shape[1] < length:
+        raise DataError(f"the signal has {data.shape[1]} samples per channel; one window needs {length}")
+    frames = _frames(data, length, step)
+    end = (frames.shape[0] - 1) * step + length
+    # Checked on the samples, not the frames: overlapping frames would repeat each check L / step times.
+    bad = ~np.isfinite(data[:, :end]) & (np.arange(end) % step < length)
+    if bad.any():
+        sample, row = (int(v) for v in np.argwhere(bad.T)[0])
+        label = repr(names[rows[row]]) if names else str(rows[row])
+        raise DataError(
+            f"channel {label}, sample {sample} is {data[row, sample]}; windows must hold finite numbers (no NaN or inf)"
+        )
+    return torch.from_numpy(np.ascontiguousarray(frames, dtype=np.float32))

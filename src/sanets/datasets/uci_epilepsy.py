@@ -18,15 +18,18 @@ from __future__ import annotations
 
 import hashlib
 import os
-import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
+from sanets._extras import require
 from sanets.datasets import _csv, _download, _locate
-from sanets.datasets._types import Splits
-from sanets.errors import DataError, DataNotFoundError
+from sanets.datasets._types import DataDir, DatasetSpec, Splits
+from sanets.errors import DataError
+
+__all__ = ["CLASS_NAMES", "load_uci_epilepsy", "parse_csv"]
 
 NAME = "uci-epilepsy"
 TITLE = "UCI Epileptic Seizure Recognition"
@@ -130,7 +133,7 @@ def _verify(path: Path, label: str) -> None:
         raise DataError(f"{label}: content checksum mismatch: sha256 {digest}, expected {CONTENT_SHA256}")
 
 
-def locate(data_dir=None) -> tuple[Path | None, list[_locate.SearchedDir]]:
+def locate(data_dir: DataDir = None) -> tuple[Path | None, list[_locate.SearchedDir]]:
     """Return (path of ``data.csv`` or None, directories searched)."""
     searched = _locate.candidate_dirs(NAME, data_dir)
     for entry in searched:
@@ -140,38 +143,36 @@ def locate(data_dir=None) -> tuple[Path | None, list[_locate.SearchedDir]]:
     return None, searched
 
 
-def _extract_csv(archive: Path, into: Path) -> Path:
-    try:
-        with zipfile.ZipFile(archive) as bundle:
-            members = [m for m in bundle.namelist() if m.lower().endswith(".csv")]
-            if len(members) != 1:
-                raise DataError(f"{archive}: expected one CSV in the archive, found {members}")
-            target = into / FILE_NAME
-            with bundle.open(members[0]) as source, open(target, "wb") as sink:
-                sink.write(source.read())
-            return target
-    except zipfile.BadZipFile as error:
-        raise DataError(f"{archive}: not a valid zip archive: {error}") from error
+def _csv_of_download(fname: str, action: str, pooch: Any) -> str:
+    """pooch processor: the CSV a mirror served, the file itself or the one CSV in a zip archive."""
+    if not fname.endswith(".zip"):
+        return fname
+    members = require("pooch", "downloading datasets").Unzip()(fname, action, pooch)
+    tables = [member for member in members if member.lower().endswith(".csv")]
+    if len(tables) != 1:
+        raise DataError(f"{fname}: expected one CSV in the archive, found {[Path(m).name for m in members]}")
+    return tables[0]
 
 
 def fetch() -> Path:
     """Download ``data.csv`` into ``<cache>/uci-epilepsy/`` and return its path.
 
-    The file is parsed and its content digest checked (see
+    No SHA-256 of UCI's file could be verified offline, so the file (or the
+    CSV in UCI's zip archive) is parsed and its content digest checked (see
     :data:`CONTENT_SHA256`) before it is moved into place; nothing is left
     behind on failure.
+
+    Returns
+    -------
+    Path
+        ``<cache>/uci-epilepsy/data.csv``.
     """
     dest = _locate.cache_dir() / NAME / FILE_NAME
     if dest.is_file():
         return dest
     return _download.download_verified(
-        MIRRORS, dest, verify=lambda path: _verify(path, path.name), unpack=_csv_of_download
+        MIRRORS, dest, verify=lambda path: _verify(path, path.name), processor=_csv_of_download
     )
-
-
-def _csv_of_download(path: Path) -> Path:
-    """The CSV a mirror served: the file itself, or the one CSV inside a zip archive."""
-    return _extract_csv(path, path.parent) if path.suffix == ".zip" else path
 
 
 def load_uci_epilepsy(
@@ -204,15 +205,7 @@ def load_uci_epilepsy(
     low, high = value_range
     if not low < high:
         raise ValueError(f"value_range must be (low, high) with low < high, got {value_range!r}")
-    path, searched = locate(data_dir)
-    if path is None:
-        wanted = f"{FILE_NAME}"
-        if not download:
-            raise _locate.not_found_error(TITLE, NAME, wanted, searched)
-        try:
-            path = fetch()
-        except DataNotFoundError as error:
-            raise _locate.not_found_error(TITLE, NAME, wanted, searched, str(error)) from error
+    path = _locate.resolve(_SPEC, data_dir, download)
     x, y = parse_csv(path)
     merged = np.vectorize(LABEL_MERGE.__getitem__, otypes=[np.int64])(y)
     lo = float(x[:N_TRAIN].min())
@@ -238,3 +231,9 @@ def load_uci_epilepsy(
         source=path,
         class_names=CLASS_NAMES,
     )
+
+
+_SPEC = DatasetSpec(
+    name=NAME, title=TITLE, locate=locate, fetch=fetch, load=load_uci_epilepsy, wanted=FILE_NAME, label=TITLE
+)
+"""Registry entry, collected by :mod:`sanets.datasets._registry`."""

@@ -13,9 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sanets.experiments.runner import TARGETS, ResultsFolder, check_arguments, connect, plan, run_units
-from sanets.experiments.tables import EXPERIMENTS
-from sanets.experiments.units import Settings
+from sanets.errors import Interrupted
+from sanets.experiments._folder import ResultsFolder
+from sanets.experiments._registry import EXPERIMENTS, TARGETS
+from sanets.experiments._runner import check_arguments, connect, plan, run_units
+from sanets.experiments._units import Settings
 
 __all__ = ["reproduce", "Reproduction", "EXPERIMENTS", "TARGETS"]
 
@@ -58,7 +60,7 @@ def reproduce(
     device: str = "cpu",
     init: str = "constant",
     quick: bool = False,
-    progress: bool = True,
+    progress: bool | None = None,
     echo: Callable[[str], object] = print,
     command: str = "sanets reproduce",
 ) -> Reproduction:
@@ -93,8 +95,8 @@ def reproduce(
         paper's text says. Table I runs under both.
     quick : bool
         Small sweeps, few epochs and data subsets, for trying it out.
-    progress : bool
-        Show progress bars on stderr.
+    progress : bool, optional
+        Progress bars on stderr: None (default) only on a terminal, True always, False never.
     echo : callable
         Receives each line of output.
     command : str
@@ -108,22 +110,34 @@ def reproduce(
     ------
     ReproduceError
         Before any work: unknown names, kernel sizes out of range, an ``out``
-        that is a file or holds incompatible results, an unreachable scheduler.
+        that is a file, holds incompatible results or is being written by
+        another process, an unreachable scheduler.
+    Interrupted
+        On Ctrl-C, after the runs that finished are saved; the message says how
+        many and the command that resumes.
     """
-    from sanets.experiments.report import write_report
+    from sanets.experiments._report import write_report
 
     settings = Settings(seed=seed, quick=quick, epochs=epochs)
     experiments = check_arguments(targets, databases, activations, kernel_sizes, init, settings, workers, scheduler, device)
     data_dir = None if data_dir is None else os.fspath(data_dir)
+    folder = ResultsFolder(out, settings)
     client = connect(scheduler) if scheduler is not None else None
     try:
-        folder = ResultsFolder(out, settings)
-        the_plan = plan(experiments, settings, init, databases, activations, kernel_sizes, data_dir)
-        for skipped in the_plan.skipped:
-            echo(f"skipping {skipped.experiment}/{skipped.dataset}: data not found; get it with `{skipped.fetch_command}`")
-        run = run_units(folder, the_plan, settings, data_dir, device, workers, client, progress, echo)
+        with folder:
+            the_plan = plan(experiments, settings, init, databases, activations, kernel_sizes, data_dir)
+            for skipped in the_plan.skipped:
+                echo(f"skipping {skipped.experiment}/{skipped.dataset}: data not found; get it with `{skipped.fetch_command}`")
+            try:
+                run = run_units(folder, the_plan, settings, data_dir, device, workers, client, progress, echo)
+            except KeyboardInterrupt:
+                kept = sum(folder.has(unit) for unit in the_plan.units)
+                raise Interrupted(
+                    f"interrupted: {kept} of {len(the_plan.units)} runs are saved in {folder.path}; "
+                    f"resume with `{command}`"
+                ) from None
+            status, files = write_report(folder, the_plan, settings, init, run, data_dir, command, echo)
     finally:
         if client is not None:
             client.close()
-    status, files = write_report(folder, the_plan, settings, init, run, data_dir, command, echo)
     return Reproduction(status, folder.path, files, run.failures)

@@ -14,7 +14,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-__all__ = ["EpilepsyCNN", "LinearClassifier", "CLASSIFIERS", "ClassifierResult", "train_classifier"]
+from sanets._threads import share_cores
+
+__all__ = ["EpilepsyCNN", "LinearClassifier", "train_classifier"]
 
 
 class EpilepsyCNN(nn.Module):
@@ -145,6 +147,7 @@ def train_classifier(
     for epoch in range(1, epochs + 1):
         model.train()
         for indices in torch.randperm(len(x), generator=generator).split(batch_size):
+            share_cores()
             indices = indices.to(x.device)
             loss = F.cross_entropy(model(x[indices]), y[indices])
             optimizer.zero_grad(set_to_none=True)

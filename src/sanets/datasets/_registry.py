@@ -1,17 +1,30 @@
-"""Every dataset sanets knows, where it is, and how to get it (``sanets data``)."""
+"""The registry of datasets: every dataset sanets knows, where it is, and how to get it.
+
+:data:`DATASETS` maps each name to its :class:`DatasetSpec` (locate, fetch,
+load). ``sanets data list/fetch``, the experiments and the loaders go through
+it; nothing else switches on a dataset's name.
+"""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 from sanets.datasets import _locate, mnist, physionet, uci_epilepsy
+from sanets.datasets._types import DataDir, DatasetSpec
 from sanets.errors import DataError
 
-PHYSIONET_GROUP = "physionet"
-"""Name that stands for all 15 PhysioNet databases in :func:`fetch`."""
+DATASETS: MappingProxyType[str, DatasetSpec] = MappingProxyType(
+    {**physionet._SPECS, uci_epilepsy._SPEC.name: uci_epilepsy._SPEC, **mnist._SPECS}
+)
+"""Dataset name -> :class:`DatasetSpec`, in the paper's order: the 15 PhysioNet
+databases (Table I), ``"uci-epilepsy"`` (Table II), ``"mnist"`` and
+``"fashion-mnist"`` (Table III)."""
+
+_GROUPS = MappingProxyType({"physionet": tuple(physionet.PHYSIONET_DATABASES), "all": tuple(DATASETS)})
+"""Names :func:`fetch` also takes, each standing for several datasets."""
 
 
 @dataclass(frozen=True)
@@ -50,53 +63,53 @@ class DatasetStatus:
         return f"{self.name:<15} missing  get it with: {self.fetch_command}"
 
 
-def dataset_names() -> tuple[str, ...]:
-    """All dataset names: the 15 PhysioNet databases, UCI epilepsy, MNIST, Fashion-MNIST."""
-    return (*physionet.PHYSIONET_DATABASES, uci_epilepsy.NAME, mnist.MNIST.name, mnist.FASHION_MNIST.name)
+def _spec(name: str) -> DatasetSpec:
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise DataError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}") from None
 
 
-def _title(name: str) -> str:
-    if name in physionet.PHYSIONET_DATABASES:
-        return physionet.PHYSIONET_DATABASES[name].title
-    if name == uci_epilepsy.NAME:
-        return uci_epilepsy.TITLE
-    return mnist._DATASETS[name].title
+def dataset_status(name: str, data_dir: DataDir = None) -> DatasetStatus:
+    """Return where dataset ``name`` is found, searching as its loader does.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`DATASETS`.
+    data_dir : path-like, optional
+        Data root searched first.
+
+    Returns
+    -------
+    DatasetStatus
+        ``found`` is what the loader would read, or ``None``.
+
+    Raises
+    ------
+    DataError
+        Unknown name.
+    """
+    spec = _spec(name)
+    found, searched = spec.locate(data_dir)
+    return DatasetStatus(name, spec.title, found, tuple(searched), _locate.fetch_command(name))
 
 
-def _locate_one(name: str, data_dir) -> tuple[Path | None, list[_locate.SearchedDir]]:
-    if name in physionet.PHYSIONET_DATABASES:
-        return physionet.locate(name, data_dir)
-    if name == uci_epilepsy.NAME:
-        return uci_epilepsy.locate(data_dir)
-    if name in mnist._DATASETS:
-        return mnist.locate(name, data_dir)
-    raise DataError(f"unknown dataset {name!r}; known: {', '.join(dataset_names())}")
-
-
-def dataset_status(name: str, data_dir: str | os.PathLike[str] | None = None) -> DatasetStatus:
-    """Return where dataset ``name`` is found (search order of the loaders)."""
-    found, searched = _locate_one(name, data_dir)
-    return DatasetStatus(name, _title(name), found, tuple(searched), _locate.fetch_command(name))
-
-
-def list_datasets(data_dir: str | os.PathLike[str] | None = None) -> list[DatasetStatus]:
-    """Return the status of every dataset, in :func:`dataset_names` order."""
-    return [dataset_status(name, data_dir) for name in dataset_names()]
+def list_datasets(data_dir: DataDir = None) -> list[DatasetStatus]:
+    """Return the status of every dataset, in :data:`DATASETS` order."""
+    return [dataset_status(name, data_dir) for name in DATASETS]
 
 
 def _expand(names: Sequence[str]) -> list[str]:
-    known = dataset_names()
     wanted: list[str] = []
     for name in names:
-        if name == "all":
-            group = list(known)
-        elif name == PHYSIONET_GROUP:
-            group = list(physionet.PHYSIONET_DATABASES)
-        elif name in known:
-            group = [name]
+        if name in _GROUPS:
+            group = _GROUPS[name]
+        elif name in DATASETS:
+            group = (name,)
         else:
             raise DataError(
-                f"unknown dataset {name!r}; known: {', '.join(known)} (or '{PHYSIONET_GROUP}', 'all')"
+                f"unknown dataset {name!r}; known: {', '.join(DATASETS)} (or {', '.join(map(repr, _GROUPS))})"
             )
         wanted.extend(n for n in group if n not in wanted)
     return wanted
@@ -104,7 +117,7 @@ def _expand(names: Sequence[str]) -> list[str]:
 
 def fetch(
     names: Sequence[str],
-    data_dir: str | os.PathLike[str] | None = None,
+    data_dir: DataDir = None,
     echo: Callable[[str], object] = lambda _: None,
 ) -> list[Path]:
     """Download datasets that are not found anywhere into the user cache.
@@ -112,7 +125,7 @@ def fetch(
     Parameters
     ----------
     names : sequence of str
-        Dataset names (see :func:`dataset_names`), ``"physionet"`` for the 15
+        Dataset names (keys of :data:`DATASETS`), ``"physionet"`` for the 15
         PhysioNet databases, or ``"all"``.
     data_dir : path-like, optional
         Extra root searched first; datasets found anywhere are not downloaded.
@@ -139,12 +152,7 @@ def fetch(
             places.append(status.found)
             continue
         echo(f"{name}: downloading into {_locate.cache_dir()} ...")
-        if name in physionet.PHYSIONET_DATABASES:
-            place = physionet.fetch(name)
-        elif name == uci_epilepsy.NAME:
-            place = uci_epilepsy.fetch()
-        else:
-            place = mnist.fetch(name)
+        place = DATASETS[name].fetch()
         echo(f"{name}: saved at {place}")
         places.append(place)
     return places

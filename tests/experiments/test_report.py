@@ -8,11 +8,16 @@ import io
 import pytest
 import torch
 
-from sanets.experiments.classifiers import EpilepsyCNN, LinearClassifier, train_classifier
-from sanets.experiments.report import keys_values, render_csv, render_latex, render_markdown, table_rows
-from sanets.experiments.runner import tasks_for
-from sanets.experiments.tables import EXPERIMENTS
-from sanets.experiments.units import BASELINE, Settings, Unit
+from sanets.experiments import EXPERIMENTS
+from sanets.experiments._report.render import render_csv, render_latex, render_markdown
+from sanets.experiments._report.rows import keys_values, table_rows
+from sanets.experiments._runner import tasks_for
+from sanets.experiments._units import ORIGINAL, Settings, Unit
+from sanets.experiments.classifiers import (
+    EpilepsyCNN,
+    LinearClassifier,
+    train_classifier,
+)
 
 
 def san_record(validation_phis, test=(0.2, 0.3, 0.4), accuracy=None):
@@ -38,7 +43,7 @@ def test_table_one_selects_the_lowest_validation_phi_over_all_epochs():
         unit(12): san_record([0.8, 0.5], test=(0.4, 0.4, 0.6)),  # ties with m=5: the smaller m wins
     }
     (row,) = table_rows(EXPERIMENTS["physionet"], results, "constant")
-    assert row.kernel_size == 5
+    assert row.unit.kernel_size == 5
     assert row.values == {"inverse_compression_ratio": 0.1, "reconstruction_loss": 0.2, "flithos": 0.25, "kernel_size": 5}
     assert row.paper == {"inverse_compression_ratio": 0.24, "reconstruction_loss": 0.38, "flithos": 0.45, "kernel_size": 229}
     assert dict(keys_values([row], results, "constant")) == {
@@ -52,7 +57,7 @@ def test_table_one_selects_the_lowest_validation_phi_over_all_epochs():
 
 
 def test_tables_two_and_three_report_every_m_with_the_accuracy_change():
-    baseline = Unit("uci-epilepsy", "uci-epilepsy", "constant", BASELINE, 0)
+    baseline = Unit("uci-epilepsy", "uci-epilepsy", "constant", ORIGINAL, 0)
     results = {
         baseline: {"classifier": {"validation_accuracy": [70.0], "best_epoch": 1, "test_accuracy": 71.5,
                                   "last_epoch_test_accuracy": 71.5, "authors_accuracy": 70.0}},
@@ -60,7 +65,7 @@ def test_tables_two_and_three_report_every_m_with_the_accuracy_change():
         Unit("uci-epilepsy", "uci-epilepsy", "constant", "relu", 9): san_record([0.4], accuracy=60.25),
     }
     rows = table_rows(EXPERIMENTS["uci-epilepsy"], results, "constant")
-    assert [row.kernel_size for row in rows] == [8, 9]
+    assert [row.unit.kernel_size for row in rows] == [8, 9]
     assert [row.values["accuracy_change"] for row in rows] == [2.5, -11.25]
     assert rows[0].paper["accuracy_change"] == 4.3 and rows[0].paper["flithos"] == 2.09
     pairs = dict(keys_values(rows, results, "constant"))

@@ -6,9 +6,6 @@ import contextlib
 import io
 import math
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +14,10 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from sanets import cli, demo
+from sanets import cli
 from sanets.activations import ACTIVATIONS
+from sanets.experiments import demo
+from sanets.sweep import Sweep
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 NUMBER = r"(\d+\.\d\d)"
@@ -69,7 +68,7 @@ def test_demo_table_lists_every_activation_with_consistent_scores(demo_run, titl
     rows = demo_run.rows(title)
     assert [row[0] for row in rows] == list(ACTIVATIONS)
     for activation, m, cr, loss, phi in rows:
-        assert m in getattr(demo, title.upper()).kernel_sizes
+        assert m in getattr(demo, title.upper()).sweep.kernel_sizes
         assert cr > 0 and loss >= 0
         # phi is the mean over examples of sqrt(CR^-1^2 + L~^2) (Eq. 7): by the triangle
         # inequality at least the norm of the means, and at most their sum.
@@ -128,11 +127,11 @@ def test_demo_rejects_an_output_path_that_is_a_file(tmp_path, capsys):
     assert occupied.read_text() == "not a folder"
 
 
-def test_protocol_is_deterministic_under_the_seed(tmp_path):
-    protocol = demo.Protocol("tiny", "Tiny", kernel_sizes=(4, 8), num_kernels=1, dims=1, border_tolerance=3, epochs=2, batch_size=2)
+def test_demo_is_deterministic_under_the_seed():
+    tiny = demo.Demo("tiny", "Tiny", Sweep((4, 8), num_kernels=1, dims=1, border_tolerance=3, epochs=2, batch_size=2))
     split = demo.load_ecg()
-    first, _ = demo.run_protocol(protocol, split, tmp_path / "a", seed=3, echo=lambda line: None)
-    second, _ = demo.run_protocol(protocol, split, tmp_path / "b", seed=3, echo=lambda line: None)
+    _, first = demo.fit_one(tiny, split, seed=3)
+    _, second = demo.fit_one(tiny, split, seed=3)
     assert first == second
     assert [row.activation for row in first] == list(ACTIVATIONS)
 
@@ -146,18 +145,3 @@ def test_format_table_aligns_columns():
     assert len({len(line) for line in [header, *lines]}) == 1
     assert lines[0].split() == ["relu", "24", "0.50", "0.88", "1.00"]
     assert lines[1].split() == ["extrema-pool-indices", "8", "12.35", "0.00", "12.35"]
-
-
-@pytest.mark.parametrize(
-    "command",
-    [
-        [shutil.which("sanets") or str(Path(sys.executable).with_name("sanets")), "--help"],
-        [sys.executable, "-m", "sanets.cli", "--help"],
-    ],
-    ids=["console-script", "python-m"],
-)
-def test_help_lists_the_demo_command(command):
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=60)
-    assert completed.returncode == 0, completed.stderr
-    assert "usage: sanets" in completed.stdout
-    assert "demo" in completed.stdout

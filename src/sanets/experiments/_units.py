@@ -2,8 +2,8 @@
 
 A *unit* is one run of the paper: one SAN (experiment, dataset, initialisation,
 activation, kernel size m), or the classifier trained on the original data
-(``activation == "baseline"``). A *task* is a group of units that are computed
-together (all kernel sizes of one activation train at once, see
+(``activation == ORIGINAL``). A *task* is a group of units computed together
+(all kernel sizes of one activation train at once, see
 :func:`sanets.sweep.fit_sweep`) by a pure function, in this process, a worker
 process or a Dask worker alike. Each unit's result is a JSON-able dict written
 to its own file.
@@ -14,14 +14,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import PurePosixPath
 
-__all__ = ["BASELINE", "Settings", "Unit", "Task", "RESULTS_FORMAT"]
+__all__ = ["ORIGINAL", "Settings", "Unit", "Task", "RESULTS_FORMAT"]
 
-BASELINE = "baseline"
+ORIGINAL = "original"
 """The activation name of a classifier unit trained on the original data."""
 
-RESULTS_FORMAT = 1
+RESULTS_FORMAT = 2
 """Version of the layout and contents of a results folder; bumped on any change
-that makes older folders unreadable."""
+that makes older folders unreadable (2: records carry their SAN's config)."""
 
 
 @dataclass(frozen=True)
@@ -61,9 +61,9 @@ class Unit:
     init : str
         Kernel initialisation, ``"constant"`` or ``"normal"``.
     activation : str
-        An activation name, or :data:`BASELINE`.
+        An activation name, or :data:`ORIGINAL`.
     kernel_size : int
-        m; 0 for the baseline.
+        m; 0 for the classifier on the original data.
     """
 
     experiment: str
@@ -75,15 +75,15 @@ class Unit:
     @property
     def path(self) -> PurePosixPath:
         """Where the result lives, relative to the results folder."""
-        if self.activation == BASELINE:
-            return PurePosixPath("runs", self.experiment, self.dataset, f"{BASELINE}.json")
+        if self.activation == ORIGINAL:
+            return PurePosixPath("runs", self.experiment, self.dataset, f"{ORIGINAL}.json")
         return PurePosixPath(
             "runs", self.experiment, self.dataset, self.init, self.activation, f"m{self.kernel_size:03d}.json"
         )
 
     def describe(self) -> str:
         """Human-readable name, e.g. ``physionet/mitdb extrema m=7 (constant init)``."""
-        if self.activation == BASELINE:
+        if self.activation == ORIGINAL:
             return f"{self.experiment}/{self.dataset} classifier on the original data"
         return f"{self.experiment}/{self.dataset} {self.activation} m={self.kernel_size} ({self.init} init)"
 
@@ -101,7 +101,8 @@ class Task:
     device : str
         ``"cpu"`` or ``"cuda"``.
     threads : int or None
-        Torch CPU threads for this task (None: leave torch's setting).
+        Torch CPU threads of the worker process running the task (None: in this
+        process, whose setting is left alone).
     """
 
     units: tuple[Unit, ...]

@@ -1,43 +1,42 @@
-"""Plan, run and resume a reproduction: units, the results folder, and three ways to execute.
+"""Plan, run and resume a reproduction: which units, which tasks, and three ways to execute them.
 
 Every unit's result is written atomically to its own JSON file as soon as its
 task finishes, so a killed run loses at most the tasks in flight, and running
 the same command again skips every unit whose file exists. Tasks run in this
-process, in ``workers`` processes (joblib) or on a Dask cluster; the task
-function is the same pure :func:`sanets.experiments.tables.run_task` in all three.
+process, in worker processes (joblib) or on a Dask cluster; the task function
+is the same pure :meth:`Experiment.run` in all three.
 """
 
 from __future__ import annotations
 
-import json
 import os
+import signal
 import sys
+import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import torch
-from tqdm.auto import tqdm
 
-from sanets import __version__, datasets
-from sanets._files import write_atomically
+from sanets import _threads, datasets
+from sanets._extras import require
 from sanets.activations import ACTIVATIONS
 from sanets.errors import ReproduceError
-from sanets.experiments.tables import EXPERIMENTS, Experiment, run_task
-from sanets.experiments.units import BASELINE, RESULTS_FORMAT, Settings, Task, Unit
+from sanets.experiments._experiment import Experiment
+from sanets.experiments._folder import ResultsFolder
+from sanets.experiments._registry import EXPERIMENTS, TARGETS
+from sanets.experiments._units import ORIGINAL, Settings, Task, Unit
 from sanets.model import INITS
 
-__all__ = ["TARGETS", "Skipped", "Plan", "ResultsFolder", "plan", "tasks_for", "execute", "check_arguments"]
-
-TARGETS = (*EXPERIMENTS, "all")
-"""What ``sanets reproduce`` accepts: an experiment name or ``"all"``."""
-
-MANIFEST = "sanets-results.json"
-"""The file that marks a results folder, with its format version and settings."""
+__all__ = ["Skipped", "Plan", "Run", "check_arguments", "plan", "tasks_for", "execute", "run_units", "connect"]
 
 Echo = Callable[[str], object]
+
+CONNECT_TIMEOUT = "10s"
+"""How long to try reaching a Dask scheduler."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +58,7 @@ class Plan:
     experiments : list of Experiment
         In the paper's order.
     units : list of Unit
-        Every unit the report covers, finished or not.
+        Every unit asked for, finished or not.
     skipped : list of Skipped
         Datasets left out because their data is missing.
     """
@@ -67,16 +66,6 @@ class Plan:
     experiments: list[Experiment]
     units: list[Unit] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
-
-
-def _parse_targets(targets: Sequence[str]) -> list[Experiment]:
-    if isinstance(targets, str) or not targets:
-        raise ReproduceError(f"name at least one target: {', '.join(TARGETS)}")
-    unknown = [name for name in targets if name not in TARGETS]
-    if unknown:
-        raise ReproduceError(f"unknown target {unknown[0]!r}; choose from {', '.join(TARGETS)}")
-    wanted = set(EXPERIMENTS) if "all" in targets else set(targets)
-    return [experiment for name, experiment in EXPERIMENTS.items() if name in wanted]
 
 
 def check_arguments(
@@ -97,12 +86,19 @@ def check_arguments(
     ReproduceError
         Naming the argument and what is wrong with it.
     """
-    experiments = _parse_targets(targets)
-    for name, given, known in (("database", databases, datasets.PHYSIONET_DATABASES), ("activation", activations, ACTIVATIONS)):
+    if isinstance(targets, str) or not targets:
+        raise ReproduceError(f"name at least one target: {', '.join(TARGETS)}")
+    unknown = [name for name in targets if name not in TARGETS]
+    if unknown:
+        raise ReproduceError(f"unknown target {unknown[0]!r}; choose from {', '.join(TARGETS)}")
+    wanted = set(EXPERIMENTS) if "all" in targets else set(targets)
+    experiments = [experiment for name, experiment in EXPERIMENTS.items() if name in wanted]
+    physionet = EXPERIMENTS["physionet"].datasets
+    for name, given, known in (("database", databases, physionet), ("activation", activations, ACTIVATIONS)):
         unknown = [value for value in given or () if value not in known]
         if unknown:
             raise ReproduceError(f"unknown {name} {unknown[0]!r}; choose from {', '.join(known)}")
-    if databases and not any(experiment.name == "physionet" for experiment in experiments):
+    if databases and "physionet" not in wanted:
         raise ReproduceError("--databases selects PhysioNet databases, but the physionet target was not asked for")
     for m in kernel_sizes or ():
         if isinstance(m, bool) or not isinstance(m, int) or m < 1:
@@ -137,16 +133,13 @@ def plan(
     kernel_sizes: Sequence[int] | None = None,
     data_dir: str | os.PathLike | None = None,
 ) -> Plan:
-    """The units of a reproduction, and the datasets skipped because their data is missing.
-
-    Table I runs under both initialisations (``init`` first), so the report can
-    show what the authors' constant start changes; Tables II and III under ``init``.
-    """
+    """The units of a reproduction, and the datasets skipped because their data is missing."""
     result = Plan(list(experiments))
     for experiment in experiments:
-        names = [name for name in experiment.datasets if not databases or experiment.table != "I" or name in databases]
-        inits = [init, *(other for other in INITS if other != init)] if experiment.table == "I" else [init]
-        sizes = sorted(set(kernel_sizes)) if kernel_sizes else experiment.protocol_for(settings).kernel_sizes
+        # --databases narrows the experiments whose datasets it names, and no other.
+        narrowed = bool(set(databases or ()) & set(experiment.datasets))
+        names = [name for name in experiment.datasets if not narrowed or name in databases]
+        sizes = sorted(set(kernel_sizes)) if kernel_sizes else experiment.sweep_for(settings).kernel_sizes
         for dataset in names:
             status = datasets.dataset_status(dataset, data_dir)
             if not status.available:
@@ -156,10 +149,10 @@ def plan(
                 )
                 continue
             if experiment.classifier is not None:
-                result.units.append(Unit(experiment.name, dataset, init, BASELINE, 0))
+                result.units.append(Unit(experiment.name, dataset, init, ORIGINAL, 0))
             result.units.extend(
                 Unit(experiment.name, dataset, start, activation, m)
-                for start in inits
+                for start in experiment.inits(init)
                 for activation in ACTIVATIONS
                 if not activations or activation in activations
                 for m in sizes
@@ -167,72 +160,8 @@ def plan(
     return result
 
 
-class ResultsFolder:
-    """A folder of unit results, marked by a manifest that pins the format and settings.
-
-    Parameters
-    ----------
-    path : path-like
-        Created if missing. Must not be a file, nor a non-empty folder that is
-        not a results folder, nor a results folder of another format or settings.
-    settings : Settings
-
-    Raises
-    ------
-    ReproduceError
-    """
-
-    def __init__(self, path: str | os.PathLike, settings: Settings) -> None:
-        self.path = Path(path)
-        manifest = {"format": "sanets-results", "format_version": RESULTS_FORMAT, "settings": settings.as_dict()}
-        if self.path.exists() and not self.path.is_dir():
-            raise ReproduceError(f"--out {str(self.path)!r} is a file, not a folder; choose another --out")
-        marker = self.path / MANIFEST
-        if marker.is_file():
-            try:
-                found = json.loads(marker.read_text())
-            except (OSError, ValueError) as error:
-                raise ReproduceError(f"{marker}: unreadable results manifest ({error}); choose another --out") from None
-            if found.get("format") != "sanets-results" or found.get("format_version") != RESULTS_FORMAT:
-                raise ReproduceError(
-                    f"{self.path} holds results of an incompatible sanets (format version "
-                    f"{found.get('format_version')!r}, written by sanets {found.get('sanets')!r}; this is "
-                    f"format {RESULTS_FORMAT}, sanets {__version__}); choose another --out"
-                )
-            if found.get("settings") != manifest["settings"]:
-                raise ReproduceError(
-                    f"{self.path} holds results made with other settings ({found.get('settings')}, now "
-                    f"{manifest['settings']}); rerun with the same --seed/--epochs/--quick or choose another --out"
-                )
-        elif self.path.is_dir() and any(self.path.iterdir()):
-            raise ReproduceError(
-                f"--out {str(self.path)!r} is a folder with other files in it and no {MANIFEST}; "
-                "choose an empty or new folder"
-            )
-        else:
-            manifest["sanets"] = __version__
-            write_atomically(marker, lambda file: file.write(json.dumps(manifest, indent=1).encode()))
-
-    def has(self, unit: Unit) -> bool:
-        """Whether ``unit``'s result is written."""
-        return (self.path / unit.path).is_file()
-
-    def read(self, unit: Unit) -> dict:
-        """``unit``'s result, as written by :meth:`write`."""
-        file = self.path / unit.path
-        try:
-            return json.loads(file.read_text())
-        except (OSError, ValueError) as error:
-            raise ReproduceError(f"{file}: unreadable result ({error}); delete it to recompute the unit") from None
-
-    def write(self, unit: Unit, record: dict) -> None:
-        """Write ``unit``'s result atomically."""
-        payload = json.dumps({"unit": unit.__dict__, **record}).encode()
-        write_atomically(self.path / unit.path, lambda file: file.write(payload))
-
-
 def tasks_for(
-    units: Iterable[Unit],
+    units: Sequence[Unit],
     settings: Settings,
     data_dir: str | None = None,
     device: str = "cpu",
@@ -247,7 +176,8 @@ def tasks_for(
     for unit in units:
         block = (unit.kernel_size - 1) // EXPERIMENTS[unit.experiment].kernel_sizes_per_task
         groups.setdefault((unit.experiment, unit.dataset, unit.init, unit.activation, block), []).append(unit)
-    return [Task(tuple(sorted(group, key=lambda u: u.kernel_size)), settings, data_dir, device, threads) for group in groups.values()]
+    return [Task(tuple(sorted(group, key=lambda u: u.kernel_size)), settings, data_dir, device, threads)
+            for group in groups.values()]
 
 
 Outcome = tuple[Task, list[tuple[Unit, dict]] | None, str | None]
@@ -255,18 +185,26 @@ Outcome = tuple[Task, list[tuple[Unit, dict]] | None, str | None]
 
 
 def _attempt(task: Task) -> Outcome:
+    worker = task.threads is not None and threading.current_thread() is threading.main_thread()
+    if task.threads is not None:
+        torch.set_num_threads(task.threads)
+    if worker:  # a process of its own (joblib), not one of a Dask worker's threads
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent alone answers Ctrl-C
+        _threads.register(task.threads)
     try:
-        return task, run_task(task), None
+        return task, EXPERIMENTS[task.units[0].experiment].run(task), None
     except Exception as error:  # one failed task must not stop the others
         return task, None, f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=-3)}"
+    finally:
+        if worker:
+            _threads.unregister()  # an idle worker waiting for its next task computes nothing
 
 
 def connect(scheduler: str):
     """A Dask client of the scheduler at ``scheduler``, or ReproduceError if it cannot be reached."""
-    from distributed import Client
-
+    distributed = require("distributed", "--scheduler (running on a Dask cluster)")
     try:
-        return Client(scheduler, timeout="10s", set_as_default=False)
+        return distributed.Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as error:
         raise ReproduceError(f"cannot reach the Dask scheduler at {scheduler!r}: {error}") from None
 
@@ -290,9 +228,12 @@ def execute(tasks: Sequence[Task], workers: int = 1, client=None) -> Iterator[Ou
             for future in as_completed(futures):
                 yield future.result()
     elif workers > 1:
-        from joblib import Parallel, delayed
-
-        yield from Parallel(n_jobs=workers, return_as="generator_unordered")(delayed(_attempt)(task) for task in tasks)
+        joblib = require("joblib", "--workers (parallel processes)")
+        parallel = joblib.Parallel(n_jobs=workers, return_as="generator_unordered")
+        with warnings.catch_warnings():
+            # On Ctrl-C the report says what is kept; joblib's note on cancelled tasks would only add noise.
+            warnings.filterwarnings("ignore", message=r".*tasks which were still being processed", category=UserWarning)
+            yield from parallel(joblib.delayed(_attempt)(task) for task in tasks)
     else:
         for task in tasks:
             yield _attempt(task)
@@ -300,9 +241,10 @@ def execute(tasks: Sequence[Task], workers: int = 1, client=None) -> Iterator[Ou
 
 @dataclass
 class Run:
-    """What :func:`run_units` did: failures by task description, and the wall time."""
+    """What :func:`run_units` did: failures by task description, runs computed, and the wall time."""
 
     failures: dict[str, str] = field(default_factory=dict)
+    computed: int = 0
     seconds: float = 0.0
 
 
@@ -314,30 +256,31 @@ def run_units(
     device: str,
     workers: int,
     client=None,
-    progress: bool = True,
+    progress: bool | None = None,
     echo: Echo = print,
 ) -> Run:
     """Run every planned unit without a result in ``folder``, writing each as its task ends.
 
-    Progress bars (with ETA) show the whole job and each experiment.
+    Progress bars (with ETA) show the whole job and each experiment, on a
+    terminal (``progress=None``), always (True) or never (False).
     """
     start = time.perf_counter()
     pending = [unit for unit in the_plan.units if not folder.has(unit)]
     done = len(the_plan.units) - len(pending)
     echo(f"{len(the_plan.units)} runs planned: {done} already in {folder.path}, {len(pending)} to compute.")
-    threads = None if workers == 1 and client is None else max(1, (os.cpu_count() or 1) // workers)
+    threads = None
+    if client is None and workers > 1:
+        processes, threads = _threads.worker_plan(workers)
+        if processes < workers:
+            echo(f"--workers {workers} on {processes} cores: running {processes} processes.")
+        workers = processes
+    elif client is not None:
+        threads = 1  # a Dask worker runs several tasks at once; one thread each never oversubscribes it
     tasks = tasks_for(pending, settings, data_dir, device, threads)
     run = Run()
-    bars = {}
-    overall = tqdm(total=len(the_plan.units), initial=done, desc="all runs", unit="run", disable=not progress, file=sys.stderr)
-    for position, experiment in enumerate(the_plan.experiments, start=1):
-        units = [unit for unit in the_plan.units if unit.experiment == experiment.name]
-        if units:
-            finished = sum(folder.has(unit) for unit in units)
-            bars[experiment.name] = tqdm(
-                total=len(units), initial=finished, desc=f"Table {experiment.table} {experiment.name}",
-                unit="run", position=position, disable=not progress, file=sys.stderr, leave=True,
-            )
+    bars = _progress_bars(the_plan, folder, done, progress)
+    if workers == 1 and client is None and tasks:
+        _threads.register(torch.get_num_threads())
     try:
         for task, results, error in execute(tasks, workers, client):
             if error is not None:
@@ -346,10 +289,26 @@ def run_units(
             else:
                 for unit, record in results:
                     folder.write(unit, record)
-            bars[task.units[0].experiment].update(len(task.units))
-            overall.update(len(task.units))
+                run.computed += len(results)
+            for name in ("all", task.units[0].experiment):
+                bars[name].update(len(task.units))
     finally:
-        for bar in (overall, *bars.values()):
+        _threads.unregister()
+        for bar in bars.values():
             bar.close()
-    run.seconds = time.perf_counter() - start
+        run.seconds = time.perf_counter() - start
     return run
+
+
+def _progress_bars(the_plan: Plan, folder: ResultsFolder, done: int, progress: bool | None) -> dict:
+    """tqdm bars of the whole job and of each experiment, drawn on stderr when ``progress`` allows."""
+    tqdm = require("tqdm.auto", "progress bars").tqdm
+    disable = None if progress is None else not progress  # None: only on a terminal
+    bars = {"all": tqdm(total=len(the_plan.units), initial=done, desc="all runs", unit="run", disable=disable, file=sys.stderr)}
+    for position, experiment in enumerate(the_plan.experiments, start=1):
+        units = [unit for unit in the_plan.units if unit.experiment == experiment.name]
+        bars[experiment.name] = tqdm(
+            total=len(units), initial=sum(folder.has(unit) for unit in units), desc=f"Table {experiment.table} {experiment.name}",
+            unit="run", position=position, disable=disable, file=sys.stderr, leave=True,
+        )
+    return bars

@@ -1,0 +1,91 @@
+"""Extrema-Pool indices (paper Alg. 2)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from sanets.activations._common import (
+    SpatialSize,
+    check_input,
+    keep,
+    per_channel,
+    uniform,
+)
+
+
+def extrema_pool_indices(x: Tensor, pool_size: SpatialSize | Tensor) -> Tensor:
+    """Extrema-Pool indices (Alg. 2): keep the largest magnitude of each pooling window.
+
+    Max-pooling of |x| over a grid of non-overlapping windows (stride = window),
+    then max-unpooling of the signed values; among equal magnitudes the first
+    position (row-major) wins. As in the paper (and PyTorch's pooling), a
+    trailing partial window (``L % pool_size`` samples) is not pooled; Table II's
+    CR^-1 values confirm this floor rule.
+
+    Parameters
+    ----------
+    x : Tensor, shape (N, C, L) or (N, C, H, W)
+    pool_size : int, (int, int), or Tensor of int, shape (C,) or (C, 2)
+        Window size per spatial axis, for all channels or one per channel; the
+        paper uses the kernel size m.
+
+    Returns
+    -------
+    Tensor, same shape as x, with exactly one position kept per full window.
+    """
+    spatial_dims = check_input(x)
+    windows = per_channel(pool_size, "pool_size", x.shape[1], spatial_dims, minimum=1)
+    if len(windows) and (windows.amax(0) > torch.tensor(x.shape[2:])).any():
+        raise ValueError(f"pool_size={pool_size!r} is larger than the spatial size {tuple(x.shape[2:])} of x")
+    return pool_checked(x, windows)
+
+
+def pool_checked(x: Tensor, windows: Tensor) -> Tensor:
+    """:func:`extrema_pool_indices` on a checked ``x`` with a checked int64 table ``windows`` (C, dims)."""
+    window = uniform(windows)
+    if window is None:
+        return keep(x, _pool_per_channel(x.detach().abs(), windows.to(x.device)))
+    max_pool = F.max_pool1d if x.ndim == 3 else F.max_pool2d
+    _, indices = max_pool(x.abs(), window, stride=window, return_indices=True)
+    flat = x.flatten(2)
+    mask = torch.zeros_like(flat, dtype=torch.bool).scatter_(-1, indices.flatten(2), True)
+    return keep(x, mask.view_as(x))
+
+
+def _pool_per_channel(magnitude: Tensor, windows: Tensor) -> Tensor:
+    """Mask of :func:`extrema_pool_indices` where each channel has its own window.
+
+    Every position gets the number of its window in its channel's grid (0 for
+    the trailing partial windows, which are not pooled); per window, the
+    largest magnitude and then the first position holding it are found by two
+    scatter reductions.
+
+    Parameters
+    ----------
+    magnitude : Tensor, shape (N, C, *spatial)
+    windows : Tensor of int64, shape (C, len(spatial))
+
+    Returns
+    -------
+    Tensor of bool, same shape as magnitude
+    """
+    channels, shape = magnitude.shape[1], magnitude.shape[2:]
+    device = magnitude.device
+    window_number = torch.ones(channels, *shape, dtype=torch.long, device=device)  # 1-based; 0: not pooled
+    for axis, length in enumerate(shape):
+        size = windows[:, axis].view(channels, *([1] * len(shape)))
+        position = torch.arange(length, device=device).view(*([1] * (axis + 1)), length, *([1] * (len(shape) - axis - 1)))
+        count = length // size
+        index = position // size
+        window_number = torch.where((index < count) & (window_number > 0), (window_number - 1) * count + index + 1, 0)
+    slots = window_number.flatten(1).expand(magnitude.shape[0], -1, -1)
+    flat = magnitude.flatten(2)
+    largest = flat.new_full((*flat.shape[:2], int(window_number.max()) + 1), -1.0)
+    largest = largest.scatter_reduce(-1, slots, flat, "amax")
+    position = torch.arange(flat.shape[-1], device=device).expand_as(flat)
+    beyond = flat.shape[-1]
+    first = torch.where(flat == largest.gather(-1, slots), position, beyond)
+    first = torch.full_like(largest, beyond, dtype=torch.long).scatter_reduce(-1, slots, first, "amin")
+    return ((first.gather(-1, slots) == position) & (slots > 0)).view_as(magnitude)

@@ -1,0 +1,197 @@
+"""What every paper table shares: its sweep, its data, how one task of it runs, how its rows are chosen and named.
+
+:class:`Experiment` holds the parts common to Tables I-III; each table's module
+(:mod:`~sanets.experiments.table_i`, ``table_ii``, ``table_iii``) fills in its
+data, protocol and the few rules where the tables differ.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import asdict, dataclass, replace
+
+import torch
+from torch import Tensor
+
+from sanets.datasets import Splits
+from sanets.experiments._units import ORIGINAL, Settings, Task, Unit
+from sanets.experiments.classifiers import train_classifier
+from sanets.experiments.paper import PaperRow, paper_row
+from sanets.model import SAN
+from sanets.sweep import Sweep
+from sanets.training import evaluate, first_lowest
+
+__all__ = ["Experiment", "best_validation_flithos", "select_by_validation"]
+
+
+def best_validation_flithos(record: dict) -> float:
+    """The lowest mean validation phi over the epochs of a SAN unit's record (Alg. 4's criterion)."""
+    return min(epoch["flithos"] for epoch in record["validation"])
+
+
+def select_by_validation(units: list[Unit], results: dict[Unit, dict]) -> Unit:
+    """Of units that differ in m only (ordered by m), the one whose best epoch has the lowest validation phi.
+
+    Ties go to the smaller m (:func:`sanets.training.first_lowest`).
+    """
+    return units[first_lowest([best_validation_flithos(results[unit]) for unit in units])]
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One target of ``sanets reproduce``: a paper table on its dataset(s).
+
+    Attributes
+    ----------
+    name : str
+        Target name, also the prefix of its keys in ``keys-values.csv``.
+    table : str
+        ``"I"``, ``"II"`` or ``"III"``.
+    datasets : tuple of str
+        Dataset names (see :data:`sanets.datasets.DATASETS`).
+    sweep : Sweep
+        The paper's SANs and training protocol.
+    spatial_shape : tuple of int
+        ``(L,)`` or ``(H, W)`` of the examples; bounds the kernel sizes.
+    quick_sweep : (tuple of int, int)
+        Kernel sizes and epochs of ``--quick``.
+    quick_examples : (int, int, int) or None
+        Train, validation and test examples kept by ``--quick``.
+    kernel_sizes_per_task : int
+        Kernel sizes trained together in one task (more: less overhead; fewer:
+        finer resume and parallelism).
+    classifier : str or None
+        Classifier trained on the reconstructions (Tables II and III).
+    """
+
+    name: str
+    table: str
+    datasets: tuple[str, ...]
+    sweep: Sweep
+    spatial_shape: tuple[int, ...]
+    quick_sweep: tuple[tuple[int, ...], int]
+    quick_examples: tuple[int, int, int] | None
+    kernel_sizes_per_task: int
+    classifier: str | None = None
+
+    label_column = "m"
+    """Heading of the first column of the table: what tells its lines apart."""
+
+    def sweep_for(self, settings: Settings) -> Sweep:
+        """The sweep under ``settings`` (``--quick``, ``--epochs``)."""
+        sweep = self.sweep
+        if settings.quick:
+            kernel_sizes, epochs = self.quick_sweep
+            sweep = replace(sweep, kernel_sizes=kernel_sizes, epochs=epochs)
+        if settings.epochs is not None:
+            sweep = replace(sweep, epochs=settings.epochs)
+        return sweep
+
+    def inits(self, primary: str) -> list[str]:
+        """The initialisations this table runs under, ``primary`` first."""
+        return [primary]
+
+    def load(self, dataset: str, data_dir: str | None) -> Splits:
+        """The splits of ``dataset`` as this table uses them; never downloads."""
+        raise NotImplementedError
+
+    def data(self, dataset: str, data_dir: str | None, quick: bool) -> Splits:
+        """:meth:`load`, cut to :attr:`quick_examples` under ``--quick``, cached per process."""
+        return _cached_data(self, dataset, data_dir, quick)
+
+    # What the table shows.
+
+    def select(self, units: list[Unit], results: dict[Unit, dict]) -> list[Unit]:
+        """The units that become rows, from one dataset and activation (ordered by m): every m."""
+        return units
+
+    def label(self, unit: Unit) -> str:
+        """The table line a unit's row goes to."""
+        return str(unit.kernel_size)
+
+    def key(self, unit: Unit, prefix: str) -> str:
+        """The row's key in keys-values.csv, before ``/<quantity>``."""
+        return f"{prefix}/m{unit.kernel_size}/{unit.activation}"
+
+    def paper(self, unit: Unit) -> PaperRow | None:
+        """The published row the unit's row is compared with."""
+        return paper_row(self.table, unit.dataset, unit.activation, unit.kernel_size)
+
+    def effects(self, rows: list, results: dict[Unit, dict], primary_init: str) -> list[str]:
+        """Lines of the report on measured differences from the authors' code that only this table has."""
+        return []
+
+    # How a task of it runs.
+
+    def run(self, task: Task) -> list[tuple[Unit, dict]]:
+        """Compute every unit of ``task``; a pure function of the task (and the data on disk).
+
+        SAN units: Alg. 4 for all kernel sizes of the task at once; per unit the
+        SAN's config and kernels, the validation means of every epoch, the best
+        epoch, the test means of the best epoch's model (and of the last epoch's,
+        which the authors' code reported), and, with a classifier, the classifier
+        trained on the frozen SAN's reconstructions. :data:`ORIGINAL` units: the
+        classifier on the original data.
+
+        Returns
+        -------
+        list of (Unit, dict)
+            Each unit with its JSON-able result, in the order of ``task.units``.
+        """
+        start = time.perf_counter()
+        first = task.units[0]
+        data = self.data(first.dataset, task.data_dir, task.settings.quick)
+        device = torch.device(task.device)
+        sweep = self.sweep_for(task.settings)
+        splits = {name: getattr(data, name).to(device) for name in ("train", "validation", "test")}
+
+        def classify(transform) -> dict:
+            parts = [(transform(splits[name]), getattr(data, f"{name}_labels").to(device)) for name in splits]
+            trained = train_classifier(
+                self.classifier, *parts, epochs=sweep.epochs, batch_size=sweep.batch_size, lr=sweep.lr,
+                seed=task.settings.seed,
+            )
+            return asdict(trained)
+
+        if first.activation == ORIGINAL:
+            records = [{"classifier": classify(lambda x: x)}]
+        else:
+            sweep = replace(sweep, kernel_sizes=tuple(unit.kernel_size for unit in task.units))
+            fits = sweep.fit(first.activation, splits["train"], splits["validation"], init=first.init,
+                             seed=task.settings.seed, device=device)
+            records = []
+            for fit in fits:
+                model, last_model = fit.model.to(device), fit.last_model.to(device)
+                record = {
+                    "model": model.config(),
+                    "kernels": [kernel.detach().cpu().tolist() for kernel in model.kernels],
+                    "best_epoch": fit.best_epoch,
+                    "validation": [asdict(scores) for scores in fit.history],
+                    "test": asdict(evaluate(model, splits["test"])),
+                    "test_last_epoch": asdict(evaluate(last_model, splits["test"])),
+                }
+                if self.classifier is not None:
+                    record["classifier"] = classify(lambda x, model=model: _reconstruct(model, x))
+                records.append(record)
+        seconds = (time.perf_counter() - start) / len(task.units)
+        return [(unit, {**record, "seconds": seconds}) for unit, record in zip(task.units, records)]
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_data(experiment: Experiment, dataset: str, data_dir: str | None, quick: bool) -> Splits:
+    splits = experiment.load(dataset, data_dir)
+    if not (quick and experiment.quick_examples):
+        return splits
+    parts = {}
+    for split, limit in zip(("train", "validation", "test"), experiment.quick_examples):
+        parts[split] = getattr(splits, split)[:limit]
+        labels = getattr(splits, f"{split}_labels")
+        parts[f"{split}_labels"] = None if labels is None else labels[:limit]
+    return replace(splits, **parts)
+
+
+@torch.no_grad()
+def _reconstruct(model: SAN, x: Tensor, batch_size: int = 1024) -> Tensor:
+    """``model(x)`` in batches: ``(N, 1, *spatial)`` -> same."""
+    return torch.cat([model(batch) for batch in x.split(batch_size)])

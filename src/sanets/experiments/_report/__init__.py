@@ -1,0 +1,122 @@
+"""Everything a reproduction writes from its unit results: keys-values.csv, Tables I-III, figures, report.md.
+
+All of it is derived from every finished run in the results folder, whichever
+invocation computed it, so a report can be rebuilt at any time, reruns of a
+subset add to it and never drop from it, and a resumed run reports exactly
+what an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+from sanets._files import write_atomically
+from sanets.experiments._folder import ResultsFolder
+from sanets.experiments._registry import EXPERIMENTS
+from sanets.experiments._report.comparison import comparison
+from sanets.experiments._report.figures import write_figures
+from sanets.experiments._report.render import render_csv, render_latex, render_markdown
+from sanets.experiments._report.rows import Row, keys_values, table_rows
+from sanets.experiments._runner import Plan, Run
+from sanets.experiments._units import ORIGINAL, Settings
+from sanets.model import INITS
+
+__all__ = ["write_report"]
+
+
+def _write_text(path: Path, text: str) -> Path:
+    return write_atomically(path, lambda file: file.write(text.encode()))
+
+
+def write_report(
+    folder: ResultsFolder,
+    the_plan: Plan,
+    settings: Settings,
+    primary_init: str,
+    run: Run,
+    data_dir: str | None,
+    command: str,
+    echo: Callable[[str], object] = print,
+) -> tuple[str, list[Path]]:
+    """Write keys-values.csv, the tables, figures and report.md from every run in ``folder``.
+
+    Returns the status of this invocation and the files written: ``"complete"``,
+    ``"partial"`` (some datasets skipped for missing data) or ``"failed"`` (some
+    runs failed or are missing).
+    """
+    out = folder.path
+    results = folder.results()
+    missing = [unit for unit in the_plan.units if unit not in results]
+    status = "failed" if run.failures or missing else "partial" if the_plan.skipped else "complete"
+    invocations = folder.log_invocation(command, run.seconds, run.computed)
+    files: list[Path] = []
+    all_rows: list[Row] = []
+    sections, comparisons, notes = [], [], []
+    experiments = [e for e in EXPERIMENTS.values() if any(unit.experiment == e.name for unit in results)]
+    inits = [primary_init] + [i for i in INITS if i != primary_init]
+    for experiment in experiments:
+        rows = [row for init in inits for row in table_rows(experiment, results, init)]
+        all_rows += rows
+        for init in inits:
+            selected = [row for row in rows if row.unit.init == init]
+            if not selected:
+                continue
+            name = f"table-{experiment.table.lower()}-{experiment.name}" + ("" if init == primary_init else f"-init-{init}")
+            title = f"Table {experiment.table} ({experiment.name}, {init} initialisation)"
+            markdown = render_markdown(title, selected)
+            sections.append(markdown)
+            files.append(_write_text(out / "tables" / f"{name}.md", markdown))
+            files.append(_write_text(out / "tables" / f"{name}.tex", render_latex(title, selected)))
+            files.append(_write_text(out / "tables" / f"{name}.csv", render_csv(selected)))
+        figures, left_out = write_figures(out, experiment, results, primary_init, data_dir, settings)
+        files += figures
+        notes += left_out
+        if rows:
+            comparisons += comparison(experiment, rows, results, primary_init)
+
+    pairs = keys_values(all_rows, results, primary_init)
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows([("key", "value"), *((k, f"{v:.6g}") for k, v in pairs)])
+    files.insert(0, _write_text(out / "keys-values.csv", buffer.getvalue()))
+
+    total = sum(invocation["seconds"] for invocation in invocations)
+    lines = [
+        "# sanets reproduction of *Sparsely Activated Networks* (Bizopoulos & Koutsouris, 2020)",
+        "",
+        f"Command: `{command}`  ",
+        f"Status of this invocation: **{status}**  ",
+        f"Settings: seed {settings.seed}, {'quick sweeps' if settings.quick else 'the paper protocol'}"
+        + ("" if settings.epochs is None else f", {settings.epochs} epochs") + f"; initialisation `{primary_init}` "
+        "(Table I also under the other one).  ",
+        f"Wall time: {run.seconds:.0f} s in this invocation ({run.computed} runs computed); {total:.0f} s over all "
+        f"{len(invocations)} invocations that wrote to this folder.",
+        "",
+        "## What ran",
+        "",
+    ]
+    for experiment in experiments:
+        units = [u for u in results if u.experiment == experiment.name]
+        names = sorted({u.dataset for u in units})
+        sizes = sorted({u.kernel_size for u in units if u.activation != ORIGINAL})
+        compute = sum(results[u]["seconds"] for u in units)
+        span = f"m in {sizes[0]}..{sizes[-1]} ({len(sizes)} sizes); " if sizes else ""
+        lines.append(
+            f"- Table {experiment.table} ({experiment.name}): {len(units)} runs on {', '.join(names)}; {span}"
+            f"{experiment.sweep_for(settings).epochs} epochs; compute time {compute:.0f} s (sum over runs)."
+        )
+    if the_plan.skipped or notes:
+        lines += ["", "## Skipped", ""]
+        lines += [f"- {s.experiment}/{s.dataset}: {s.reason}. Get it with `{s.fetch_command}`." for s in the_plan.skipped]
+        lines += [f"- {note}." for note in notes]
+    if run.failures or missing:
+        lines += ["", "## Failed", ""]
+        lines += [f"- {task}: {error.splitlines()[0]}" for task, error in run.failures.items()]
+        lines += [f"- {len(missing)} runs have no result; rerun the same command to retry them."]
+    lines += ["", "## Comparison with the paper", "", *comparisons, "## Tables", "", *sections, "## Files", ""]
+    lines += [f"- `{path.relative_to(out)}`" for path in files]
+    files.append(_write_text(out / "report.md", "\n".join(lines) + "\n"))
+    echo(f"Report: {out / 'report.md'} ({status}); {len(pairs)} keys in {out / 'keys-values.csv'}.")
+    return status, files

@@ -1,0 +1,90 @@
+"""A table's rows as Markdown, LaTeX and long-format CSV; every cell reads ``ours (paper, ours - paper)``."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+
+from sanets.activations import ACTIVATIONS
+from sanets.experiments._report.rows import HEADERS, KEY_NAMES, Row
+
+__all__ = ["render_markdown", "render_latex", "render_csv"]
+
+
+def _number(name: str, value: float) -> str:
+    if name == "kernel_size":
+        return str(int(value))
+    if name == "accuracy_change":
+        return f"{value:+.1f}"
+    return f"{value:.2f}"
+
+
+def _cell(row: Row, name: str) -> str:
+    """``ours (paper, difference)``, or just ours where the paper has no value."""
+    ours = _number(name, row.values[name])
+    if name not in row.paper:
+        return ours
+    difference = row.values[name] - row.paper[name]
+    shown = {"kernel_size": f"{difference:+.0f}", "accuracy_change": f"{difference:+.1f}"}.get(name, f"{difference:+.2f}")
+    return f"{ours} ({_number(name, row.paper[name])}, {shown})"
+
+
+def _grid(rows: Sequence[Row]) -> tuple[list[str], list[str], list[list[str]]]:
+    """Header groups (activations), sub-headers and cells: one line per label (dataset or m)."""
+    activations = [name for name in ACTIVATIONS if any(row.unit.activation == name for row in rows)]
+    quantities = rows[0].quantities
+    lines: dict[str, dict[str, Row]] = {}
+    for row in rows:
+        lines.setdefault(row.label, {})[row.unit.activation] = row
+    cells = [
+        [label]
+        + [_cell(by[a], q) if a in by and q in by[a].values else "" for a in activations for q in quantities]
+        for label, by in lines.items()
+    ]
+    return activations, [HEADERS[q] for q in quantities], cells
+
+
+def render_markdown(title: str, rows: Sequence[Row]) -> str:
+    """A Markdown table; each cell is ``ours (paper, difference)``."""
+    activations, quantities, cells = _grid(rows)
+    header = [rows[0].experiment.label_column] + [f"{activation} {q}" for activation in activations for q in quantities]
+    lines = [f"### {title}", "", "Each cell: ours (paper, ours − paper).", ""]
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "---|" * len(header))
+    lines += ["| " + " | ".join(line) + " |" for line in cells]
+    return "\n".join(lines) + "\n"
+
+
+def render_latex(title: str, rows: Sequence[Row]) -> str:
+    """A LaTeX tabular with one column group per activation; cells as in Markdown."""
+    activations, quantities, cells = _grid(rows)
+    latex_headers = {"m": "$m$", "CR⁻¹": "$CR^{-1}$", "L̃": r"$\tilde{\mathcal{L}}$", "φ̄": r"$\bar\varphi$", "A%": r"A$_{\pm\%}$"}
+    columns = "l" + "r" * (len(activations) * len(quantities))
+    escape = lambda text: text.replace("%", r"\%").replace("_", r"\_")  # noqa: E731
+    lines = [f"% {escape(title)}; each cell: ours (paper, ours - paper)", rf"\begin{{tabular}}{{{columns}}}", r"\toprule"]
+    lines.append(" & " + " & ".join(rf"\multicolumn{{{len(quantities)}}}{{c}}{{{a}}}" for a in activations) + r" \\")
+    lines.append(" & " + " & ".join(latex_headers[q] for _ in activations for q in quantities) + r" \\")
+    lines.append(r"\midrule")
+    lines += [" & ".join(escape(cell) for cell in line) + r" \\" for line in cells]
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines) + "\n"
+
+
+def render_csv(rows: Sequence[Row]) -> str:
+    """Long format: one line per (row, quantity) with ours, the paper's value and the difference."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(
+        ["table", "experiment", "dataset", "init", "activation", "kernel_size", "quantity", "ours", "paper", "difference"]
+    )
+    for row in rows:
+        unit = row.unit
+        for name, value in row.values.items():
+            paper = row.paper.get(name)
+            writer.writerow(
+                [row.experiment.table, unit.experiment, unit.dataset, unit.init, unit.activation, unit.kernel_size,
+                 KEY_NAMES[name], f"{value:.6g}", "" if paper is None else f"{paper:g}",
+                 "" if paper is None else f"{value - paper:.6g}"]
+            )
+    return buffer.getvalue()
