@@ -8,7 +8,8 @@ import textwrap
 
 import pytest
 
-EXTRAS = ("matplotlib", "pywt", "sklearn", "tqdm", "joblib", "wfdb", "pyedflib", "pooch", "distributed", "dask", "pandas")
+EXTRAS = ("matplotlib", "pywt", "sklearn", "tqdm", "joblib", "wfdb", "pyedflib", "pooch", "distributed", "dask", "pandas",
+          "sporco")
 
 BLOCK = """
 import importlib.machinery, sys
@@ -58,12 +59,14 @@ def test_the_core_trains_evaluates_saves_and_loads_without_any_extra(tmp_path, s
         ("import sanets.plots", "experiments"),
         ("from sanets.experiments.demo import load_ecg; load_ecg()", "experiments"),
         ("from sanets.datasets import load_signal; load_signal('{record}')", "data"),
+        ("import torch; from sanets.baselines import ConvolutionalDictionary as C; x = torch.randn(4, 1, 64); C().fit(x, x)",
+         "baselines"),
         ("from sanets.experiments import reproduce; reproduce(['physionet'], '{out}', scheduler='tcp://127.0.0.1:1')", "distributed"),
     ],
 )
 def test_a_missing_extra_names_the_pip_command(shared, tmp_path, code, extra):
     code = code.format(record=shared / "physionet" / "mitdb" / "100.hea", out=tmp_path / "out")
-    completed = run_without_extras(code, EXTRAS if extra != "distributed" else ("distributed",))
+    completed = run_without_extras(code, {"distributed": ("distributed",), "baselines": ("sporco",)}.get(extra, EXTRAS))
     assert completed.returncode != 0
     assert "MissingExtraError" in completed.stderr
     assert f'pip install "sparsely-activated-networks[{extra}]"' in completed.stderr

@@ -17,6 +17,7 @@ _EXTRA_OF = {
     "tqdm": "experiments",
     "filelock": "experiments",
     "distributed": "distributed",
+    "sporco": "baselines",
 }
 """Top-level module -> the extra of ``sparsely-activated-networks`` that installs it."""
 

@@ -117,6 +117,7 @@ def _add_reproduce_parser(subparsers: argparse._SubParsersAction) -> None:
         help="kernel initialisation: 0.1 everywhere as the authors' code ran (default), or N(0, 0.1) as the paper says",
     )
     parser.add_argument("--quick", action="store_true", help="small sweeps on data subsets, to try it out")
+    parser.add_argument("--no-baselines", action="store_true", help="skip the classical baselines (DCT, wavelets, ...)")
     parser.add_argument(
         "--progress", action=argparse.BooleanOptionalAction, default=None,
         help="progress bars on stderr (default: only when stderr is a terminal)",
@@ -144,6 +145,7 @@ def _run_reproduce(args: argparse.Namespace) -> int:
         device=args.device,
         init=args.init,
         quick=args.quick,
+        baselines=not args.no_baselines,
         progress=args.progress,
         echo=print,
         command=" ".join(["sanets", *sys.argv[1:]]) if sys.argv[1:2] == ["reproduce"] else "sanets reproduce",

@@ -26,35 +26,44 @@ class _HasNumWeights(Protocol):
     num_weights: int
 
 
-def inverse_compression_ratio(x: Tensor, codes: Tensor, num_weights: int | Tensor) -> Tensor:
+def inverse_compression_ratio(
+    x: Tensor, codes: Tensor, num_weights: int | Tensor, numbers_per_code: int | None = None
+) -> Tensor:
     """CR^-1 of Eq. 4, per example.
 
     Parameters
     ----------
     x : Tensor, shape (N, 1, L) or (N, 1, H, W)
         The input (only its shape is used).
-    codes : Tensor, shape (N, q, L) or (N, q, H, W)
-        Sparse activation maps of the model for x.
+    codes : Tensor, shape (N, q, L) or (N, q, H, W), or (N, ...)
+        Sparse activation maps of the model for x; a representation whose
+        codes are not maps (transform coefficients, patch codes) gives them in
+        any shape with one row per example.
     num_weights : int or Tensor of shape (N,)
         W, the number of kernel weights of the model (Eq. 2); one per example
         where the examples come from different models.
+    numbers_per_code : int, optional
+        Numbers a non-zero code costs: dims + 1 by default (its value and its
+        position, Eq. 4); 1 where the position is implicit (PCA scores).
 
     Returns
     -------
     Tensor, shape (N,)
     """
     check_batch(x, "x", finite=False)
-    check_batch(codes, "codes", finite=False)
-    if codes.shape[0] != x.shape[0] or codes.shape[2:] != x.shape[2:]:
+    if not isinstance(codes, Tensor) or codes.ndim < 2 or codes.shape[0] != x.shape[0]:
+        shape = tuple(codes.shape) if isinstance(codes, Tensor) else type(codes).__name__
+        raise ValueError(f"codes of shape {shape} do not match x of shape {tuple(x.shape)}: one row per example")
+    if codes.ndim == x.ndim and codes.shape[2:] != x.shape[2:]:
         raise ValueError(f"codes of shape {tuple(codes.shape)} do not match x of shape {tuple(x.shape)}")
     if isinstance(num_weights, Tensor):
         if num_weights.shape != (x.shape[0],) or (num_weights < 0).any():
             raise ValueError(f"num_weights must be one int >= 0 per example ({x.shape[0]}), got {num_weights!r}")
     elif isinstance(num_weights, bool) or not isinstance(num_weights, int) or num_weights < 0:
         raise ValueError(f"num_weights must be an int >= 0, got {num_weights!r}")
-    dims = x.ndim - 2
+    numbers = x.ndim - 1 if numbers_per_code is None else numbers_per_code
     nonzero = torch.count_nonzero(codes.flatten(1), dim=1)
-    return (num_weights + (dims + 1) * nonzero).to(torch.float64) / x[0].numel()
+    return (num_weights + numbers * nonzero).to(torch.float64) / x[0].numel()
 
 
 def normalized_reconstruction_loss(x: Tensor, x_hat: Tensor) -> Tensor:
@@ -94,15 +103,17 @@ def flithos(x: Tensor, x_hat: Tensor, codes: Tensor, model: _HasNumWeights | int
     Parameters
     ----------
     x, x_hat : Tensor, shape (N, 1, L) or (N, 1, H, W)
-    codes : Tensor, shape (N, q, L) or (N, q, H, W)
-    model : SAN, int or Tensor of shape (N,)
-        The model (its ``num_weights`` is W) or W itself, possibly per example.
+    codes : Tensor, shape (N, q, L) or (N, q, H, W), or (N, ...)
+    model : SAN, baseline, int or Tensor of shape (N,)
+        The model (its ``num_weights`` is W, and its ``numbers_per_code``, if
+        any, what a code costs) or W itself, possibly per example.
 
     Returns
     -------
     Tensor of float64, shape (N,); ``.mean()`` is phi-bar of Eq. 7.
     """
     num_weights = model if isinstance(model, int | Tensor) else model.num_weights
+    numbers = getattr(model, "numbers_per_code", None)
     return torch.hypot(
-        inverse_compression_ratio(x, codes, num_weights), normalized_reconstruction_loss(x, x_hat)
+        inverse_compression_ratio(x, codes, num_weights, numbers), normalized_reconstruction_loss(x, x_hat)
     )

@@ -17,6 +17,7 @@ import torch
 import sanets
 from sanets import cli
 from sanets.activations import ACTIVATIONS
+from sanets.baselines import BASELINES
 from sanets.datasets import load_physionet
 from sanets.errors import ReproduceError
 from sanets.experiments import reproduce
@@ -25,6 +26,8 @@ from sanets.experiments._units import ORIGINAL
 from sanets.experiments.paper import paper_row, paper_rows
 
 SHARED_DATABASES = ("ctu-uhb-ctgdb", "emgdb", "mitdb")
+SUPERVISED = {"uci-epilepsy": "uci-epilepsy-supervised-accuracy", "mnist": "mnist-supervised-accuracy",
+              "fashion-mnist": "fashionmnist-supervised-accuracy"}
 QUANTITIES = ("kernel-size", "inverse-compression-ratio", "reconstruction-loss", "flithos")
 
 
@@ -39,7 +42,7 @@ def read_keys(path: Path) -> dict[str, float]:
     with open(path, newline="") as file:
         rows = list(csv.reader(file))
     assert rows[0] == ["key", "value"]
-    return {key: float(value) for key, value in rows[1:]}
+    return {key: value if key.endswith(("/parameters", "/name")) else float(value) for key, value in rows[1:]}
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +69,32 @@ def test_quick_reproduction_has_every_key(full_quick):
                     assert f"{experiment}/m{m}/{activation}/{quantity}" in keys
     for key in ("uci-epilepsy-supervised-accuracy", "mnist-supervised-accuracy", "fashionmnist-supervised-accuracy"):
         assert 0 <= keys[key] <= 100
+
+
+def test_quick_reproduction_has_a_row_per_baseline(full_quick):
+    out, _ = full_quick
+    keys = read_keys(out / "keys-values.csv")
+    scopes = [f"physionet/{database}" for database in SHARED_DATABASES] + ["uci-epilepsy", "mnist", "fashion-mnist"]
+    for scope in scopes:
+        for name in [name for name, cls in BASELINES.items() if (1 if scope.startswith(("physionet", "uci")) else 2) in cls.dimensions]:
+            for quantity in ("parameters", *QUANTITIES[1:]):
+                assert f"{scope}/baseline-{name}/{quantity}" in keys, (scope, name, quantity)
+            if not scope.startswith("physionet"):
+                # A% of the classifier trained on the baseline's reconstructions, against the original data.
+                original = keys[SUPERVISED[scope]]
+                change = keys[f"{scope}/baseline-{name}/accuracy-change"]
+                assert change == pytest.approx(keys[f"{scope}/baseline-{name}/accuracy"] - original, abs=1e-4)
+        assert keys[f"{scope}/best-baseline/name"] in BASELINES
+        best = keys[f"{scope}/best-baseline/name"]
+        assert keys[f"{scope}/best-baseline/flithos"] == keys[f"{scope}/baseline-{best}/flithos"]
+        assert keys[f"{scope}/best-san/flithos"] > 0
+    # The wavelet's own numbers: no weights, two numbers per kept coefficient of a 1000-sample window.
+    k = int(keys["physionet/mitdb/baseline-wavelet/parameters"].rsplit("k=", 1)[1])
+    assert keys["physionet/mitdb/baseline-wavelet/inverse-compression-ratio"] == pytest.approx(2 * k / 1000, abs=1e-4)
+    report = (out / "report.md").read_text()
+    assert "## SANs against classical baselines" in report and "- mitdb: best SAN " in report
+    assert (out / "figures" / "physionet-mitdb-baselines.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "| mitdb | wavelet |" in (out / "tables" / "baselines-physionet.md").read_text()
 
 
 def test_quick_reproduction_numbers_are_consistent(full_quick, shared):
@@ -126,7 +155,8 @@ def test_rerun_computes_nothing_and_changes_no_result(full_quick, shared, capsys
     assert (out / "keys-values.csv").read_text() == keys
 
 
-SMALL = ["physionet", "--quick", "--databases", "mitdb", "--activations", "relu", "extrema"]  # progress: default (off in logs)
+# Progress: the default (off in logs). Baselines are tested with the full reproduction above.
+SMALL = ["physionet", "--quick", "--databases", "mitdb", "--activations", "relu", "extrema", "--no-baselines"]
 
 
 def _sanets(*args: str) -> list[str]:
@@ -159,7 +189,7 @@ def test_dask_and_joblib_give_the_serial_results(shared, tmp_path):
     from distributed import LocalCluster
 
     # Table II: a SAN sweep and a classifier per run, the two kinds of work a task does.
-    options = dict(data_dir=shared, quick=True, activations=["extrema"], kernel_sizes=[4, 8], progress=False)
+    options = dict(data_dir=shared, quick=True, activations=["extrema"], kernel_sizes=[4, 8], baselines=False, progress=False)
     serial = reproduce(["uci-epilepsy"], tmp_path / "serial", **options)
     parallel = reproduce(["uci-epilepsy"], tmp_path / "joblib", workers=2, **options)
     with LocalCluster(n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as cluster:
@@ -182,7 +212,7 @@ def test_missing_data_is_skipped_with_reason(shared, tmp_path, capsys):
     (data / "physionet").mkdir(parents=True)
     (data / "physionet" / "mitdb").symlink_to(shared / "physionet" / "mitdb")
     out = tmp_path / "out"
-    status = cli.main(["reproduce", "physionet", "uci-epilepsy", "--quick", "--databases", "mitdb", "emgdb",
+    status = cli.main(["reproduce", "physionet", "uci-epilepsy", "--quick", "--no-baselines", "--databases", "mitdb", "emgdb",
                        "--activations", "relu", "--kernel-sizes", "4", "--data-dir", str(data), "--out", str(out), "--no-progress"])
     assert status == 3
     printed = capsys.readouterr().out
@@ -262,7 +292,7 @@ def test_a_second_run_on_the_same_folder_is_refused_naming_the_first(shared, tmp
         assert first.poll() is None, "the first run must still be writing"
         with pytest.raises(ReproduceError) as refused:
             reproduce(["physionet"], out, data_dir=shared, quick=True, databases=["mitdb"], activations=["relu", "extrema"],
-                      progress=False)
+                      baselines=False, progress=False)
         message = str(refused.value)
         assert f"process {first.pid}" in message and str(out / LOCK) in message and "is being written" in message
     finally:
@@ -291,7 +321,7 @@ def test_a_folder_locked_before_its_manifest_exists_is_refused_as_locked(tmp_pat
 
 def test_rerunning_a_subset_adds_to_the_report_and_drops_nothing(shared, tmp_path, capsys):
     out = tmp_path / "out"
-    options = dict(data_dir=shared, quick=True, kernel_sizes=[4], progress=False)
+    options = dict(data_dir=shared, quick=True, kernel_sizes=[4], baselines=False, progress=False)
     reproduce(["physionet"], out, databases=["mitdb"], activations=["relu"], **options)
     first = read_keys(out / "keys-values.csv")
     reproduce(["physionet"], out, databases=["emgdb"], activations=["extrema"], **options)

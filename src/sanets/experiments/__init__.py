@@ -60,6 +60,7 @@ def reproduce(
     device: str = "cpu",
     init: str = "constant",
     quick: bool = False,
+    baselines: bool = True,
     progress: bool | None = None,
     echo: Callable[[str], object] = print,
     command: str = "sanets reproduce",
@@ -95,6 +96,9 @@ def reproduce(
         paper's text says. Table I runs under both.
     quick : bool
         Small sweeps, few epochs and data subsets, for trying it out.
+    baselines : bool
+        Also fit the classical baselines of :mod:`sanets.baselines` on every
+        dataset (chosen on validation, scored on test, beside the SANs).
     progress : bool, optional
         Progress bars on stderr: None (default) only on a terminal, True always, False never.
     echo : callable
@@ -125,9 +129,11 @@ def reproduce(
     client = connect(scheduler) if scheduler is not None else None
     try:
         with folder:
-            the_plan = plan(experiments, settings, init, databases, activations, kernel_sizes, data_dir)
+            the_plan = plan(experiments, settings, init, databases, activations, kernel_sizes, data_dir, baselines)
             for skipped in the_plan.skipped:
                 echo(f"skipping {skipped.experiment}/{skipped.dataset}: data not found; get it with `{skipped.fetch_command}`")
+            for note in the_plan.notes:
+                echo(note)
             try:
                 run = run_units(folder, the_plan, settings, data_dir, device, workers, client, progress, echo)
             except KeyboardInterrupt:

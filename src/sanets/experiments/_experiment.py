@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, replace
 import torch
 from torch import Tensor
 
+from sanets.baselines import BASELINES
 from sanets.datasets import Splits
 from sanets.experiments._units import ORIGINAL, Settings, Task, Unit
 from sanets.experiments.classifiers import train_classifier
@@ -110,8 +111,14 @@ class Experiment:
         """The table line a unit's row goes to."""
         return str(unit.kernel_size)
 
+    def scope(self, dataset: str, prefix: str) -> str:
+        """Where a dataset's keys live in keys-values.csv: under the experiment (one dataset per table)."""
+        return prefix
+
     def key(self, unit: Unit, prefix: str) -> str:
-        """The row's key in keys-values.csv, before ``/<quantity>``."""
+        """The row's key in keys-values.csv, before ``/<quantity>``: a SAN's under its m, a baseline's under its dataset."""
+        if not unit.is_san:
+            return f"{self.scope(unit.dataset, prefix)}/{unit.activation}"
         return f"{prefix}/m{unit.kernel_size}/{unit.activation}"
 
     def paper(self, unit: Unit) -> PaperRow | None:
@@ -132,7 +139,7 @@ class Experiment:
         epoch, the test means of the best epoch's model (and of the last epoch's,
         which the authors' code reported), and, with a classifier, the classifier
         trained on the frozen SAN's reconstructions. :data:`ORIGINAL` units: the
-        classifier on the original data.
+        classifier on the original data. Baseline units: see :meth:`_run_baseline`.
 
         Returns
         -------
@@ -156,6 +163,8 @@ class Experiment:
 
         if first.activation == ORIGINAL:
             records = [{"classifier": classify(lambda x: x)}]
+        elif first.baseline is not None:
+            records = [self._run_baseline(first.baseline, splits, task, classify)]
         else:
             sweep = replace(sweep, kernel_sizes=tuple(unit.kernel_size for unit in task.units))
             fits = sweep.fit(first.activation, splits["train"], splits["validation"], init=first.init,
@@ -176,6 +185,24 @@ class Experiment:
                 records.append(record)
         seconds = (time.perf_counter() - start) / len(task.units)
         return [(unit, {**record, "seconds": seconds}) for unit, record in zip(task.units, records)]
+
+    def _run_baseline(self, name: str, splits: dict[str, Tensor], task: Task, classify) -> dict:
+        """A classical baseline's parameters chosen on validation, its test scores, its Fig. 3 curve on test
+        (CR^-1, L~ and phi at each sparsity of the chosen structure) and, with a classifier, the classifier
+        trained on its reconstructions."""
+        baseline = BASELINES[name].quick() if task.settings.quick else BASELINES[name]()
+        baseline.fit(splits["train"], splits["validation"], seed=task.settings.seed)
+        record = {
+            "baseline": name,
+            "parameters": baseline.parameters,
+            "num_weights": baseline.num_weights,
+            "validation": asdict(baseline.evaluate(splits["validation"])),
+            "test": asdict(baseline.evaluate(splits["test"])),
+            "curve": [[sparsity, *asdict(scores).values()] for sparsity, scores in baseline.curve(splits["test"])],
+        }
+        if self.classifier is not None:
+            record["classifier"] = classify(lambda x: baseline.decode(baseline.encode(x)).to(x.device, x.dtype))
+        return record
 
 
 @functools.lru_cache(maxsize=4)

@@ -24,11 +24,12 @@ import torch
 from sanets import _threads, datasets
 from sanets._extras import require
 from sanets.activations import ACTIVATIONS
+from sanets.baselines import BASELINES
 from sanets.errors import ReproduceError
 from sanets.experiments._experiment import Experiment
 from sanets.experiments._folder import ResultsFolder
 from sanets.experiments._registry import EXPERIMENTS, TARGETS
-from sanets.experiments._units import ORIGINAL, Settings, Task, Unit
+from sanets.experiments._units import BASELINE, ORIGINAL, Settings, Task, Unit
 from sanets.model import INITS
 
 __all__ = ["Skipped", "Plan", "Run", "check_arguments", "plan", "tasks_for", "execute", "run_units", "connect"]
@@ -61,11 +62,14 @@ class Plan:
         Every unit asked for, finished or not.
     skipped : list of Skipped
         Datasets left out because their data is missing.
+    notes : list of str
+        Baselines left out, and why (a missing optional dependency).
     """
 
     experiments: list[Experiment]
     units: list[Unit] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def check_arguments(
@@ -132,8 +136,13 @@ def plan(
     activations: Sequence[str] | None = None,
     kernel_sizes: Sequence[int] | None = None,
     data_dir: str | os.PathLike | None = None,
+    baselines: bool = True,
 ) -> Plan:
-    """The units of a reproduction, and the datasets skipped because their data is missing."""
+    """The units of a reproduction, and the datasets skipped because their data is missing.
+
+    With ``baselines``, every dataset also gets one unit per classical baseline (:data:`sanets.baselines.BASELINES`)
+    that codes its examples' dimensions and can run here.
+    """
     result = Plan(list(experiments))
     for experiment in experiments:
         # --databases narrows the experiments whose datasets it names, and no other.
@@ -157,6 +166,11 @@ def plan(
                 if not activations or activation in activations
                 for m in sizes
             )
+            if baselines:
+                result.units.extend(Unit(experiment.name, dataset, "", f"{BASELINE}{name}", 0) for name, cls in BASELINES.items()
+                                    if len(experiment.spatial_shape) in cls.dimensions and cls.unavailable() is None)
+    if baselines:
+        result.notes += [f"baseline {name} left out: {cls.unavailable()}" for name, cls in BASELINES.items() if cls.unavailable()]
     return result
 
 

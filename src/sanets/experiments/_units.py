@@ -1,8 +1,9 @@
 """The small, picklable pieces of a reproduction: settings, units of work, tasks.
 
 A *unit* is one run of the paper: one SAN (experiment, dataset, initialisation,
-activation, kernel size m), or the classifier trained on the original data
-(``activation == ORIGINAL``). A *task* is a group of units computed together
+activation, kernel size m), the classifier trained on the original data
+(``activation == ORIGINAL``), or a classical baseline (``activation ==
+"baseline-<name>"``, see :mod:`sanets.baselines`). A *task* is a group of units computed together
 (all kernel sizes of one activation train at once, see
 :func:`sanets.sweep.fit_sweep`) by a pure function, in this process, a worker
 process or a Dask worker alike. Each unit's result is a JSON-able dict written
@@ -14,10 +15,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import PurePosixPath
 
-__all__ = ["ORIGINAL", "Settings", "Unit", "Task", "RESULTS_FORMAT"]
+__all__ = ["ORIGINAL", "BASELINE", "Settings", "Unit", "Task", "RESULTS_FORMAT"]
 
 ORIGINAL = "original"
 """The activation name of a classifier unit trained on the original data."""
+
+BASELINE = "baseline-"
+"""The prefix of the activation name of a baseline unit: ``"baseline-wavelet"``."""
 
 RESULTS_FORMAT = 2
 """Version of the layout and contents of a results folder; bumped on any change
@@ -73,10 +77,22 @@ class Unit:
     kernel_size: int
 
     @property
+    def baseline(self) -> str | None:
+        """The baseline's name for a baseline unit, else None."""
+        return self.activation.removeprefix(BASELINE) if self.activation.startswith(BASELINE) else None
+
+    @property
+    def is_san(self) -> bool:
+        """Whether the unit trains a SAN."""
+        return self.activation != ORIGINAL and self.baseline is None
+
+    @property
     def path(self) -> PurePosixPath:
         """Where the result lives, relative to the results folder."""
         if self.activation == ORIGINAL:
             return PurePosixPath("runs", self.experiment, self.dataset, f"{ORIGINAL}.json")
+        if self.baseline is not None:
+            return PurePosixPath("runs", self.experiment, self.dataset, "baselines", f"{self.baseline}.json")
         return PurePosixPath(
             "runs", self.experiment, self.dataset, self.init, self.activation, f"m{self.kernel_size:03d}.json"
         )
@@ -85,6 +101,8 @@ class Unit:
         """Human-readable name, e.g. ``physionet/mitdb extrema m=7 (constant init)``."""
         if self.activation == ORIGINAL:
             return f"{self.experiment}/{self.dataset} classifier on the original data"
+        if self.baseline is not None:
+            return f"{self.experiment}/{self.dataset} baseline {self.baseline}"
         return f"{self.experiment}/{self.dataset} {self.activation} m={self.kernel_size} ({self.init} init)"
 
 

@@ -30,6 +30,7 @@ from torch import Tensor
 
 from sanets._extras import require
 from sanets.activations import ACTIVATIONS
+from sanets.baselines import BASELINES, Baseline
 from sanets.experiments._report.figures import model_figures, sweep_figures
 from sanets.sweep import Sweep, SweepResult
 from sanets.training import evaluate, first_lowest
@@ -245,6 +246,11 @@ def run_one(
     echo("Per activation, the m and epoch with the lowest validation phi; scores on test:")
     for line in format_table(rows):
         echo(line)
+    baseline = best_baseline(split, seed)
+    scores = baseline.evaluate(split.test)
+    echo(f"Best classical baseline (sanets.baselines, chosen on validation): {baseline.name} {baseline.parameters}, "
+         f"W={baseline.num_weights}: test CR^-1 {scores.inverse_compression_ratio:.2f}, L~ "
+         f"{scores.reconstruction_loss:.2f}, phi {scores.flithos:.2f}")
     best = {name: [r.history[r.best_epoch - 1] for r in results] for name, results in fits.items()}
     figures = sweep_figures(
         {name: [(e.inverse_compression_ratio, e.reconstruction_loss) for e in epochs] for name, epochs in best.items()},
@@ -256,6 +262,14 @@ def run_one(
     figures += model_figures(models, split.test[:1], out_dir / demo.key, demo.title)
     echo(f"Figures in {out_dir}: " + ", ".join(path.name for path in figures))
     return rows, figures
+
+
+def best_baseline(split: Split, seed: int = 0) -> Baseline:
+    """Every baseline of :data:`sanets.baselines.BASELINES` that runs here on these examples, fitted with its
+    small grids, and the one of lowest validation phi."""
+    fitted = [cls.quick().fit(split.train, split.validation, seed=seed) for cls in BASELINES.values()
+              if split.train.dim() - 2 in cls.dimensions and cls.unavailable() is None]
+    return fitted[first_lowest([baseline.evaluate(split.validation).flithos for baseline in fitted])]
 
 
 def format_table(rows: list[DemoRow]) -> list[str]:

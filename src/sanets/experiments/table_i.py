@@ -43,8 +43,11 @@ class TableI(Experiment):
     def label(self, unit: Unit) -> str:
         return unit.dataset
 
+    def scope(self, dataset: str, prefix: str) -> str:
+        return f"{prefix}/{dataset}"
+
     def key(self, unit: Unit, prefix: str) -> str:
-        return f"{prefix}/{unit.dataset}/{unit.activation}"
+        return f"{self.scope(unit.dataset, prefix)}/{unit.activation}"
 
     def paper(self, unit: Unit) -> PaperRow | None:
         return paper_row(self.table, unit.dataset, unit.activation)

@@ -17,19 +17,24 @@ from sanets.plots._common import (
 )
 
 
-def plot_tradeoff(points: Mapping[str, Any]) -> Figure:
+def plot_tradeoff(points: Mapping[str, Any], curves: Mapping[str, Any] | None = None, limit: float | None = None) -> Figure:
     """Inverse compression ratio against normalised reconstruction loss (paper Fig. 3).
 
     Parameters
     ----------
     points : mapping of str to array, shape (P, 2)
-        Per label (usually an activation name), P points ``(CR^-1, L~)``.
+        Per label (usually an activation name), P points ``(CR^-1, L~)``, drawn as dots.
+    curves : mapping of str to array, shape (P, 2), optional
+        Per label (e.g. a baseline), ``(CR^-1, L~)`` along a sparsity, drawn as a line.
+    limit : float, optional
+        Draw only up to this CR^-1 and L~ (curves of transforms reach CR^-1 = dims + 1).
 
     Returns
     -------
     Figure
-        One axes: a scatter per label over dashed circles of constant phi
-        (Eq. 6), since phi is the distance from the origin.
+        One axes: a scatter per label of ``points`` and a line per label of
+        ``curves``, over dashed circles of constant phi (Eq. 6), since phi is the
+        distance from the origin.
 
     Raises
     ------
@@ -37,22 +42,31 @@ def plot_tradeoff(points: Mapping[str, Any]) -> Figure:
         If ``points`` is empty or an entry is not of shape (P, 2).
     """
     checked = {}
-    for label, value in _non_empty("points", points).items():
-        array = _finite_array(f"points[{label!r}]", value)
-        if array.ndim != 2 or array.shape[1] != 2:
-            raise ValueError(f"points[{label!r}] must have shape (P, 2) of (CR^-1, L~), got shape {array.shape}")
-        checked[label] = array
+    for name, mapping in (("points", points), ("curves", curves or {})):
+        for label, value in (_non_empty(name, mapping) if name == "points" else dict(mapping)).items():
+            array = _finite_array(f"{name}[{label!r}]", value)
+            if array.ndim != 2 or array.shape[1] != 2:
+                raise ValueError(f"{name}[{label!r}] must have shape (P, 2) of (CR^-1, L~), got shape {array.shape}")
+            checked[name, label] = array
 
     fig = Figure(figsize=(5.5, 4.5), layout="constrained")
     ax = fig.subplots()
-    for index, (label, array) in enumerate(checked.items()):
-        ax.scatter(array[:, 0], array[:, 1], s=18, color=_color(label, index), label=label)
+    lines = 0
+    for index, ((kind, label), array) in enumerate(checked.items()):
+        if kind == "points":
+            ax.scatter(array[:, 0], array[:, 1], s=18, color=_color(label, index), label=label)
+        else:  # colours after the five activations', and a dash pattern each
+            order = np.argsort(array[:, 0], kind="stable")
+            ax.plot(array[order, 0], array[order, 1], color=f"C{5 + lines % 5}", linestyle=("-", "--", "-.", ":")[lines % 4],
+                    linewidth=1.5, label=label)
+            lines += 1
     reach = max(float(np.hypot(array[:, 0], array[:, 1]).max(initial=0.0)) for array in checked.values())
+    reach = reach if limit is None else min(reach, limit * np.sqrt(2))
     angles = np.linspace(0, np.pi / 2, 100)
     for radius in _round_levels(reach):
         ax.plot(radius * np.cos(angles), radius * np.sin(angles), color="grey", linestyle="--", linewidth=0.5)
-    ax.set_xlim(left=0)
-    ax.set_ylim(bottom=0)
+    ax.set_xlim(0, limit)
+    ax.set_ylim(0, limit)
     ax.set_xlabel("inverse compression ratio $CR^{-1}$")
     ax.set_ylabel(r"normalised reconstruction loss $\tilde{L}$")
     ax.set_title(r"dashed: constant $\varphi$", loc="right", fontsize="small")

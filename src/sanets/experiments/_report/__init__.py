@@ -18,13 +18,29 @@ from sanets.experiments._folder import ResultsFolder
 from sanets.experiments._registry import EXPERIMENTS
 from sanets.experiments._report.comparison import comparison
 from sanets.experiments._report.figures import write_figures
-from sanets.experiments._report.render import render_csv, render_latex, render_markdown
-from sanets.experiments._report.rows import Row, keys_values, table_rows
+from sanets.experiments._report.render import render_baselines, render_csv, render_latex, render_markdown
+from sanets.experiments._report.rows import Row, baseline_rows, best_keys, best_rows, keys_values, table_rows
 from sanets.experiments._runner import Plan, Run
-from sanets.experiments._units import ORIGINAL, Settings
+from sanets.experiments._units import Settings
 from sanets.model import INITS
 
 __all__ = ["write_report"]
+
+
+def _verdicts(best: dict[str, tuple[Row, Row | None]]) -> list[str]:
+    """One line per dataset: the SAN and the baseline chosen on validation, compared on test phi."""
+    lines = []
+    for dataset, (san, baseline) in best.items():
+        if baseline is None:
+            continue
+        difference = san.values["flithos"] - baseline.values["flithos"]
+        leader = "the baseline is lower" if difference > 0 else "the SAN is lower"
+        lines.append(
+            f"- {dataset}: best SAN {san.unit.activation} (m={san.unit.kernel_size}) φ̄ {san.values['flithos']:.3f}; "
+            f"best baseline {baseline.unit.baseline} ({baseline.parameters}) φ̄ {baseline.values['flithos']:.3f}; "
+            f"{leader} by {abs(difference):.3f}."
+        )
+    return lines
 
 
 def _write_text(path: Path, text: str) -> Path:
@@ -54,7 +70,7 @@ def write_report(
     invocations = folder.log_invocation(command, run.seconds, run.computed)
     files: list[Path] = []
     all_rows: list[Row] = []
-    sections, comparisons, notes = [], [], []
+    sections, comparisons, notes, competition, extra_keys = [], [], [], [], []
     experiments = [e for e in EXPERIMENTS.values() if any(unit.experiment == e.name for unit in results)]
     inits = [primary_init] + [i for i in INITS if i != primary_init]
     for experiment in experiments:
@@ -76,10 +92,23 @@ def write_report(
         notes += left_out
         if rows:
             comparisons += comparison(experiment, rows, results, primary_init)
+        baselines = baseline_rows(experiment, results)
+        primary = [row for row in rows if row.unit.init == primary_init]
+        if baselines and primary:
+            all_rows += baselines
+            best = best_rows(primary, baselines, results)
+            extra_keys += best_keys(experiment, best)
+            title = f"Table {experiment.table} ({experiment.name}): SANs against classical baselines"
+            markdown = render_baselines(title, baselines, best)
+            competition += [markdown, *_verdicts(best), ""]
+            files.append(_write_text(out / "tables" / f"baselines-{experiment.name}.md", markdown))
+            files.append(_write_text(out / "tables" / f"baselines-{experiment.name}.csv", render_csv(baselines)))
 
-    pairs = keys_values(all_rows, results, primary_init)
+    pairs = keys_values(all_rows, results, primary_init) + extra_keys
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows([("key", "value"), *((k, f"{v:.6g}") for k, v in pairs)])
+    csv.writer(buffer, lineterminator="\n").writerows(
+        [("key", "value"), *((k, v if isinstance(v, str) else f"{v:.6g}") for k, v in pairs)]
+    )
     files.insert(0, _write_text(out / "keys-values.csv", buffer.getvalue()))
 
     total = sum(invocation["seconds"] for invocation in invocations)
@@ -100,22 +129,29 @@ def write_report(
     for experiment in experiments:
         units = [u for u in results if u.experiment == experiment.name]
         names = sorted({u.dataset for u in units})
-        sizes = sorted({u.kernel_size for u in units if u.activation != ORIGINAL})
+        sizes = sorted({u.kernel_size for u in units if u.is_san})
         compute = sum(results[u]["seconds"] for u in units)
         span = f"m in {sizes[0]}..{sizes[-1]} ({len(sizes)} sizes); " if sizes else ""
         lines.append(
             f"- Table {experiment.table} ({experiment.name}): {len(units)} runs on {', '.join(names)}; {span}"
             f"{experiment.sweep_for(settings).epochs} epochs; compute time {compute:.0f} s (sum over runs)."
         )
-    if the_plan.skipped or notes:
+    if the_plan.skipped or notes or the_plan.notes:
         lines += ["", "## Skipped", ""]
         lines += [f"- {s.experiment}/{s.dataset}: {s.reason}. Get it with `{s.fetch_command}`." for s in the_plan.skipped]
-        lines += [f"- {note}." for note in notes]
+        lines += [f"- {note}." for note in notes + the_plan.notes]
     if run.failures or missing:
         lines += ["", "## Failed", ""]
         lines += [f"- {task}: {error.splitlines()[0]}" for task, error in run.failures.items()]
         lines += [f"- {len(missing)} runs have no result; rerun the same command to retry them."]
-    lines += ["", "## Comparison with the paper", "", *comparisons, "## Tables", "", *sections, "## Files", ""]
+    lines += ["", "## Comparison with the paper", "", *comparisons]
+    if competition:
+        lines += ["## SANs against classical baselines", "",
+                  "Each classical baseline chooses its parameters on the validation split, as Alg. 4 chooses an epoch, and "
+                  "is scored on test with the same φ: a kept coefficient costs its value and its index, like a spike; a "
+                  "learned dictionary pays for its weights (W). The figures `figures/<experiment>-<dataset>-baselines.png` "
+                  "draw every SAN run and each baseline's curve over its sparsity.", "", *competition]
+    lines += ["## Tables", "", *sections, "## Files", ""]
     lines += [f"- `{path.relative_to(out)}`" for path in files]
     files.append(_write_text(out / "report.md", "\n".join(lines) + "\n"))
     echo(f"Report: {out / 'report.md'} ({status}); {len(pairs)} keys in {out / 'keys-values.csv'}.")

@@ -22,10 +22,10 @@ from sanets._files import write_atomically
 from sanets.activations import ACTIVATIONS
 from sanets.errors import DataError
 from sanets.experiments._experiment import Experiment, select_by_validation
-from sanets.experiments._units import ORIGINAL, Settings, Unit
+from sanets.experiments._units import Settings, Unit
 from sanets.model import SAN
 
-__all__ = ["activation_maps", "reconstruction_examples", "sweep_figures", "model_figures", "write_figures"]
+__all__ = ["activation_maps", "reconstruction_examples", "sweep_figures", "model_figures", "baseline_figure", "write_figures"]
 
 
 @torch.no_grad()
@@ -126,6 +126,22 @@ def model_figures(models: Mapping[str, SAN], example: Tensor, stem: Path, name: 
     return [plots.save_figure(figure, stem.with_name(f"{stem.name}-{kind}.png")) for kind, figure in figures.items()]
 
 
+def baseline_figure(units: list[Unit], results: dict[Unit, dict], curves: dict[str, list], path: Path, name: str) -> Path:
+    """Test CR^-1 against L~ of every SAN run of a dataset (dots) and each baseline's curve over its sparsity
+    (lines): the paper's Fig. 3 with the competition drawn in.
+
+    ``curves`` maps a baseline's name to its record's ``curve``: rows ``[sparsity, CR^-1, L~, phi]``.
+    """
+    points = {a: [(results[u]["test"]["inverse_compression_ratio"], results[u]["test"]["reconstruction_loss"])
+                  for u in units if u.activation == a] for a in ACTIVATIONS}
+    points = {a: p for a, p in points.items() if p}
+    lines = {f"{b} (baseline)": [(row[1], row[2]) for row in curve] for b, curve in curves.items()}
+    reach = max(max(max(cr, loss) for cr, loss in p) for p in points.values())
+    figure = plots.plot_tradeoff(points, lines, limit=max(1.0, 1.05 * reach))
+    figure.suptitle(f"{name}: SAN runs and baselines' curves, on test")
+    return plots.save_figure(figure, path)
+
+
 def write_figures(
     out: Path, experiment: Experiment, results: dict[Unit, dict], init: str, data_dir: str | None, settings: Settings
 ) -> tuple[list[Path], list[str]]:
@@ -142,11 +158,13 @@ def write_figures(
     notes : list of str
         Figures left out, and why (a dataset no longer found).
     """
-    units = [u for u in results if u.experiment == experiment.name and u.init == init and u.activation != ORIGINAL]
+    units = [u for u in results if u.experiment == experiment.name and u.init == init and u.is_san]
     if not units:
         return [], []
+    baselines = [u for u in results if u.experiment == experiment.name and u.baseline is not None]
     record = out / "figures" / f".{experiment.name}.json"
-    fingerprint = hashlib.sha256(json.dumps([[str(u.path), results[u]["seconds"]] for u in units]).encode()).hexdigest()
+    drawn_from = [[str(u.path), results[u]["seconds"]] for u in units + baselines]
+    fingerprint = hashlib.sha256(json.dumps(drawn_from).encode()).hexdigest()
     try:
         drawn = json.loads(record.read_text())
         kept = [out / name for name in drawn["files"] + drawn["models"]]
@@ -155,6 +173,12 @@ def write_figures(
     except (OSError, ValueError, KeyError, TypeError):
         pass
     files, models, notes = _draw(out, experiment, units, results, data_dir, settings)
+    for dataset in experiment.datasets:
+        curves = {u.baseline: results[u]["curve"] for u in baselines if u.dataset == dataset}
+        sans = [u for u in units if u.dataset == dataset]
+        if curves and sans:
+            files.append(baseline_figure(sans, results, curves,
+                                         out / "figures" / f"{experiment.name}-{dataset}-baselines.png", dataset))
     payload = {"fingerprint": fingerprint, "notes": notes, **{
         key: [str(path.relative_to(out)) for path in paths] for key, paths in (("files", files), ("models", models))}}
     write_atomically(record, lambda file: file.write(json.dumps(payload).encode()))

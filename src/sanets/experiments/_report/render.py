@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from sanets.activations import ACTIVATIONS
 from sanets.experiments._report.rows import HEADERS, KEY_NAMES, Row
 
-__all__ = ["render_markdown", "render_latex", "render_csv"]
+__all__ = ["render_markdown", "render_latex", "render_csv", "render_baselines"]
 
 
 def _number(name: str, value: float) -> str:
@@ -88,3 +88,26 @@ def render_csv(rows: Sequence[Row]) -> str:
                  "" if paper is None else f"{value - paper:.6g}"]
             )
     return buffer.getvalue()
+
+
+def render_baselines(title: str, rows: Sequence[Row], best: dict[str, tuple[Row, Row | None]]) -> str:
+    """A Markdown table of the classical baselines per dataset, with the best SAN of each dataset first.
+
+    ``best`` maps each dataset to its (SAN row, baseline row) of lowest validation phi.
+    """
+    quantities = [q for q in ("inverse_compression_ratio", "reconstruction_loss", "flithos", "accuracy_change")
+                  if any(q in row.values for row in rows)]
+    header = ["dataset", "representation", "parameters", "W", *(HEADERS[q] for q in quantities)]
+    lines = [f"### {title}", "", "Test means; parameters chosen on validation. The best SAN is the table's row of "
+             "lowest validation φ̄.", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for dataset, (san, _) in best.items():
+        described = f"m={san.unit.kernel_size}"
+        lines.append(_baseline_line(dataset, f"best SAN: {san.unit.activation}", described, "", san, quantities))
+        for row in (row for row in rows if row.unit.dataset == dataset):
+            lines.append(_baseline_line(dataset, row.unit.baseline, row.parameters, row.weights, row, quantities))
+    return "\n".join(lines) + "\n"
+
+
+def _baseline_line(dataset: str, name: str, parameters: str, weights, row: Row, quantities: list[str]) -> str:
+    cells = [dataset, name, parameters, str(weights)] + [_number(q, row.values[q]) if q in row.values else "" for q in quantities]
+    return "| " + " | ".join(cells) + " |"
