@@ -28,6 +28,7 @@ import torch.nn.functional as F
 import sanets
 from sanets import model as model_module
 from sanets import sweep as sweep_module
+from sanets._convolution import same_padding
 from sanets.activations import ACTIVATIONS
 from sanets.datasets import load_mnist
 from sanets.experiments import EXPERIMENTS
@@ -39,17 +40,17 @@ from sanets.experiments._units import Settings, Unit
 def mirrored_decoding(codes, kernels):
     """The authors' decoder: each code map correlated ("same") with its own kernel."""
     conv = F.conv1d if kernels.ndim == 2 else F.conv2d
-    return conv(F.pad(codes, model_module._same_padding(kernels.shape[1:])), kernels[:, None], groups=len(kernels))
+    return conv(F.pad(codes, same_padding(kernels.shape[1:])), kernels[:, None], groups=len(kernels))
 
 
 @contextlib.contextmanager
 def decoder(function):
-    saved = model_module._correlate_same_adjoint
-    model_module._correlate_same_adjoint = sweep_module._correlate_same_adjoint = function
+    saved = model_module.correlate_same_adjoint
+    model_module.correlate_same_adjoint = sweep_module.correlate_same_adjoint = function
     try:
         yield
     finally:
-        model_module._correlate_same_adjoint = sweep_module._correlate_same_adjoint = saved
+        model_module.correlate_same_adjoint = sweep_module.correlate_same_adjoint = saved
 
 
 def table_one(database: str, data_dir: str) -> dict[str, dict[str, float]]:

@@ -16,20 +16,24 @@ from typing import Any
 
 import safetensors.torch
 import torch
-import torch.nn.functional as F
 from safetensors import SafetensorError, safe_open
 from torch import Tensor, nn
 
+from sanets._convolution import correlate_same, correlate_same_adjoint
 from sanets._files import write_atomically
 from sanets._validation import check_batch, check_int
 from sanets.activations._registry import spec_of
 from sanets.errors import ModelFileError, ModelFileNotFoundError
 
-__all__ = ["SAN", "INITS"]
+__all__ = ["SAN", "INITS", "COMPETITIONS"]
 
 INITS = ("normal", "constant")
 """Kernel initialisations: N(0, 0.1) as the paper's text says, or every weight 0.1
 as the authors' code ran."""
+
+COMPETITIONS = ("none", "across-kernels")
+"""How kernels share the input: each sparsifies its own map (the paper), or at each
+position only the best-matching kernel may fire (Sec. VI, future work 2)."""
 
 _FORMAT = "sanets.SAN"
 _FORMAT_VERSION = "1"
@@ -74,6 +78,19 @@ class SAN(nn.Module):
         Floating dtype of the kernels (default: torch's default, float32). The
         initial weights are drawn in float32 and converted, so a seed gives the
         same kernels in every dtype up to rounding.
+    competition : {"none", "across-kernels"}
+        ``"none"`` (the paper): each kernel's map is sparsified on its own.
+        ``"across-kernels"`` (Sec. VI, future work 2: kernels compete for
+        territory): at each position only the kernel of largest ``|s_i|`` keeps
+        its similarity, and the activation runs once on that combined map, with
+        the sparsity parameter of the largest kernel (e.g. one minimum extrema
+        distance across all kernels). Codes keep shape ``(N, q, *spatial)``,
+        at most one kernel non-zero per position.
+    passes : int
+        Residual passes T (Sec. VI): pass t encodes what passes 1..t-1 left,
+        ``x - decode(codes)``, with the same kernels; the passes' codes add up
+        (decoding is linear), so a position firing twice is one code in CR^-1.
+        1 is the paper's SAN.
 
     Examples
     --------
@@ -95,6 +112,8 @@ class SAN(nn.Module):
         sparsity: Sequence[Any] | None = None,
         seed: int | None = None,
         dtype: torch.dtype | str | None = None,
+        competition: str = "none",
+        passes: int = 1,
     ) -> None:
         super().__init__()
         if isinstance(kernel_sizes, (int, str)) or not isinstance(kernel_sizes, Sequence) or len(kernel_sizes) == 0:
@@ -114,7 +133,11 @@ class SAN(nn.Module):
             if value is not None:
                 spec.check(value, dims)
         dtype = _floating_dtype(dtype)
+        if competition not in COMPETITIONS:
+            raise ValueError(f"competition must be one of {', '.join(COMPETITIONS)}, got {competition!r}")
 
+        self.competition = competition
+        self.passes = check_int(passes, "passes", 1)
         self.kernel_sizes = [int(m) for m in kernel_sizes]
         self.activation = activation
         self.dims = dims
@@ -153,6 +176,8 @@ class SAN(nn.Module):
             "border_tolerance": self.border_tolerance,
             "sparsity": [list(v) if isinstance(v, tuple) else v for v in self.sparsity],
             "dtype": str(self.dtype).removeprefix("torch."),
+            "competition": self.competition,
+            "passes": self.passes,
         }
 
     @classmethod
@@ -270,16 +295,30 @@ class SAN(nn.Module):
         return self._tables[spatial_shape]
 
     def _similarity(self, x: Tensor) -> Tensor:
-        return torch.cat([_correlate_same(x, kernel[None]) for kernel in self.kernels], dim=1)
+        return torch.cat([correlate_same(x, kernel[None]) for kernel in self.kernels], dim=1)
 
     def _encode(self, x: Tensor) -> Tensor:
-        """:meth:`encode` of a checked ``x``."""
-        return self._spec.checked(self._similarity(x), self._table(tuple(x.shape[2:])))
+        """:meth:`encode` of a checked ``x``: one pass, or the sum of the residual passes' codes."""
+        codes = self._encode_pass(x)
+        for _ in range(self.passes - 1):
+            codes = codes + self._encode_pass(x - self._decode(codes))
+        return codes
+
+    def _encode_pass(self, x: Tensor) -> Tensor:
+        """Eq. 11 on the similarity of ``x``, each kernel on its own or competing for each position."""
+        similarity, table = self._similarity(x), self._table(tuple(x.shape[2:]))
+        if self.competition == "none":
+            return self._spec.checked(similarity, table)
+        winner = similarity.abs().argmax(1, keepdim=True)
+        largest = self.kernel_sizes.index(max(self.kernel_sizes))
+        shared = None if table is None else table[largest : largest + 1]
+        spikes = self._spec.checked(similarity.gather(1, winner), shared)
+        return torch.zeros_like(similarity).scatter(1, winner, spikes)
 
     def _decode(self, codes: Tensor) -> Tensor:
         """:meth:`decode` of checked codes."""
         return sum(
-            _correlate_same_adjoint(codes[:, i : i + 1], kernel[None]) for i, kernel in enumerate(self.kernels)
+            correlate_same_adjoint(codes[:, i : i + 1], kernel[None]) for i, kernel in enumerate(self.kernels)
         )
 
     def save(self, path: str | os.PathLike) -> None:
@@ -359,30 +398,3 @@ def _initial_kernel(shape: tuple[int, ...], init: str, generator: torch.Generato
     if init == "constant":
         return torch.full(shape, 0.1)
     return torch.normal(0.0, 0.1, shape, generator=generator)
-
-
-def _same_padding(kernel_shape: Sequence[int]) -> list[int]:
-    """F.pad amounts (last axis first) that keep the size: (m-1)//2 before, m//2 after."""
-    return [p for m in reversed(kernel_shape) for p in ((m - 1) // 2, m // 2)]
-
-
-def _correlate_same(x: Tensor, kernels: Tensor) -> Tensor:
-    """Cross-correlate (N, 1, *spatial) with each of C kernels (C, *kernel): (N, C, *spatial)."""
-    conv = F.conv1d if kernels.ndim == 2 else F.conv2d
-    return conv(F.pad(x, _same_padding(kernels.shape[1:])), kernels[:, None])
-
-
-def _correlate_same_adjoint(codes: Tensor, kernels: Tensor) -> Tensor:
-    """Adjoint of :func:`_correlate_same` per channel: (N, C, *spatial) -> (N, C, *spatial).
-
-    Each code value places its channel's kernel, scaled, at its position.
-    """
-    if kernels.ndim == 2:
-        full = F.conv_transpose1d(codes, kernels[:, None], groups=len(kernels))
-    else:
-        # oneDNN's grouped 2D kernels are several times faster on channels-last input.
-        codes = codes.contiguous(memory_format=torch.channels_last)
-        full = F.conv_transpose2d(codes, kernels[:, None], groups=len(kernels))
-    for dim, m in enumerate(kernels.shape[1:], start=2):
-        full = full.narrow(dim, (m - 1) // 2, codes.shape[dim])
-    return full

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor, nn
 
+from sanets._convolution import correlate_same, correlate_same_adjoint
 from sanets._threads import share_cores
 from sanets._validation import check_int
 from sanets.activations._registry import spec_of
@@ -29,7 +30,7 @@ from sanets.metrics import (
     inverse_compression_ratio,
     normalized_reconstruction_loss,
 )
-from sanets.model import SAN, _correlate_same, _correlate_same_adjoint
+from sanets.model import SAN
 from sanets.training import (
     Evaluation,
     _epochs,
@@ -170,9 +171,9 @@ class _PackedSANs(nn.Module):
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """x (N, 1, *spatial) -> codes (N, K*q, *spatial), reconstructions (N, K, *spatial)."""
         kernels = self.weight * self.mask
-        similarity = _correlate_same(x, kernels)
+        similarity = correlate_same(x, kernels)
         codes = self.spec.checked(similarity, self.table)
-        partial = _correlate_same_adjoint(codes, kernels)
+        partial = correlate_same_adjoint(codes, kernels)
         reconstructions = partial.unflatten(1, (len(self.models), self.num_kernels)).sum(2)
         return codes, reconstructions
 

@@ -1,0 +1,98 @@
+"""SAN variants from the paper's future work (Sec. VI): kernels competing across maps, residual passes."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import sanets
+from sanets.activations import ACTIVATIONS
+
+
+def signals(n: int = 3, length: int = 80, seed: int = 0) -> torch.Tensor:
+    return torch.randn(n, 1, length, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+
+
+def model(activation: str, sizes=(5, 9, 7), **options) -> sanets.SAN:
+    return sanets.SAN(list(sizes), activation, seed=1, dtype=torch.float64, border_tolerance=2, **options)
+
+
+@pytest.mark.parametrize("activation", list(ACTIVATIONS))
+def test_competition_is_the_activation_of_the_winning_similarity_at_each_position(activation):
+    competing = model(activation, competition="across-kernels")
+    x = signals()
+    similarity = competing.similarity(x)
+    codes = competing.encode(x)
+    # Naive reference: per position, the kernel with the largest |s| (first on ties) and its value.
+    combined = torch.zeros(3, 1, 80, dtype=torch.float64)
+    winners = torch.zeros(3, 80, dtype=torch.long)
+    for n in range(3):
+        for t in range(80):
+            column = similarity[n, :, t].tolist()
+            winners[n, t] = max(range(3), key=lambda i: (abs(column[i]), -i))
+            combined[n, 0, t] = column[winners[n, t]]
+    # The largest kernel (m = 9) sets the sparsity of the combined map.
+    parameter = competing.sparsity_for((80,))[1]
+    function = ACTIVATIONS[activation].function
+    spikes = function(combined) if parameter is None else function(combined, parameter)
+    expected = torch.zeros_like(similarity)
+    expected.scatter_(1, winners[:, None], spikes)
+    torch.testing.assert_close(codes, expected, rtol=0, atol=0)
+    assert int((codes != 0).sum(1).max()) <= 1  # one kernel at most fires per position
+
+
+def test_competing_extrema_keep_one_distance_across_all_kernels():
+    competing = model("extrema", competition="across-kernels")  # d = 9 - 2 = 7 on the combined map
+    alone = model("extrema")
+    x = signals(4, 200)
+    for example in competing.encode(x):
+        positions = sorted(torch.nonzero(example.abs().sum(0)).flatten().tolist())
+        assert all(b - a >= 7 for a, b in zip(positions, positions[1:]))
+    # Without competition the kernels' spikes crowd each other, and every kernel fires.
+    crowded = [sorted(torch.nonzero(e.abs().sum(0)).flatten().tolist()) for e in alone.encode(x)]
+    assert any(b - a < 7 for p in crowded for a, b in zip(p, p[1:]))
+
+
+def test_residual_passes_add_the_codes_of_what_each_pass_left():
+    single, triple = model("extrema"), model("extrema", passes=3)
+    triple.load_state_dict(single.state_dict())
+    x = signals()
+    first = single.encode(x)
+    second = single.encode(x - single.decode(first))
+    third = single.encode(x - single.decode(first + second))
+    torch.testing.assert_close(triple.encode(x), first + second + third, rtol=0, atol=0)
+    torch.testing.assert_close(triple(x), single.decode(first) + single.decode(second) + single.decode(third))
+
+
+def test_passes_of_a_kernel_that_matches_the_signal_leave_less_each_time():
+    # One spike kernel (m = 1) and top-10: each pass keeps the 10 largest samples of the residual.
+    spike = sanets.SAN([1], "topk-absolutes", sparsity=[10], dtype=torch.float64, init="constant")
+    with torch.no_grad():
+        spike.kernels[0].fill_(1.0)
+    x = signals(2, 100)
+    losses = []
+    for passes in (1, 2, 3):
+        spike.passes = passes
+        losses.append(sanets.metrics.normalized_reconstruction_loss(x, spike(x)).mean().item())
+        assert int((spike.encode(x) != 0).sum(-1).max()) == 10 * passes  # k new samples each pass
+    assert losses[0] > losses[1] > losses[2]
+
+
+def test_variants_train_save_and_load(tmp_path):
+    x = signals(8, 120).float()
+    variant = sanets.SAN([9, 15], "extrema", seed=0, competition="across-kernels", passes=2)
+    sanets.fit(variant, x[:6], x[6:], epochs=3, batch_size=3, seed=0)
+    variant.save(tmp_path / "variant.safetensors")
+    loaded = sanets.SAN.load(tmp_path / "variant.safetensors")
+    assert (loaded.competition, loaded.passes) == ("across-kernels", 2)
+    torch.testing.assert_close(loaded(x), variant(x))
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"competition": "winner-takes-all"}, "competition must be one of none, across-kernels"),
+    ({"passes": 0}, "passes"),
+    ({"passes": 1.5}, "passes"),
+])
+def test_bad_variant_options_are_named(options, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        sanets.SAN([5], "extrema", **options)
