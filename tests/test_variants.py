@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -96,3 +98,39 @@ def test_variants_train_save_and_load(tmp_path):
 def test_bad_variant_options_are_named(options, message):
     with pytest.raises((TypeError, ValueError), match=message):
         sanets.SAN([5], "extrema", **options)
+
+
+def test_the_distance_schedule_is_cosine_and_validation_uses_the_final_distance(monkeypatch):
+    from sanets import training
+
+    seen = []
+    original = sanets.SAN.set_sparsity
+
+    def spy(self, sparsity):
+        seen.append(sparsity[0])
+        original(self, sparsity)
+
+    x = signals(6, 120).float()
+    variant = sanets.SAN([9, 9], "extrema", seed=0)
+    monkeypatch.setattr(sanets.SAN, "set_sparsity", spy)
+    result = sanets.fit(variant, x[:4], x[4:], epochs=5, batch_size=2, seed=0, distance_schedule=(20, 4))
+    # Per epoch: the training distance, then the final one for validation. cos at 0, pi/4, pi/2, 3pi/4, pi:
+    expected = [round(4 + 16 * (1 + math.cos(math.pi * e / 4)) / 2) for e in range(5)]
+    assert expected == [20, 18, 12, 6, 4]
+    assert seen == [d for e in expected for d in (e, 4)]
+    assert variant.sparsity == [4, 4]
+    # The epoch kept was chosen on validation at d = 4: evaluating it again gives the same phi.
+    assert sanets.evaluate(variant, x[4:]).flithos == pytest.approx(result.best_flithos, rel=1e-6)
+    assert training._cosine_schedule(variant, (20, 4), 1) == [4]
+
+
+@pytest.mark.parametrize("schedule, activation, message", [
+    ((20, 4), "relu", "anneals the Extrema distance"),
+    ((20,), "extrema", "pair"),
+    ((20, -1), "extrema", "distance_schedule"),
+    ("20", "extrema", "pair"),
+])
+def test_bad_distance_schedules_are_named(schedule, activation, message):
+    x = signals(4, 60).float()
+    with pytest.raises((TypeError, ValueError), match=message):
+        sanets.fit(sanets.SAN([5], activation, seed=0), x[:2], x[2:], epochs=2, distance_schedule=schedule)

@@ -79,13 +79,10 @@ class SAN(nn.Module):
         initial weights are drawn in float32 and converted, so a seed gives the
         same kernels in every dtype up to rounding.
     competition : {"none", "across-kernels"}
-        ``"none"`` (the paper): each kernel's map is sparsified on its own.
-        ``"across-kernels"`` (Sec. VI, future work 2: kernels compete for
-        territory): at each position only the kernel of largest ``|s_i|`` keeps
-        its similarity, and the activation runs once on that combined map, with
-        the sparsity parameter of the largest kernel (e.g. one minimum extrema
-        distance across all kernels). Codes keep shape ``(N, q, *spatial)``,
-        at most one kernel non-zero per position.
+        ``"none"``: the paper. ``"across-kernels"`` (Sec. VI, future work 2):
+        at each position only the kernel of largest ``|s_i|`` keeps its
+        similarity; the activation runs once on that map with the largest
+        kernel's parameter (one extrema distance across kernels).
     passes : int
         Residual passes T (Sec. VI): pass t encodes what passes 1..t-1 left,
         ``x - decode(codes)``, with the same kernels; the passes' codes add up
@@ -126,16 +123,9 @@ class SAN(nn.Module):
         if init not in INITS:
             raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
         border_tolerance = check_int(border_tolerance, "border_tolerance", 0)
-        sparsity = [None] * len(kernel_sizes) if sparsity is None else list(sparsity)
-        if len(sparsity) != len(kernel_sizes):
-            raise ValueError(f"sparsity must have one entry per kernel ({len(kernel_sizes)}), got {len(sparsity)}")
-        for value in sparsity:
-            if value is not None:
-                spec.check(value, dims)
         dtype = _floating_dtype(dtype)
         if competition not in COMPETITIONS:
             raise ValueError(f"competition must be one of {', '.join(COMPETITIONS)}, got {competition!r}")
-
         self.competition = competition
         self.passes = check_int(passes, "passes", 1)
         self.kernel_sizes = [int(m) for m in kernel_sizes]
@@ -143,9 +133,8 @@ class SAN(nn.Module):
         self.dims = dims
         self.init = init
         self.border_tolerance = border_tolerance
-        self.sparsity = sparsity
         self._spec = spec
-        self._tables: dict[tuple[int, ...], Tensor | None] = {}
+        self.set_sparsity(sparsity)
         generator = None if seed is None else torch.Generator().manual_seed(seed)
         self.kernels = nn.ParameterList(
             nn.Parameter(_initial_kernel((m,) * dims, init, generator).to(dtype)) for m in self.kernel_sizes
@@ -193,6 +182,17 @@ class SAN(nn.Module):
                     raise ValueError(f"kernel {i}: weights of shape {tuple(values.shape)}, config says {tuple(kernel.shape)}")
                 kernel.copy_(values)
         return model
+
+    def set_sparsity(self, sparsity: Sequence[Any] | None) -> None:
+        """Replace the per-kernel sparsity overrides (the constructor's ``sparsity``), e.g. to anneal them."""
+        sparsity = [None] * self.num_kernels if sparsity is None else list(sparsity)
+        if len(sparsity) != self.num_kernels:
+            raise ValueError(f"sparsity must have one entry per kernel ({self.num_kernels}), got {len(sparsity)}")
+        for value in sparsity:
+            if value is not None:
+                self._spec.check(value, self.dims)
+        self.sparsity = sparsity
+        self._tables: dict[tuple[int, ...], Tensor | None] = {}
 
     def sparsity_for(self, spatial_shape: Sequence[int]) -> list[Any]:
         """Each kernel's sparsity parameter for inputs of this spatial shape (Sec. III-A).

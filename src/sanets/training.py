@@ -130,6 +130,7 @@ def fit(
     device: str | torch.device | None = None,
     restore_best: bool = True,
     progress: bool = False,
+    distance_schedule: tuple[int, int] | None = None,
 ) -> FitResult:
     """Train ``model`` with Adam on the MAE and select the epoch by validation phi (Alg. 4).
 
@@ -155,12 +156,18 @@ def fit(
         Load the best epoch's weights into ``model`` at the end.
     progress : bool
         Show a progress bar over epochs (needs tqdm, from the ``[experiments]`` extra).
+    distance_schedule : (int, int), optional
+        Extrema only (Sec. VI, future work 1): ``(start, end)`` minimum extrema
+        distances, cosine-annealed: epoch e of E trains every kernel with
+        ``round(end + (start - end) (1 + cos(pi (e - 1) / (E - 1))) / 2)``.
+        Validation, hence the epoch kept, and the model afterwards use ``end``.
 
     Returns
     -------
     FitResult
     """
     check_fit_arguments(model, train, validation, epochs, batch_size, lr)
+    distances = _cosine_schedule(model, distance_schedule, epochs)
     if device is not None:
         model.to(device)
     device = model.kernels[0].device
@@ -171,6 +178,8 @@ def fit(
     history: list[EpochRecord] = []
     best_state: dict[str, Tensor] = {}
     for epoch in _epochs(epochs, "epochs", progress):
+        if distances:
+            model.set_sparsity([distances[epoch - 1]] * model.num_kernels)
         model.train()
         order = torch.randperm(len(train), generator=generator) if shuffle else torch.arange(len(train))
         total, count = torch.zeros((), device=device), 0
@@ -186,6 +195,8 @@ def fit(
         train_loss = (total / count).item()
         if not math.isfinite(train_loss):
             raise FloatingPointError(f"training diverged at epoch {epoch}: the mean training MAE is {train_loss}")
+        if distances:
+            model.set_sparsity([distances[-1]] * model.num_kernels)
         model.eval()
         history.append(EpochRecord(epoch, train_loss, _evaluate(model, validation)))
         if first_lowest([record.validation.flithos for record in history]) == epoch - 1:
@@ -205,6 +216,20 @@ def check_fit_arguments(model: SAN, train: Tensor, validation: Tensor, epochs: i
     check_int(batch_size, "batch_size", 1)
     if not lr > 0:
         raise ValueError(f"lr must be > 0, got {lr!r}")
+
+
+def _cosine_schedule(model: SAN, schedule: tuple[int, int] | None, epochs: int) -> list[int] | None:
+    """Each epoch's minimum extrema distance for ``fit(distance_schedule=...)``, checked; None without one."""
+    if schedule is None:
+        return None
+    if model.activation != "extrema":
+        raise ValueError(f"distance_schedule anneals the Extrema distance; this model's activation is {model.activation!r}")
+    if isinstance(schedule, str) or not hasattr(schedule, "__len__") or len(schedule) != 2:
+        raise ValueError(f"distance_schedule must be a pair (start, end) of ints >= 0, got {schedule!r}")
+    start, end = (check_int(d, "distance_schedule", 0) for d in schedule)
+    if epochs == 1:
+        return [end]
+    return [round(end + (start - end) * (1 + math.cos(math.pi * e / (epochs - 1))) / 2) for e in range(epochs)]
 
 
 def new_generator(seed: int | None) -> torch.Generator:
