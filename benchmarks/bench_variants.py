@@ -3,6 +3,7 @@
 Run by hand (not part of the tests)::
 
     python benchmarks/bench_variants.py --data-dir ../shared/data
+    python benchmarks/bench_variants.py --data-dir ../shared/data --activation-dropout 0.1
 
 Each configuration of :data:`CONFIGS` is trained by Alg. 4 (Extrema, border
 tolerance 3, Adam lr 0.01, 30 epochs, batch 2, the epoch of lowest validation
@@ -37,6 +38,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--databases", nargs="+", default=["mitdb", "emgdb", "ctu-uhb-ctgdb"])
+    parser.add_argument("--activation-dropout", type=float, default=0.0, help="fit(activation_dropout=...) for every configuration")
     args = parser.parse_args()
     print(f"{'record':<15}{'kernels':<18}{'competition':<16}{'T':>3}{'d schedule':>12}{'val phi':>9}{'CR^-1':>8}{'L~':>8}{'test phi':>10}{'fit':>8}")
     for database in args.databases:
@@ -46,7 +48,7 @@ def main() -> None:
             start = time.perf_counter()
             model = sanets.SAN(sizes, "extrema", seed=0, border_tolerance=3, competition=competition, passes=passes)
             result = sanets.fit(model, splits.train, splits.validation, epochs=30, batch_size=2, seed=0,
-                                distance_schedule=schedule)
+                                distance_schedule=schedule, activation_dropout=args.activation_dropout)
             test = sanets.evaluate(model, splits.test)
             rows.append((result.best_flithos, test.flithos))
             print(f"{database:<15}{str(sizes):<18}{competition:<16}{passes:>3}{str(schedule or '-'):>12}{result.best_flithos:9.3f}"

@@ -134,3 +134,33 @@ def test_bad_distance_schedules_are_named(schedule, activation, message):
     x = signals(4, 60).float()
     with pytest.raises((TypeError, ValueError), match=message):
         sanets.fit(sanets.SAN([5], activation, seed=0), x[:2], x[2:], epochs=2, distance_schedule=schedule)
+
+
+def test_activation_dropout_drops_codes_while_training_only(monkeypatch):
+    x = signals(6, 120).float()
+    plain, dropped = (sanets.SAN([9], "extrema", seed=0) for _ in range(2))
+    kept = []
+    original = torch.nn.functional.dropout
+
+    def spy(codes, p):
+        out = original(codes, p)
+        kept.append((int((codes != 0).sum()), int((out != 0).sum()), p))
+        # Survivors are scaled by 1 / (1 - p): the expected reconstruction is unchanged.
+        torch.testing.assert_close(out[out != 0], codes[out != 0] / (1 - p))
+        return out
+
+    monkeypatch.setattr(torch.nn.functional, "dropout", spy)
+    sanets.fit(plain, x[:4], x[4:], epochs=3, batch_size=2, seed=0)
+    assert not kept  # p = 0 never calls dropout: the paper's training, bit for bit
+    result = sanets.fit(dropped, x[:4], x[4:], epochs=3, batch_size=2, seed=0, activation_dropout=0.5)
+    assert len(kept) == 3 * 2 and all(p == 0.5 for *_, p in kept)
+    before, after = sum(k[0] for k in kept), sum(k[1] for k in kept)
+    assert 0.2 * before < after < 0.8 * before
+    assert sanets.evaluate(dropped, x[4:]).flithos == pytest.approx(result.best_flithos, rel=1e-6)
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.0, float("nan")])
+def test_bad_activation_dropout_is_named(p):
+    x = signals(4, 60).float()
+    with pytest.raises(ValueError, match="activation_dropout"):
+        sanets.fit(sanets.SAN([5], "extrema", seed=0), x[:2], x[2:], epochs=1, activation_dropout=p)

@@ -131,6 +131,7 @@ def fit(
     restore_best: bool = True,
     progress: bool = False,
     distance_schedule: tuple[int, int] | None = None,
+    activation_dropout: float = 0.0,
 ) -> FitResult:
     """Train ``model`` with Adam on the MAE and select the epoch by validation phi (Alg. 4).
 
@@ -161,6 +162,11 @@ def fit(
         distances, cosine-annealed: epoch e of E trains every kernel with
         ``round(end + (start - end) (1 + cos(pi (e - 1) / (E - 1))) / 2)``.
         Validation, hence the epoch kept, and the model afterwards use ``end``.
+    activation_dropout : float
+        Sec. VI, future work 3: while training, each code is zeroed with this
+        probability and the others scaled by ``1 / (1 - p)`` (``F.dropout``), so
+        kernels learn not to rely on one another's spikes. Validation and the
+        trained model use every code.
 
     Returns
     -------
@@ -168,6 +174,8 @@ def fit(
     """
     check_fit_arguments(model, train, validation, epochs, batch_size, lr)
     distances = _cosine_schedule(model, distance_schedule, epochs)
+    if not 0 <= activation_dropout < 1:
+        raise ValueError(f"activation_dropout must be in [0, 1), got {activation_dropout!r}")
     if device is not None:
         model.to(device)
     device = model.kernels[0].device
@@ -186,7 +194,8 @@ def fit(
         for batch_indices in order.split(batch_size):
             share_cores()
             batch = train[batch_indices.to(device)]
-            loss = F.l1_loss(model._decode(model._encode(batch)), batch)
+            codes = F.dropout(model._encode(batch), activation_dropout) if activation_dropout else model._encode(batch)
+            loss = F.l1_loss(model._decode(codes), batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
