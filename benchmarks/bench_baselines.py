@@ -44,7 +44,7 @@ def main() -> None:
             print(f"{dataset:<15}{'best SAN':<26}{'(from ' + str(args.best_san) + ')':<34}{'':>7}{'':>8}{'':>8}"
                   f"{float(keys[scope + '/best-san/flithos']):8.3f}")
         for name in args.baselines:
-            if splits.train.dim() - 2 not in BASELINES[name].dimensions:
+            if not BASELINES[name].runs_on(splits.train.dim() - 2):
                 continue
             start = time.perf_counter()
             baseline = BASELINES[name]().fit(splits.train, splits.validation)

@@ -81,6 +81,16 @@ def check_int(value: Any, name: str, minimum: int | None = None) -> int:
     return value
 
 
+def check_ints(values: Any, name: str) -> tuple[int, ...]:
+    """``values`` as a non-empty tuple of ints >= 1, or an error naming ``name``."""
+    if isinstance(values, str | bytes) or not hasattr(values, "__iter__"):
+        raise TypeError(f"{name} must be a sequence of ints >= 1, got {values!r}")
+    values = tuple(check_int(v, f"each of {name}", 1) for v in values)
+    if not values:
+        raise ValueError(f"{name} must hold at least one int >= 1, got an empty sequence")
+    return values
+
+
 def check_choice(value: Any, name: str, choices: Collection[str]) -> str:
     """``value`` if it is one of ``choices``, else a ValueError listing them."""
     if not isinstance(value, str) or value not in choices:

@@ -42,6 +42,15 @@ def test_selection_takes_the_lowest_validation_phi_and_keeps_every_candidate():
     assert model.sparsity == 1.0 and model.parameters == "None/1.0"
     assert [round(c.validation.reconstruction_loss, 6) for c in model.candidates] == [0.75, 0.5, 0.0, 1.0]
     assert model.evaluate(x).flithos == pytest.approx(2.0)
+    assert model.validation == model.candidates[2].validation  # what fit chose on, not a second pass
+
+
+def test_which_baselines_run_on_which_examples():
+    from sanets.baselines import ConvolutionalDictionary, Wavelet
+
+    assert Wavelet.runs_on(1) and Wavelet.runs_on(2) and not Wavelet.runs_on(3)
+    assert not ConvolutionalDictionary.runs_on(2)
+    assert ConvolutionalDictionary.runs_on(1) == (ConvolutionalDictionary.unavailable() is None)
 
 
 def test_screening_compares_choices_on_the_first_examples_then_scores_the_chosen_one_on_all():

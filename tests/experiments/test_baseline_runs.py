@@ -54,7 +54,7 @@ def test_rows_keys_and_the_best_of_each_are_chosen_on_validation():
         Unit("physionet", "mitdb", "", "baseline-wavelet", 0): baseline("wavelet", 0.41, 0.21, "haar/periodization/k=75"),
     }
     experiment = EXPERIMENTS["physionet"]
-    sans, others = table_rows(experiment, results, "constant"), baseline_rows(experiment, results)
+    sans, others = table_rows(experiment, results, "constant"), baseline_rows(experiment, results, "constant")
     (san_row, best) = best_rows(sans, others, results)["mitdb"]
     # Chosen on validation: the DCT (0.40 < 0.41), although the wavelet is lower on test.
     assert san_row.unit.activation == "extrema" and best.unit.baseline == "dct"
@@ -62,4 +62,4 @@ def test_rows_keys_and_the_best_of_each_are_chosen_on_validation():
     assert pairs["physionet/mitdb/baseline-wavelet/parameters"] == "haar/periodization/k=75"
     assert pairs["physionet/mitdb/baseline-dct/flithos"] == 0.38
     uci = {Unit("uci-epilepsy", "uci-epilepsy", "", "baseline-pca", 0): baseline("pca", 2.0, 2.1, "k=1")}
-    assert "uci-epilepsy/baseline-pca/flithos" in dict(keys_values(baseline_rows(EXPERIMENTS["uci-epilepsy"], uci), uci, "constant"))
+    assert "uci-epilepsy/baseline-pca/flithos" in dict(keys_values(baseline_rows(EXPERIMENTS["uci-epilepsy"], uci, "constant"), uci, "constant"))

@@ -88,6 +88,11 @@ class Baseline:
         return None
 
     @classmethod
+    def runs_on(cls, dims: int) -> bool:
+        """Whether it codes examples of ``dims`` spatial dimensions and can run here."""
+        return dims in cls.dimensions and cls.unavailable() is None
+
+    @classmethod
     def quick(cls) -> Baseline:
         """An instance with small grids, for ``sanets reproduce --quick`` and the demo."""
         return cls()
@@ -150,6 +155,13 @@ class Baseline:
         """W of Eq. 2 of the selected representation."""
         self._check_fitted()
         return self.weights(self.choice, self.state, self.sparsity)
+
+    @property
+    def validation(self) -> Evaluation:
+        """Mean CR^-1, L~ and phi of the selected representation on the whole validation split, as :meth:`fit`
+        scored it to choose (no second pass over the split)."""
+        self._check_fitted()
+        return next(c.validation for c in self.candidates if (c.choice, c.sparsity) == (self.choice, self.sparsity))
 
     @property
     def parameters(self) -> str:

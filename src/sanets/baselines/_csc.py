@@ -27,9 +27,8 @@ from collections.abc import Hashable, Iterator, Sequence
 import numpy as np
 
 from sanets._extras import require
-from sanets._validation import check_int
+from sanets._validation import check_int, check_ints
 from sanets.baselines._base import Baseline
-from sanets.baselines._dictionary import _ints
 
 __all__ = ["ConvolutionalDictionary"]
 
@@ -97,8 +96,8 @@ class ConvolutionalDictionary(Baseline):
                  penalties: Sequence[float] | None = None, learn_penalty: float = 1.0, iterations: int = 100,
                  coding_iterations: int = 200, debias_iterations: int = 30, max_examples: int = 64) -> None:
         super().__init__()
-        self.atoms = ATOMS if atoms is None else _ints(atoms, "atoms")
-        self.lengths = None if lengths is None else _ints(lengths, "lengths")
+        self.atoms = ATOMS if atoms is None else check_ints(atoms, "atoms")
+        self.lengths = None if lengths is None else check_ints(lengths, "lengths")
         self.penalties = PENALTIES if penalties is None else _positive(penalties, "penalties")
         self.learn_penalty = _positive(learn_penalty, "learn_penalty")
         self.iterations = check_int(iterations, "iterations", 1)

@@ -18,7 +18,7 @@ from collections.abc import Hashable, Sequence
 import numpy as np
 
 from sanets._extras import require
-from sanets._validation import check_int
+from sanets._validation import check_int, check_ints
 from sanets.baselines._base import Baseline
 
 __all__ = ["Dictionary"]
@@ -70,8 +70,8 @@ class Dictionary(Baseline):
     def __init__(self, patch_lengths: Sequence[int] | None = None, atoms: Sequence[int] | None = None,
                  max_nonzeros: int = 8, max_patches: int = 20_000) -> None:
         super().__init__()
-        self.patch_lengths = None if patch_lengths is None else _ints(patch_lengths, "patch_lengths")
-        self.atoms = ATOMS if atoms is None else _ints(atoms, "atoms")
+        self.patch_lengths = None if patch_lengths is None else check_ints(patch_lengths, "patch_lengths")
+        self.atoms = ATOMS if atoms is None else check_ints(atoms, "atoms")
         self.max_nonzeros = check_int(max_nonzeros, "max_nonzeros", 1)
         self.max_patches = check_int(max_patches, "max_patches", 1)
 
@@ -157,16 +157,6 @@ class Dictionary(Baseline):
         codes = _omp(_patches(x, p), state, list(sparsities)).reshape(len(sparsities), len(x), -1)
         x_hat = np.stack([_assemble(c.reshape(-1, atoms) @ state, len(x), x.shape[1:], p) for c in codes])
         return x_hat, np.count_nonzero(codes, axis=2)
-
-
-def _ints(values: Sequence[int], name: str) -> tuple[int, ...]:
-    """A non-empty tuple of ints >= 1, or a ValueError naming the argument."""
-    if isinstance(values, str | bytes) or not hasattr(values, "__iter__"):
-        raise TypeError(f"{name} must be a sequence of ints >= 1, got {values!r}")
-    values = tuple(check_int(v, f"each of {name}", 1) for v in values)
-    if not values:
-        raise ValueError(f"{name} must hold at least one int >= 1, got an empty sequence")
-    return values
 
 
 def _count(spatial_shape: tuple[int, ...], p: int) -> int:

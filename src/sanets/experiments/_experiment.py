@@ -196,7 +196,7 @@ class Experiment:
             "baseline": name,
             "parameters": baseline.parameters,
             "num_weights": baseline.num_weights,
-            "validation": asdict(baseline.evaluate(splits["validation"])),
+            "validation": asdict(baseline.validation),
             "test": asdict(baseline.evaluate(splits["test"])),
             "curve": [[sparsity, *asdict(scores).values()] for sparsity, scores in baseline.curve(splits["test"])],
         }

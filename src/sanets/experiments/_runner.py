@@ -29,7 +29,7 @@ from sanets.errors import ReproduceError
 from sanets.experiments._experiment import Experiment
 from sanets.experiments._folder import ResultsFolder
 from sanets.experiments._registry import EXPERIMENTS, TARGETS
-from sanets.experiments._units import BASELINE, ORIGINAL, Settings, Task, Unit
+from sanets.experiments._units import ORIGINAL, Settings, Task, Unit
 from sanets.model import INITS
 
 __all__ = ["Skipped", "Plan", "Run", "check_arguments", "plan", "tasks_for", "execute", "run_units", "connect"]
@@ -167,8 +167,8 @@ def plan(
                 for m in sizes
             )
             if baselines:
-                result.units.extend(Unit(experiment.name, dataset, "", f"{BASELINE}{name}", 0) for name, cls in BASELINES.items()
-                                    if len(experiment.spatial_shape) in cls.dimensions and cls.unavailable() is None)
+                result.units.extend(Unit.of_baseline(experiment.name, dataset, name) for name, cls in BASELINES.items()
+                                    if cls.runs_on(len(experiment.spatial_shape)))
     if baselines:
         result.notes += [f"baseline {name} left out: {cls.unavailable()}" for name, cls in BASELINES.items() if cls.unavailable()]
     return result

@@ -76,6 +76,11 @@ class Unit:
     activation: str
     kernel_size: int
 
+    @classmethod
+    def of_baseline(cls, experiment: str, dataset: str, name: str) -> Unit:
+        """The unit of the classical baseline ``name`` (a key of :data:`sanets.baselines.BASELINES`) on a dataset."""
+        return cls(experiment, dataset, "", f"{BASELINE}{name}", 0)
+
     @property
     def baseline(self) -> str | None:
         """The baseline's name for a baseline unit, else None."""

@@ -268,8 +268,8 @@ def best_baseline(split: Split, seed: int = 0) -> Baseline:
     """Every baseline of :data:`sanets.baselines.BASELINES` that runs here on these examples, fitted with its
     small grids, and the one of lowest validation phi."""
     fitted = [cls.quick().fit(split.train, split.validation, seed=seed) for cls in BASELINES.values()
-              if split.train.dim() - 2 in cls.dimensions and cls.unavailable() is None]
-    return fitted[first_lowest([baseline.evaluate(split.validation).flithos for baseline in fitted])]
+              if cls.runs_on(split.train.dim() - 2)]
+    return fitted[first_lowest([baseline.validation.flithos for baseline in fitted])]
 
 
 def format_table(rows: list[DemoRow]) -> list[str]:

@@ -92,7 +92,7 @@ def write_report(
         notes += left_out
         if rows:
             comparisons += comparison(experiment, rows, results, primary_init)
-        baselines = baseline_rows(experiment, results)
+        baselines = baseline_rows(experiment, results, primary_init)
         primary = [row for row in rows if row.unit.init == primary_init]
         if baselines and primary:
             all_rows += baselines

@@ -9,7 +9,7 @@ from sanets.activations import ACTIVATIONS
 from sanets.baselines import BASELINES
 from sanets.experiments._experiment import Experiment, best_validation_flithos
 from sanets.experiments._registry import EXPERIMENTS
-from sanets.experiments._units import BASELINE, ORIGINAL, Unit
+from sanets.experiments._units import ORIGINAL, Unit
 from sanets.training import first_lowest
 
 __all__ = [
@@ -117,21 +117,21 @@ def table_rows(experiment: Experiment, results: dict[Unit, dict], init: str) -> 
     return rows
 
 
-def baseline_rows(experiment: Experiment, results: dict[Unit, dict]) -> list[Row]:
-    """One row per dataset and classical baseline: its test means and, with a classifier, its A%."""
+def baseline_rows(experiment: Experiment, results: dict[Unit, dict], init: str) -> list[Row]:
+    """One row per dataset and classical baseline: its test means and, with a classifier, its A% against the
+    classifier on the original data of the run under ``init`` (as :func:`table_rows`)."""
     rows = []
     for dataset in experiment.datasets:
-        original = next((results[u] for u in results if (u.experiment, u.dataset, u.activation)
-                         == (experiment.name, dataset, ORIGINAL)), None)
+        original = results.get(Unit(experiment.name, dataset, init, ORIGINAL, 0))
         for name in BASELINES:
-            record = results.get(Unit(experiment.name, dataset, "", f"{BASELINE}{name}", 0))
+            unit = Unit.of_baseline(experiment.name, dataset, name)
+            record = results.get(unit)
             if record is None:
                 continue
             values = {quantity: record["test"][quantity] for quantity in METRICS}
             if "classifier" in record and original is not None:
                 values["accuracy"] = record["classifier"]["test_accuracy"]
                 values["accuracy_change"] = values["accuracy"] - original["classifier"]["test_accuracy"]
-            unit = Unit(experiment.name, dataset, "", f"{BASELINE}{name}", 0)
             rows.append(Row(unit, values, parameters=record["parameters"], weights=record["num_weights"]))
     return rows
 
