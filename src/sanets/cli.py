@@ -118,6 +118,8 @@ def _add_reproduce_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--quick", action="store_true", help="small sweeps on data subsets, to try it out")
     parser.add_argument("--no-baselines", action="store_true", help="skip the classical baselines (DCT, wavelets, ...)")
+    parser.add_argument("--variants", action="store_true",
+                        help="also train the SAN variants of the paper's Sec. V-VI (competition, passes, kernel families, ...)")
     parser.add_argument(
         "--progress", action=argparse.BooleanOptionalAction, default=None,
         help="progress bars on stderr (default: only when stderr is a terminal)",
@@ -146,6 +148,7 @@ def _run_reproduce(args: argparse.Namespace) -> int:
         init=args.init,
         quick=args.quick,
         baselines=not args.no_baselines,
+        variants=args.variants,
         progress=args.progress,
         echo=print,
         command=" ".join(["sanets", *sys.argv[1:]]) if sys.argv[1:2] == ["reproduce"] else "sanets reproduce",

@@ -8,22 +8,18 @@ at its activations and sums the partial reconstructions (Eqs. 12-13).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-import safetensors.torch
 import torch
-from safetensors import SafetensorError, safe_open
 from torch import Tensor, nn
 
 from sanets._convolution import correlate_same, correlate_same_adjoint
-from sanets._files import write_atomically
+from sanets._model_file import load_model, save_model
 from sanets._validation import check_batch, check_int
 from sanets.activations._registry import spec_of
-from sanets.errors import ModelFileError, ModelFileNotFoundError
+from sanets.kernel_families import family_of
 
 __all__ = ["SAN", "INITS", "COMPETITIONS"]
 
@@ -34,10 +30,6 @@ as the authors' code ran."""
 COMPETITIONS = ("none", "across-kernels")
 """How kernels share the input: each sparsifies its own map (the paper), or at each
 position only the best-matching kernel may fire (Sec. VI, future work 2)."""
-
-_FORMAT = "sanets.SAN"
-_FORMAT_VERSION = "1"
-
 
 class SAN(nn.Module):
     """Sparsely Activated Network: q kernels, one sparse activation, tied weights.
@@ -88,6 +80,17 @@ class SAN(nn.Module):
         ``x - decode(codes)``, with the same kernels; the passes' codes add up
         (decoding is linear), so a position firing twice is one code in CR^-1.
         1 is the paper's SAN.
+    kernel_family : str
+        One of :data:`sanets.KERNEL_FAMILIES` (Sec. V): how a kernel's learned
+        numbers make its weights. ``"free"`` (the paper) learns all m (m x m)
+        weights; ``"gaussian-derivatives"`` and ``"piecewise-constant"`` learn a
+        few numbers per kernel, and W counts those.
+    scales : sequence of float
+        Kernels that stretch (Sec. V, "grid sampler"): each kernel is also
+        placed resampled to ``round(m * s)`` samples per axis for every scale
+        s, one code channel per kernel and scale (kernel-major). With more than
+        one scale, a spike also names its scale: it costs dims + 2 numbers in
+        CR^-1 (:attr:`numbers_per_code`). ``(1.0,)`` is the paper's SAN.
 
     Examples
     --------
@@ -111,6 +114,8 @@ class SAN(nn.Module):
         dtype: torch.dtype | str | None = None,
         competition: str = "none",
         passes: int = 1,
+        kernel_family: str = "free",
+        scales: Sequence[float] = (1.0,),
     ) -> None:
         super().__init__()
         if isinstance(kernel_sizes, (int, str)) or not isinstance(kernel_sizes, Sequence) or len(kernel_sizes) == 0:
@@ -128,7 +133,11 @@ class SAN(nn.Module):
             raise ValueError(f"competition must be one of {', '.join(COMPETITIONS)}, got {competition!r}")
         self.competition = competition
         self.passes = check_int(passes, "passes", 1)
+        self._family = family_of(kernel_family)
+        self.kernel_family = kernel_family
+        self.scales = _checked_scales(scales)
         self.kernel_sizes = [int(m) for m in kernel_sizes]
+        self.channel_sizes = [max(round(m * scale), 1) for m in self.kernel_sizes for scale in self.scales]
         self.activation = activation
         self.dims = dims
         self.init = init
@@ -136,8 +145,9 @@ class SAN(nn.Module):
         self._spec = spec
         self.set_sparsity(sparsity)
         generator = None if seed is None else torch.Generator().manual_seed(seed)
+        # Learned numbers of each kernel: its weights for "free", its family's parameters otherwise.
         self.kernels = nn.ParameterList(
-            nn.Parameter(_initial_kernel((m,) * dims, init, generator).to(dtype)) for m in self.kernel_sizes
+            nn.Parameter(self._family.initial(m, dims, init, generator).to(dtype)) for m in self.kernel_sizes
         )
 
     @property
@@ -146,9 +156,34 @@ class SAN(nn.Module):
         return len(self.kernel_sizes)
 
     @property
+    def num_channels(self) -> int:
+        """Code channels: q times the number of scales."""
+        return len(self.channel_sizes)
+
+    @property
     def num_weights(self) -> int:
-        """W of Eq. 2: the number of kernel weights (sum of m, or of m**2 in 2D)."""
-        return sum(m**self.dims for m in self.kernel_sizes)
+        """W of Eq. 2: the learned numbers of the kernels (sum of m, or of m**2 in 2D, for free kernels)."""
+        return sum(kernel.numel() for kernel in self.kernels)
+
+    @property
+    def numbers_per_code(self) -> int:
+        """Numbers a spike costs in CR^-1 (Eq. 2): its position (dims) and value, and its scale if several."""
+        return self.dims + 1 + (len(self.scales) > 1)
+
+    def kernel_weights(self) -> list[Tensor]:
+        """The kernel each code channel places, in channel order (kernel-major, then scale).
+
+        Returns
+        -------
+        list of Tensor, each of shape (size,) or (size, size), size = :attr:`channel_sizes`
+            Differentiable in :attr:`kernels`.
+        """
+        sizes = iter(self.channel_sizes)
+        return [
+            self._family.weights(kernel, m, next(sizes), self.dims)
+            for kernel, m in zip(self.kernels, self.kernel_sizes)
+            for _ in self.scales
+        ]
 
     @property
     def dtype(self) -> torch.dtype:
@@ -167,11 +202,13 @@ class SAN(nn.Module):
             "dtype": str(self.dtype).removeprefix("torch."),
             "competition": self.competition,
             "passes": self.passes,
+            "kernel_family": self.kernel_family,
+            "scales": self.scales,
         }
 
     @classmethod
     def from_config(cls, config: dict[str, Any], kernels: Sequence[Any]) -> SAN:
-        """The SAN of :meth:`config` with the given kernel weights (tensors or nested lists), in order."""
+        """The SAN of :meth:`config` with the given learned numbers of each kernel (tensors or nested lists)."""
         model = cls(**config)
         if len(kernels) != model.num_kernels:
             raise ValueError(f"config has {model.num_kernels} kernels, got {len(kernels)} weight tensors")
@@ -179,7 +216,7 @@ class SAN(nn.Module):
             for i, (kernel, values) in enumerate(zip(model.kernels, kernels)):
                 values = torch.as_tensor(values)
                 if values.shape != kernel.shape:
-                    raise ValueError(f"kernel {i}: weights of shape {tuple(values.shape)}, config says {tuple(kernel.shape)}")
+                    raise ValueError(f"kernel {i}: numbers of shape {tuple(values.shape)}, config says {tuple(kernel.shape)}")
                 kernel.copy_(values)
         return model
 
@@ -195,7 +232,7 @@ class SAN(nn.Module):
         self._tables: dict[tuple[int, ...], Tensor | None] = {}
 
     def sparsity_for(self, spatial_shape: Sequence[int]) -> list[Any]:
-        """Each kernel's sparsity parameter for inputs of this spatial shape (Sec. III-A).
+        """Each code channel's sparsity parameter for inputs of this spatial shape (Sec. III-A).
 
         Parameters
         ----------
@@ -205,10 +242,13 @@ class SAN(nn.Module):
         Returns
         -------
         list
-            One value per kernel: ``k``, ``pool_size``, ``min_distance`` or ``None``.
+            One value per code channel (per kernel, unless several scales): ``k``,
+            ``pool_size``, ``min_distance`` or ``None``; a kernel's override holds
+            at each of its scales, the default follows the stretched size.
         """
-        defaults = self._spec.defaults(self.kernel_sizes, spatial_shape, self.border_tolerance)
-        return [default if value is None else value for value, default in zip(self.sparsity, defaults)]
+        defaults = self._spec.defaults(self.channel_sizes, spatial_shape, self.border_tolerance)
+        overrides = [value for value in self.sparsity for _ in self.scales]
+        return [default if value is None else value for value, default in zip(overrides, defaults)]
 
     def similarity(self, x: Tensor) -> Tensor:
         """Similarity maps ``s_i = x * w_i`` (Eq. 10), "same" size.
@@ -219,7 +259,7 @@ class SAN(nn.Module):
 
         Returns
         -------
-        Tensor, shape (N, q, L) or (N, q, H, W)
+        Tensor, shape (N, C, L) or (N, C, H, W), C = q * len(scales)
         """
         return self._similarity(self._checked(x))
 
@@ -232,7 +272,7 @@ class SAN(nn.Module):
 
         Returns
         -------
-        Tensor, shape (N, q, L) or (N, q, H, W); zero except at the kept positions.
+        Tensor, shape (N, C, L) or (N, C, H, W), C = q * len(scales); zero except at the kept positions.
         """
         return self._encode(self._checked(x))
 
@@ -245,14 +285,14 @@ class SAN(nn.Module):
 
         Parameters
         ----------
-        codes : Tensor, shape (N, q, L) or (N, q, H, W)
+        codes : Tensor, shape (N, C, L) or (N, C, H, W), C = q * len(scales)
 
         Returns
         -------
         Tensor, shape (N, 1, L) or (N, 1, H, W)
         """
-        what = f" for a SAN with q={self.num_kernels} kernels"
-        check_batch(codes, "codes", dims=self.dims, channels=self.num_kernels, finite=False, what=what)
+        what = f" for a SAN with {self.num_channels} code channels (q={self.num_kernels} kernels x {len(self.scales)} scales)"
+        check_batch(codes, "codes", dims=self.dims, channels=self.num_channels, finite=False, what=what)
         self._check_device(codes, "codes")
         return self._decode(codes.to(self.dtype))
 
@@ -269,7 +309,7 @@ class SAN(nn.Module):
     def _check(self, x: Tensor, name: str = "x", nonempty: bool = False) -> None:
         """Raise TypeError/ValueError unless ``x`` suits this model; NaN kernels are an error too."""
         check_batch(x, name, dims=self.dims, channels=1, nonempty=nonempty, what=f" for a {self.dims}D SAN")
-        too_large = [m for m in self.kernel_sizes if any(m > n for n in x.shape[2:])]
+        too_large = [m for m in self.channel_sizes if any(m > n for n in x.shape[2:])]
         if too_large:
             raise ValueError(
                 f"kernel size {max(too_large)} is larger than the input {name} (spatial size {tuple(x.shape[2:])})"
@@ -295,7 +335,7 @@ class SAN(nn.Module):
         return self._tables[spatial_shape]
 
     def _similarity(self, x: Tensor) -> Tensor:
-        return torch.cat([correlate_same(x, kernel[None]) for kernel in self.kernels], dim=1)
+        return torch.cat([correlate_same(x, kernel[None]) for kernel in self.kernel_weights()], dim=1)
 
     def _encode(self, x: Tensor) -> Tensor:
         """:meth:`encode` of a checked ``x``: one pass, or the sum of the residual passes' codes."""
@@ -310,7 +350,7 @@ class SAN(nn.Module):
         if self.competition == "none":
             return self._spec.checked(similarity, table)
         winner = similarity.abs().argmax(1, keepdim=True)
-        largest = self.kernel_sizes.index(max(self.kernel_sizes))
+        largest = self.channel_sizes.index(max(self.channel_sizes))
         shared = None if table is None else table[largest : largest + 1]
         spikes = self._spec.checked(similarity.gather(1, winner), shared)
         return torch.zeros_like(similarity).scatter(1, winner, spikes)
@@ -318,11 +358,11 @@ class SAN(nn.Module):
     def _decode(self, codes: Tensor) -> Tensor:
         """:meth:`decode` of checked codes."""
         return sum(
-            correlate_same_adjoint(codes[:, i : i + 1], kernel[None]) for i, kernel in enumerate(self.kernels)
+            correlate_same_adjoint(codes[:, i : i + 1], kernel[None]) for i, kernel in enumerate(self.kernel_weights())
         )
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the weights as safetensors, with the config as JSON metadata.
+        """Write each kernel's learned numbers as safetensors, with the config as JSON metadata.
 
         The file is written to a temporary name and renamed, so an interrupted
         save never leaves a truncated model behind.
@@ -332,11 +372,7 @@ class SAN(nn.Module):
         ValueError
             A kernel holds NaN or inf weights (nothing is written).
         """
-        self.check_kernels()
-        tensors = {f"kernel.{i}": kernel.detach().cpu().contiguous() for i, kernel in enumerate(self.kernels)}
-        metadata = {"format": _FORMAT, "format_version": _FORMAT_VERSION, "config": json.dumps(self.config())}
-        payload = safetensors.torch.save(tensors, metadata=metadata)
-        write_atomically(path, lambda file: file.write(payload))
+        save_model(self, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike, device: str | torch.device = "cpu") -> SAN:
@@ -349,40 +385,7 @@ class SAN(nn.Module):
         ModelFileError
             The file is truncated, not safetensors, or not a sanets SAN.
         """
-        path = Path(path)
-        if not path.is_file():
-            raise ModelFileNotFoundError(f"{path}: model file not found")
-        try:
-            with safe_open(str(path), framework="pt", device="cpu") as file:
-                metadata = file.metadata() or {}
-                tensors = {key: file.get_tensor(key) for key in file.keys()}
-        except (SafetensorError, OSError, ValueError, RuntimeError) as error:
-            raise ModelFileError(f"{path}: not a readable safetensors file (truncated or another format): {error}") from None
-        if metadata.get("format") != _FORMAT:
-            raise ModelFileError(f"{path}: not a sanets SAN file (metadata 'format' is {metadata.get('format')!r})")
-        if metadata.get("format_version") != _FORMAT_VERSION:
-            raise ModelFileError(
-                f"{path}: SAN file format version {metadata.get('format_version')!r}; this sanets reads {_FORMAT_VERSION!r}"
-            )
-        try:
-            config = json.loads(metadata["config"])
-            # Files written before the config named its dtype carry it in their tensors.
-            config.setdefault("dtype", str(next(iter(tensors.values())).dtype).removeprefix("torch.") if tensors else None)
-            model = cls(**config)
-        except (KeyError, TypeError, ValueError) as error:
-            raise ModelFileError(f"{path}: invalid SAN config in metadata: {error}") from None
-        expected = {f"kernel.{i}": tuple(kernel.shape) for i, kernel in enumerate(model.kernels)}
-        found = {key: tuple(tensor.shape) for key, tensor in tensors.items()}
-        if found != expected:
-            raise ModelFileError(f"{path}: kernels {found} do not match the config's {expected}")
-        with torch.no_grad():
-            for i, kernel in enumerate(model.kernels):
-                kernel.copy_(tensors[f"kernel.{i}"])
-        try:
-            model.check_kernels()
-        except ValueError as error:
-            raise ModelFileError(f"{path}: {error}") from None
-        return model.to(device)
+        return load_model(cls, path, device)
 
 
 def _floating_dtype(dtype: torch.dtype | str | None) -> torch.dtype:
@@ -394,7 +397,11 @@ def _floating_dtype(dtype: torch.dtype | str | None) -> torch.dtype:
     return resolved
 
 
-def _initial_kernel(shape: tuple[int, ...], init: str, generator: torch.Generator | None) -> Tensor:
-    if init == "constant":
-        return torch.full(shape, 0.1)
-    return torch.normal(0.0, 0.1, shape, generator=generator)
+def _checked_scales(scales: Sequence[float]) -> list[float]:
+    if isinstance(scales, (int, float, str)) or not isinstance(scales, Sequence) or len(scales) == 0:
+        raise TypeError(f"scales must be a non-empty sequence of positive numbers, got {scales!r}")
+    if any(isinstance(s, bool) or not isinstance(s, (int, float)) or not s > 0 or s == float("inf") for s in scales):
+        raise ValueError(f"scales must hold positive finite numbers, got {list(scales)!r}")
+    if len(set(scales)) != len(scales):
+        raise ValueError(f"scales must be distinct, got {list(scales)!r}")
+    return [float(s) for s in scales]

@@ -107,7 +107,7 @@ def _evaluate(model: SAN, x: Tensor, batch_size: int = 1024) -> Evaluation:
         parts.append(
             torch.stack(
                 [
-                    inverse_compression_ratio(batch, codes, model.num_weights),
+                    inverse_compression_ratio(batch, codes, model.num_weights, model.numbers_per_code),
                     normalized_reconstruction_loss(batch, x_hat),
                     flithos(batch, x_hat, codes, model),
                 ],

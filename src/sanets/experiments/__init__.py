@@ -61,6 +61,7 @@ def reproduce(
     init: str = "constant",
     quick: bool = False,
     baselines: bool = True,
+    variants: bool = False,
     progress: bool | None = None,
     echo: Callable[[str], object] = print,
     command: str = "sanets reproduce",
@@ -99,6 +100,9 @@ def reproduce(
     baselines : bool
         Also fit the classical baselines of :mod:`sanets.baselines` on every
         dataset (chosen on validation, scored on test, beside the SANs).
+    variants : bool
+        Also train the SAN variants of :mod:`sanets.experiments.variants` on
+        every dataset (each a small grid chosen on validation, scored on test).
     progress : bool, optional
         Progress bars on stderr: None (default) only on a terminal, True always, False never.
     echo : callable
@@ -129,7 +133,8 @@ def reproduce(
     client = connect(scheduler) if scheduler is not None else None
     try:
         with folder:
-            the_plan = plan(experiments, settings, init, databases, activations, kernel_sizes, data_dir, baselines)
+            the_plan = plan(experiments, settings, init, databases, activations, kernel_sizes, data_dir, baselines,
+                            variants)
             for skipped in the_plan.skipped:
                 echo(f"skipping {skipped.experiment}/{skipped.dataset}: data not found; get it with `{skipped.fetch_command}`")
             for note in the_plan.notes:

@@ -19,6 +19,7 @@ from sanets.datasets import Splits
 from sanets.experiments._units import ORIGINAL, Settings, Task, Unit
 from sanets.experiments.classifiers import train_classifier
 from sanets.experiments.paper import PaperRow, paper_row
+from sanets.experiments.variants import run_variant
 from sanets.model import SAN
 from sanets.sweep import Sweep
 from sanets.training import evaluate, first_lowest
@@ -140,6 +141,8 @@ class Experiment:
         which the authors' code reported), and, with a classifier, the classifier
         trained on the frozen SAN's reconstructions. :data:`ORIGINAL` units: the
         classifier on the original data. Baseline units: see :meth:`_run_baseline`.
+        Variant units: :func:`sanets.experiments.variants.run_variant`, and the
+        classifier on the chosen model's reconstructions.
 
         Returns
         -------
@@ -165,6 +168,12 @@ class Experiment:
             records = [{"classifier": classify(lambda x: x)}]
         elif first.baseline is not None:
             records = [self._run_baseline(first.baseline, splits, task, classify)]
+        elif first.variant is not None:
+            model, record = run_variant(first.variant, sweep, self.spatial_shape, splits, task.settings.seed,
+                                        task.settings.quick)
+            if self.classifier is not None:
+                record["classifier"] = classify(lambda x: _reconstruct(model, x))
+            records = [record]
         else:
             sweep = replace(sweep, kernel_sizes=tuple(unit.kernel_size for unit in task.units))
             fits = sweep.fit(first.activation, splits["train"], splits["validation"], init=first.init,

@@ -30,6 +30,7 @@ from sanets.experiments._experiment import Experiment
 from sanets.experiments._folder import ResultsFolder
 from sanets.experiments._registry import EXPERIMENTS, TARGETS
 from sanets.experiments._units import ORIGINAL, Settings, Task, Unit
+from sanets.experiments.variants import VARIANTS
 from sanets.model import INITS
 
 __all__ = ["Skipped", "Plan", "Run", "check_arguments", "plan", "tasks_for", "execute", "run_units", "connect"]
@@ -137,11 +138,13 @@ def plan(
     kernel_sizes: Sequence[int] | None = None,
     data_dir: str | os.PathLike | None = None,
     baselines: bool = True,
+    variants: bool = False,
 ) -> Plan:
     """The units of a reproduction, and the datasets skipped because their data is missing.
 
     With ``baselines``, every dataset also gets one unit per classical baseline (:data:`sanets.baselines.BASELINES`)
-    that codes its examples' dimensions and can run here.
+    that codes its examples' dimensions and can run here. With ``variants``, one unit per SAN variant
+    (:data:`sanets.experiments.variants.VARIANTS`) too.
     """
     result = Plan(list(experiments))
     for experiment in experiments:
@@ -169,6 +172,8 @@ def plan(
             if baselines:
                 result.units.extend(Unit.of_baseline(experiment.name, dataset, name) for name, cls in BASELINES.items()
                                     if cls.runs_on(len(experiment.spatial_shape)))
+            if variants:
+                result.units.extend(Unit.of_variant(experiment.name, dataset, name) for name in VARIANTS)
     if baselines:
         result.notes += [f"baseline {name} left out: {cls.unavailable()}" for name, cls in BASELINES.items() if cls.unavailable()]
     return result

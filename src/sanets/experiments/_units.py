@@ -2,8 +2,9 @@
 
 A *unit* is one run of the paper: one SAN (experiment, dataset, initialisation,
 activation, kernel size m), the classifier trained on the original data
-(``activation == ORIGINAL``), or a classical baseline (``activation ==
-"baseline-<name>"``, see :mod:`sanets.baselines`). A *task* is a group of units computed together
+(``activation == ORIGINAL``), a classical baseline (``activation ==
+"baseline-<name>"``, see :mod:`sanets.baselines`), or a SAN variant
+(``activation == "variant-<name>"``, see :mod:`sanets.experiments.variants`). A *task* is a group of units computed together
 (all kernel sizes of one activation train at once, see
 :func:`sanets.sweep.fit_sweep`) by a pure function, in this process, a worker
 process or a Dask worker alike. Each unit's result is a JSON-able dict written
@@ -15,13 +16,16 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import PurePosixPath
 
-__all__ = ["ORIGINAL", "BASELINE", "Settings", "Unit", "Task", "RESULTS_FORMAT"]
+__all__ = ["ORIGINAL", "BASELINE", "VARIANT", "Settings", "Unit", "Task", "RESULTS_FORMAT"]
 
 ORIGINAL = "original"
 """The activation name of a classifier unit trained on the original data."""
 
 BASELINE = "baseline-"
 """The prefix of the activation name of a baseline unit: ``"baseline-wavelet"``."""
+
+VARIANT = "variant-"
+"""The prefix of the activation name of a SAN variant's unit: ``"variant-gaussian"``."""
 
 RESULTS_FORMAT = 2
 """Version of the layout and contents of a results folder; bumped on any change
@@ -86,10 +90,20 @@ class Unit:
         """The baseline's name for a baseline unit, else None."""
         return self.activation.removeprefix(BASELINE) if self.activation.startswith(BASELINE) else None
 
+    @classmethod
+    def of_variant(cls, experiment: str, dataset: str, name: str) -> Unit:
+        """The unit of the SAN variant ``name`` (a key of :data:`sanets.experiments.variants.VARIANTS`) on a dataset."""
+        return cls(experiment, dataset, "", f"{VARIANT}{name}", 0)
+
+    @property
+    def variant(self) -> str | None:
+        """The variant's name for a variant unit, else None."""
+        return self.activation.removeprefix(VARIANT) if self.activation.startswith(VARIANT) else None
+
     @property
     def is_san(self) -> bool:
-        """Whether the unit trains a SAN."""
-        return self.activation != ORIGINAL and self.baseline is None
+        """Whether the unit is one of the paper's SANs (not a classifier, baseline or variant)."""
+        return self.activation != ORIGINAL and self.baseline is None and self.variant is None
 
     @property
     def path(self) -> PurePosixPath:
@@ -98,6 +112,8 @@ class Unit:
             return PurePosixPath("runs", self.experiment, self.dataset, f"{ORIGINAL}.json")
         if self.baseline is not None:
             return PurePosixPath("runs", self.experiment, self.dataset, "baselines", f"{self.baseline}.json")
+        if self.variant is not None:
+            return PurePosixPath("runs", self.experiment, self.dataset, "variants", f"{self.variant}.json")
         return PurePosixPath(
             "runs", self.experiment, self.dataset, self.init, self.activation, f"m{self.kernel_size:03d}.json"
         )
@@ -108,6 +124,8 @@ class Unit:
             return f"{self.experiment}/{self.dataset} classifier on the original data"
         if self.baseline is not None:
             return f"{self.experiment}/{self.dataset} baseline {self.baseline}"
+        if self.variant is not None:
+            return f"{self.experiment}/{self.dataset} variant {self.variant}"
         return f"{self.experiment}/{self.dataset} {self.activation} m={self.kernel_size} ({self.init} init)"
 
 

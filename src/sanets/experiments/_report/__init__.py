@@ -19,7 +19,16 @@ from sanets.experiments._registry import EXPERIMENTS
 from sanets.experiments._report.comparison import comparison
 from sanets.experiments._report.figures import write_figures
 from sanets.experiments._report.render import render_baselines, render_csv, render_latex, render_markdown
-from sanets.experiments._report.rows import Row, baseline_rows, best_keys, best_rows, keys_values, table_rows
+from sanets.experiments._report.rows import (
+    Best,
+    Row,
+    baseline_rows,
+    best_keys,
+    best_rows,
+    keys_values,
+    table_rows,
+    variant_rows,
+)
 from sanets.experiments._runner import Plan, Run
 from sanets.experiments._units import Settings
 from sanets.model import INITS
@@ -27,19 +36,22 @@ from sanets.model import INITS
 __all__ = ["write_report"]
 
 
-def _verdicts(best: dict[str, tuple[Row, Row | None]]) -> list[str]:
-    """One line per dataset: the SAN and the baseline chosen on validation, compared on test phi."""
+def _verdicts(best: dict[str, Best]) -> list[str]:
+    """One line per dataset: the SAN, the variant and the baseline chosen on validation, compared on test phi."""
     lines = []
-    for dataset, (san, baseline) in best.items():
+    for dataset, (san, baseline, variant) in best.items():
         if baseline is None:
             continue
+        line = (f"- {dataset}: best SAN {san.unit.activation} (m={san.unit.kernel_size}) φ̄ {san.values['flithos']:.3f}; "
+                f"best baseline {baseline.unit.baseline} ({baseline.parameters}) φ̄ {baseline.values['flithos']:.3f}")
         difference = san.values["flithos"] - baseline.values["flithos"]
-        leader = "the baseline is lower" if difference > 0 else "the SAN is lower"
-        lines.append(
-            f"- {dataset}: best SAN {san.unit.activation} (m={san.unit.kernel_size}) φ̄ {san.values['flithos']:.3f}; "
-            f"best baseline {baseline.unit.baseline} ({baseline.parameters}) φ̄ {baseline.values['flithos']:.3f}; "
-            f"{leader} by {abs(difference):.3f}."
-        )
+        line += f"; {'the baseline is lower' if difference > 0 else 'the SAN is lower'} by {abs(difference):.3f}"
+        if variant is not None:
+            difference = variant.values["flithos"] - baseline.values["flithos"]
+            line += (f". Best variant {variant.unit.variant} ({variant.parameters}) φ̄ {variant.values['flithos']:.3f}: "
+                     + ("**beats the best baseline**" if difference < 0 else "does not beat the best baseline")
+                     + f" ({difference:+.3f})")
+        lines.append(line + ".")
     return lines
 
 
@@ -93,16 +105,18 @@ def write_report(
         if rows:
             comparisons += comparison(experiment, rows, results, primary_init)
         baselines = baseline_rows(experiment, results, primary_init)
+        variants = variant_rows(experiment, results, primary_init)
         primary = [row for row in rows if row.unit.init == primary_init]
-        if baselines and primary:
-            all_rows += baselines
-            best = best_rows(primary, baselines, results)
+        if (baselines or variants) and primary:
+            all_rows += variants + baselines
+            best = best_rows(primary, baselines, results, variants)
             extra_keys += best_keys(experiment, best)
-            title = f"Table {experiment.table} ({experiment.name}): SANs against classical baselines"
-            markdown = render_baselines(title, baselines, best)
+            title = f"Table {experiment.table} ({experiment.name}): SANs, " + ("variants and " if variants else "") + \
+                "classical baselines"
+            markdown = render_baselines(title, variants + baselines, best)
             competition += [markdown, *_verdicts(best), ""]
             files.append(_write_text(out / "tables" / f"baselines-{experiment.name}.md", markdown))
-            files.append(_write_text(out / "tables" / f"baselines-{experiment.name}.csv", render_csv(baselines)))
+            files.append(_write_text(out / "tables" / f"baselines-{experiment.name}.csv", render_csv(variants + baselines)))
 
     pairs = keys_values(all_rows, results, primary_init) + extra_keys
     buffer = io.StringIO()
@@ -150,7 +164,13 @@ def write_report(
                   "Each classical baseline chooses its parameters on the validation split, as Alg. 4 chooses an epoch, and "
                   "is scored on test with the same φ: a kept coefficient costs its value and its index, like a spike; a "
                   "learned dictionary pays for its weights (W). The figures `figures/<experiment>-<dataset>-baselines.png` "
-                  "draw every SAN run and each baseline's curve over its sparsity.", "", *competition]
+                  "draw every SAN run and each baseline's curve over its sparsity.", "",
+                  "With `--variants`, each SAN variant of the paper's Sec. V-VI (`sanets.experiments.variants`) trains a "
+                  "small grid of configurations with Alg. 4 and keeps the one of lowest validation φ̄; its row is that "
+                  "configuration on test, its W counts its learned numbers, and every configuration tried is in "
+                  "`runs/<experiment>/<dataset>/variants/<name>.json`. The figures draw each variant as a labelled point, "
+                  "and `figures/<experiment>-<dataset>-best-variant-kernels.png` the kernels of the best variant.", "",
+                  *competition]
     lines += ["## Tables", "", *sections, "## Files", ""]
     lines += [f"- `{path.relative_to(out)}`" for path in files]
     files.append(_write_text(out / "report.md", "\n".join(lines) + "\n"))

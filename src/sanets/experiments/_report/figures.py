@@ -24,6 +24,7 @@ from sanets.errors import DataError
 from sanets.experiments._experiment import Experiment, select_by_validation
 from sanets.experiments._units import Settings, Unit
 from sanets.model import SAN
+from sanets.training import first_lowest
 
 __all__ = ["activation_maps", "reconstruction_examples", "sweep_figures", "model_figures", "baseline_figure", "write_figures"]
 
@@ -111,7 +112,7 @@ def model_figures(models: Mapping[str, SAN], example: Tensor, stem: Path, name: 
     """
     labelled = {f"{activation} (m={', '.join(map(str, sorted(set(model.kernel_sizes))))})": model
                 for activation, model in models.items()}
-    kernels = plots.plot_kernels({label: [k.detach() for k in model.kernels] for label, model in labelled.items()})
+    kernels = plots.plot_kernels({label: [k.detach() for k in model.kernel_weights()] for label, model in labelled.items()})
     kernels.suptitle(f"{name}: learned kernels")
     figures = {"kernels": kernels}
     figures["reconstructions"] = plots.plot_reconstructions(
@@ -127,18 +128,28 @@ def model_figures(models: Mapping[str, SAN], example: Tensor, stem: Path, name: 
 
 
 def baseline_figure(units: list[Unit], results: dict[Unit, dict], curves: dict[str, list], path: Path, name: str) -> Path:
-    """Test CR^-1 against L~ of every SAN run of a dataset (dots) and each baseline's curve over its sparsity
-    (lines): the paper's Fig. 3 with the competition drawn in.
+    """Test CR^-1 against L~ of every SAN run of a dataset (dots), each variant's chosen configuration (a dot
+    each) and each baseline's curve over its sparsity (lines): the paper's Fig. 3 with the competition drawn in.
 
     ``curves`` maps a baseline's name to its record's ``curve``: rows ``[sparsity, CR^-1, L~, phi]``.
     """
-    points = {a: [(results[u]["test"]["inverse_compression_ratio"], results[u]["test"]["reconstruction_loss"])
-                  for u in units if u.activation == a] for a in ACTIVATIONS}
+    point = lambda u: (results[u]["test"]["inverse_compression_ratio"], results[u]["test"]["reconstruction_loss"])  # noqa: E731
+    points = {a: [point(u) for u in units if u.activation == a] for a in ACTIVATIONS}
     points = {a: p for a, p in points.items() if p}
+    points.update({f"variant {u.variant}": [point(u)] for u in units if u.variant is not None})
     lines = {f"{b} (baseline)": [(row[1], row[2]) for row in curve] for b, curve in curves.items()}
     reach = max(max(max(cr, loss) for cr, loss in p) for p in points.values())
     figure = plots.plot_tradeoff(points, lines, limit=max(1.0, 1.05 * reach))
     figure.suptitle(f"{name}: SAN runs and baselines' curves, on test")
+    return plots.save_figure(figure, path)
+
+
+@torch.no_grad()
+def best_variant_figure(record: dict, path: Path, name: str) -> Path:
+    """The kernels of a variant's chosen model, one line (or image) per code channel: what it places."""
+    model = SAN.from_config(record["model"], record["kernels"])
+    figure = plots.plot_kernels({record["configuration"]: [w.detach() for w in model.kernel_weights()]})
+    figure.suptitle(f"{name}: kernels of the best variant, {record['variant']}")
     return plots.save_figure(figure, path)
 
 
@@ -162,8 +173,9 @@ def write_figures(
     if not units:
         return [], []
     baselines = [u for u in results if u.experiment == experiment.name and u.baseline is not None]
+    variants = [u for u in results if u.experiment == experiment.name and u.variant is not None]
     record = out / "figures" / f".{experiment.name}.json"
-    drawn_from = [[str(u.path), results[u]["seconds"]] for u in units + baselines]
+    drawn_from = [[str(u.path), results[u]["seconds"]] for u in units + baselines + variants]
     fingerprint = hashlib.sha256(json.dumps(drawn_from).encode()).hexdigest()
     try:
         drawn = json.loads(record.read_text())
@@ -175,10 +187,15 @@ def write_figures(
     files, models, notes = _draw(out, experiment, units, results, data_dir, settings)
     for dataset in experiment.datasets:
         curves = {u.baseline: results[u]["curve"] for u in baselines if u.dataset == dataset}
-        sans = [u for u in units if u.dataset == dataset]
+        sans = [u for u in units + variants if u.dataset == dataset]
         if curves and sans:
             files.append(baseline_figure(sans, results, curves,
                                          out / "figures" / f"{experiment.name}-{dataset}-baselines.png", dataset))
+        tried = [u for u in variants if u.dataset == dataset]
+        if tried:
+            best = tried[first_lowest([results[u]["validation"]["flithos"] for u in tried])]
+            files.append(best_variant_figure(results[best], out / "figures" / f"{experiment.name}-{dataset}-best-variant-kernels.png",
+                                             dataset))
     payload = {"fingerprint": fingerprint, "notes": notes, **{
         key: [str(path.relative_to(out)) for path in paths] for key, paths in (("files", files), ("models", models))}}
     write_atomically(record, lambda file: file.write(json.dumps(payload).encode()))

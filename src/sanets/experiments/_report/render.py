@@ -90,21 +90,21 @@ def render_csv(rows: Sequence[Row]) -> str:
     return buffer.getvalue()
 
 
-def render_baselines(title: str, rows: Sequence[Row], best: dict[str, tuple[Row, Row | None]]) -> str:
-    """A Markdown table of the classical baselines per dataset, with the best SAN of each dataset first.
+def render_baselines(title: str, rows: Sequence[Row], best: dict[str, tuple]) -> str:
+    """A Markdown table of the variants and classical baselines per dataset, with the best SAN of each dataset first.
 
-    ``best`` maps each dataset to its (SAN row, baseline row) of lowest validation phi.
+    ``best`` maps each dataset to its rows of lowest validation phi, the paper's SAN first.
     """
     quantities = [q for q in ("inverse_compression_ratio", "reconstruction_loss", "flithos", "accuracy_change")
                   if any(q in row.values for row in rows)]
     header = ["dataset", "representation", "parameters", "W", *(HEADERS[q] for q in quantities)]
     lines = [f"### {title}", "", "Test means; parameters chosen on validation. The best SAN is the table's row of "
              "lowest validation φ̄.", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for dataset, (san, _) in best.items():
+    for dataset, (san, *_) in best.items():
         described = f"m={san.unit.kernel_size}"
         lines.append(_baseline_line(dataset, f"best SAN: {san.unit.activation}", described, "", san, quantities))
         for row in (row for row in rows if row.unit.dataset == dataset):
-            lines.append(_baseline_line(dataset, row.unit.baseline, row.parameters, row.weights, row, quantities))
+            lines.append(_baseline_line(dataset, row.representation, row.parameters, row.weights, row, quantities))
     return "\n".join(lines) + "\n"
 
 

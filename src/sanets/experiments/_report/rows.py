@@ -10,10 +10,11 @@ from sanets.baselines import BASELINES
 from sanets.experiments._experiment import Experiment, best_validation_flithos
 from sanets.experiments._registry import EXPERIMENTS
 from sanets.experiments._units import ORIGINAL, Unit
+from sanets.experiments.variants import VARIANTS
 from sanets.training import first_lowest
 
 __all__ = [
-    "Row", "table_rows", "baseline_rows", "best_rows", "keys_values", "best_keys",
+    "Row", "table_rows", "baseline_rows", "variant_rows", "best_rows", "keys_values", "best_keys",
     "METRICS", "HEADERS", "KEY_NAMES", "SUPERVISED_ACCURACY_KEYS",
 ]
 
@@ -58,9 +59,10 @@ class Row:
     paper : dict of str to float
         The paper's values of the same quantities, where published.
     parameters : str
-        A baseline's chosen parameters, e.g. ``"bior2.2/periodization/k=75"``.
+        A baseline's chosen parameters, e.g. ``"bior2.2/periodization/k=75"``,
+        or a variant's chosen configuration.
     weights : int or None
-        A baseline's W (Eq. 2).
+        A baseline's or a variant's W (Eq. 2).
     """
 
     unit: Unit
@@ -77,6 +79,11 @@ class Row:
     def label(self) -> str:
         """The table line of the row."""
         return self.experiment.label(self.unit)
+
+    @property
+    def representation(self) -> str:
+        """What a competition table calls the row: the baseline's or the variant's name, or the activation."""
+        return self.unit.baseline or (self.unit.variant and f"variant {self.unit.variant}") or self.unit.activation
 
     @property
     def quantities(self) -> list[str]:
@@ -120,11 +127,20 @@ def table_rows(experiment: Experiment, results: dict[Unit, dict], init: str) -> 
 def baseline_rows(experiment: Experiment, results: dict[Unit, dict], init: str) -> list[Row]:
     """One row per dataset and classical baseline: its test means and, with a classifier, its A% against the
     classifier on the original data of the run under ``init`` (as :func:`table_rows`)."""
+    return _competitor_rows(experiment, results, init, [(Unit.of_baseline, name) for name in BASELINES], "parameters")
+
+
+def variant_rows(experiment: Experiment, results: dict[Unit, dict], init: str) -> list[Row]:
+    """One row per dataset and SAN variant (:mod:`sanets.experiments.variants`), as :func:`baseline_rows`."""
+    return _competitor_rows(experiment, results, init, [(Unit.of_variant, name) for name in VARIANTS], "configuration")
+
+
+def _competitor_rows(experiment: Experiment, results: dict[Unit, dict], init: str, kinds: list, described: str) -> list[Row]:
     rows = []
     for dataset in experiment.datasets:
         original = results.get(Unit(experiment.name, dataset, init, ORIGINAL, 0))
-        for name in BASELINES:
-            unit = Unit.of_baseline(experiment.name, dataset, name)
+        for make, name in kinds:
+            unit = make(experiment.name, dataset, name)
             record = results.get(unit)
             if record is None:
                 continue
@@ -132,20 +148,26 @@ def baseline_rows(experiment: Experiment, results: dict[Unit, dict], init: str) 
             if "classifier" in record and original is not None:
                 values["accuracy"] = record["classifier"]["test_accuracy"]
                 values["accuracy_change"] = values["accuracy"] - original["classifier"]["test_accuracy"]
-            rows.append(Row(unit, values, parameters=record["parameters"], weights=record["num_weights"]))
+            rows.append(Row(unit, values, parameters=record[described], weights=record["num_weights"]))
     return rows
 
 
-def best_rows(san_rows: list[Row], baselines: list[Row], results: dict[Unit, dict]) -> dict[str, tuple[Row, Row | None]]:
-    """Per dataset, the SAN row and the baseline row of lowest *validation* phi (ties: the earlier), as
-    Alg. 4 would choose between them; their test phi is what they are compared on."""
+Best = tuple[Row, Row | None, Row | None]
+"""Per dataset: the paper's SAN, the baseline and the variant of lowest validation phi (None where none ran)."""
+
+
+def best_rows(san_rows: list[Row], baselines: list[Row], results: dict[Unit, dict], variants: list[Row] = ()) -> dict[str, Best]:
+    """Per dataset, the SAN row, the baseline row and the variant row of lowest *validation* phi (ties: the
+    earlier), as Alg. 4 would choose between them; their test phi is what they are compared on."""
+    def lowest(rows: list[Row]) -> Row | None:
+        return rows[first_lowest([results[row.unit]["validation"]["flithos"] for row in rows])] if rows else None
+
     best = {}
     for dataset in dict.fromkeys(row.unit.dataset for row in san_rows):
         sans = [row for row in san_rows if row.unit.dataset == dataset]
-        others = [row for row in baselines if row.unit.dataset == dataset]
         san = sans[first_lowest([best_validation_flithos(results[row.unit]) for row in sans])]
-        other = others[first_lowest([results[row.unit]["validation"]["flithos"] for row in others])] if others else None
-        best[dataset] = (san, other)
+        best[dataset] = (san, lowest([row for row in baselines if row.unit.dataset == dataset]),
+                         lowest([row for row in variants if row.unit.dataset == dataset]))
     return best
 
 
@@ -158,29 +180,31 @@ def keys_values(rows: Iterable[Row], results: dict[Unit, dict], primary_init: st
     Table I; quantities ``kernel-size``, ``inverse-compression-ratio``,
     ``reconstruction-loss``, ``flithos``, ``accuracy``, ``accuracy-change``.
     Baselines: ``physionet/<database>/baseline-<name>/...`` and
-    ``<experiment>/baseline-<name>/...`` with ``parameters`` too.
+    ``<experiment>/baseline-<name>/...`` with ``parameters`` too; variants
+    likewise under ``variant-<name>``, with ``configuration``.
     """
     pairs: list[tuple[str, float | str]] = []
     for row in rows:
         prefix = row.unit.experiment if row.unit.init in (primary_init, "") else f"{row.unit.experiment}-init-{row.unit.init}"
         key = row.experiment.key(row.unit, prefix)
         if row.parameters:
-            pairs.append((f"{key}/parameters", row.parameters))
+            pairs.append((f"{key}/{'configuration' if row.unit.variant else 'parameters'}", row.parameters))
         pairs += [(f"{key}/{KEY_NAMES[name]}", value) for name, value in row.values.items()]
     originals = sorted((u for u in results if u.activation == ORIGINAL), key=lambda u: list(EXPERIMENTS).index(u.experiment))
     pairs += [(SUPERVISED_ACCURACY_KEYS[u.experiment], results[u]["classifier"]["test_accuracy"]) for u in originals]
     return pairs
 
 
-def best_keys(experiment: Experiment, best: dict[str, tuple[Row, Row | None]]) -> list[tuple[str, float | str]]:
-    """``<scope>/best-san/flithos`` and ``<scope>/best-baseline/{name,flithos}`` per dataset
-    (``physionet/<database>`` or ``<experiment>``): the test phi of the SAN and of the baseline chosen on
-    validation."""
+def best_keys(experiment: Experiment, best: dict[str, Best]) -> list[tuple[str, float | str]]:
+    """``<scope>/best-san/flithos``, ``<scope>/best-baseline/{name,flithos}`` and
+    ``<scope>/best-variant/{name,flithos}`` per dataset (``physionet/<database>`` or ``<experiment>``): the
+    test phi of the SAN, the baseline and the variant chosen on validation."""
     pairs: list[tuple[str, float | str]] = []
-    for dataset, (san, baseline) in best.items():
+    for dataset, (san, baseline, variant) in best.items():
         scope = experiment.scope(dataset, experiment.name)
         pairs.append((f"{scope}/best-san/flithos", san.values["flithos"]))
-        if baseline is not None:
-            pairs += [(f"{scope}/best-baseline/name", baseline.unit.baseline),
-                      (f"{scope}/best-baseline/flithos", baseline.values["flithos"])]
+        for kind, row, name in (("baseline", baseline, baseline and baseline.unit.baseline),
+                                ("variant", variant, variant and variant.unit.variant)):
+            if row is not None:
+                pairs += [(f"{scope}/best-{kind}/name", name), (f"{scope}/best-{kind}/flithos", row.values["flithos"])]
     return pairs

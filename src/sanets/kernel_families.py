@@ -1,0 +1,142 @@
+"""Kernel families: how a SAN's learned numbers become kernel weights (Sec. V, issue 10).
+
+The paper learns every weight of every kernel ("free"), so W of Eq. 2 grows
+with m and each kernel is paid for weight by weight. Sec. V suggests kernels
+whose "properties are chosen in correspondence with the metric": a family
+generates an m-sample (or m x m) kernel from a few learned numbers, and W
+counts those numbers. A family also stretches its kernels (the grid sampler of
+Sec. V): the same numbers give the kernel resampled at another size.
+
+Families (:data:`KERNEL_FAMILIES`):
+
+``"free"``
+    m weights in 1D, m x m in 2D: the paper's kernels. Stretched by linear
+    (bilinear) interpolation.
+``"gaussian-derivatives"``
+    A Gaussian of learned width and its derivatives up to order 2, each
+    normalised to unit energy, mixed by learned amplitudes: 3 amplitudes and a
+    log-width in 1D (4 numbers), 6 and a log-width in 2D (7 numbers). Smooth
+    waves: beats, bursts, blobs. Stretching scales the width with the support.
+``"piecewise-constant"``
+    A box and a step (Haar's father and mother wavelets) across the kernel's
+    support, mixed by learned amplitudes: 2 numbers in 1D; box, two steps and
+    their product in 2D, 4 numbers. Plateaus and jumps.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+__all__ = ["KERNEL_FAMILIES", "KernelFamily"]
+
+
+@dataclass(frozen=True)
+class KernelFamily:
+    """How a kernel's learned numbers make its weights.
+
+    Attributes
+    ----------
+    name : str
+    num_parameters : callable (m, dims) -> int
+        Learned numbers per kernel of size m.
+    initial : callable (m, dims, init, generator) -> Tensor
+        The initial learned numbers, float32, shape ``(num_parameters(m, dims),)``
+        (``(m,) * dims`` for ``"free"``), for ``init`` "normal" or "constant".
+    weights : callable (parameters, m, size, dims) -> Tensor
+        The kernel of a size-m kernel's ``parameters``, resampled to ``size``
+        samples per axis: shape ``(size,) * dims``, differentiable.
+    """
+
+    name: str
+    num_parameters: Callable[[int, int], int]
+    initial: Callable[[int, int, str, torch.Generator | None], Tensor]
+    weights: Callable[[Tensor, int, int, int], Tensor]
+
+
+def _draw(shape: tuple[int, ...], init: str, generator: torch.Generator | None) -> Tensor:
+    """N(0, 0.1) (the paper's text, Eq. 9) or 0.1 everywhere (the authors' code)."""
+    if init == "constant":
+        return torch.full(shape, 0.1)
+    return torch.normal(0.0, 0.1, shape, generator=generator)
+
+
+def _free_weights(parameters: Tensor, m: int, size: int, dims: int) -> Tensor:
+    if size == m:
+        return parameters
+    mode = "linear" if dims == 1 else "bilinear"
+    return F.interpolate(parameters[None, None], size=(size,) * dims, mode=mode, align_corners=True)[0, 0]
+
+
+def _grid(size: int, dims: int, like: Tensor) -> list[Tensor]:
+    """Sample offsets from the kernel's centre, one (size,)*dims tensor per axis."""
+    t = torch.arange(size, dtype=like.dtype, device=like.device) - (size - 1) / 2
+    return list(torch.meshgrid(*(t,) * dims, indexing="ij")) if dims == 2 else [t]
+
+
+def _unit(basis: list[Tensor]) -> Tensor:
+    """The basis functions stacked and scaled to unit energy (a zero function stays zero)."""
+    stacked = torch.stack(basis)
+    norms = stacked.flatten(1).norm(dim=1).clamp_min(1e-12)
+    return stacked / norms.view(-1, *(1,) * (stacked.ndim - 1))
+
+
+def _gaussian_parameters(m: int, dims: int) -> int:
+    return 4 if dims == 1 else 7
+
+
+def _gaussian_initial(m: int, dims: int, init: str, generator: torch.Generator | None) -> Tensor:
+    # The width starts where the Gaussian's +-3 sigma spans the kernel.
+    amplitudes = _draw((_gaussian_parameters(m, dims) - 1,), init, generator)
+    return torch.cat([amplitudes, torch.tensor([math.log(max(m, 1) / 6)])])
+
+
+def _gaussian_weights(parameters: Tensor, m: int, size: int, dims: int) -> Tensor:
+    sigma = parameters[-1].exp() * (size / m)
+    axes = [u / sigma for u in _grid(size, dims, parameters)]
+    g = torch.exp(-0.5 * sum(u**2 for u in axes))
+    if dims == 1:
+        (u,) = axes
+        basis = [g, -u * g, (u**2 - 1) * g]
+    else:
+        y, x = axes
+        basis = [g, -x * g, -y * g, (x**2 - 1) * g, x * y * g, (y**2 - 1) * g]
+    return torch.tensordot(parameters[:-1], _unit(basis), dims=1)
+
+
+def _piecewise_parameters(m: int, dims: int) -> int:
+    return 2 if dims == 1 else 4
+
+
+def _piecewise_initial(m: int, dims: int, init: str, generator: torch.Generator | None) -> Tensor:
+    return _draw((_piecewise_parameters(m, dims),), init, generator)
+
+
+def _piecewise_weights(parameters: Tensor, m: int, size: int, dims: int) -> Tensor:
+    steps = [torch.sign(u) for u in _grid(size, dims, parameters)]
+    box = torch.ones_like(steps[0])
+    basis = [box, *steps] if dims == 1 else [box, steps[1], steps[0], steps[0] * steps[1]]
+    return torch.tensordot(parameters, _unit(basis), dims=1)
+
+
+KERNEL_FAMILIES: dict[str, KernelFamily] = {
+    family.name: family
+    for family in (
+        KernelFamily("free", lambda m, dims: m**dims, lambda m, dims, init, gen: _draw((m,) * dims, init, gen), _free_weights),
+        KernelFamily("gaussian-derivatives", _gaussian_parameters, _gaussian_initial, _gaussian_weights),
+        KernelFamily("piecewise-constant", _piecewise_parameters, _piecewise_initial, _piecewise_weights),
+    )
+}
+"""The kernel families by name; see the module docstring."""
+
+
+def family_of(name: str) -> KernelFamily:
+    """The family called ``name``; ValueError listing the families otherwise."""
+    if name not in KERNEL_FAMILIES:
+        raise ValueError(f"kernel_family must be one of {', '.join(KERNEL_FAMILIES)}, got {name!r}")
+    return KERNEL_FAMILIES[name]

@@ -1,0 +1,111 @@
+"""Variant units of sanets reproduce --variants: grids that fit the data, chosen on validation, in keys and report."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+import torch
+
+import sanets
+from sanets.experiments import EXPERIMENTS
+from sanets.experiments._report.rows import baseline_rows, best_keys, best_rows, keys_values, table_rows, variant_rows
+from sanets.experiments._runner import plan
+from sanets.experiments._units import Settings, Unit
+from sanets.experiments.variants import VARIANTS, describe_configuration, run_variant
+from sanets.sweep import Sweep
+from sanets.training import evaluate
+
+
+@pytest.mark.parametrize("name", list(EXPERIMENTS))
+def test_every_configuration_of_every_variant_fits_the_tables_examples(name):
+    experiment = EXPERIMENTS[name]
+    sweep = experiment.sweep
+    for variant in VARIANTS.values():
+        grid = variant.grid(sweep.dims, min(experiment.spatial_shape), sweep.border_tolerance)
+        assert len(grid) >= 2, "a variant is a choice made on validation"
+        for configuration in grid:
+            arguments = {k: v for k, v in configuration.items() if k not in ("distance_schedule", "activation_dropout")}
+            model = sanets.SAN(activation="extrema", dims=sweep.dims, border_tolerance=sweep.border_tolerance, **arguments)
+            codes = model.encode(torch.randn(2, 1, *experiment.spatial_shape))
+            assert codes.shape == (2, model.num_channels, *experiment.spatial_shape)
+
+
+def test_describe_configuration():
+    configuration = {"kernel_sizes": [16, 32, 64], "competition": "across-kernels", "passes": 3,
+                     "scales": [0.5, 1.0, 2.0], "distance_schedule": (8, 29)}
+    assert describe_configuration(configuration) == "16+32+64 free, across-kernels, T=3, scales 0.5/1/2, d 8->29"
+    assert describe_configuration({"kernel_sizes": [9] * 4, "kernel_family": "piecewise-constant", "sparsity": [4] * 4}) \
+        == "4x9 piecewise-constant, T=1, d=4"
+
+
+def test_a_variant_keeps_its_configuration_of_lowest_validation_phi_and_scores_it_on_test():
+    generator = torch.Generator().manual_seed(0)
+    splits = {name: torch.randn(n, 1, 200, generator=generator) for name, n in (("train", 4), ("validation", 2), ("test", 3))}
+    sweep = Sweep((8,), 1, 1, 3, epochs=2, batch_size=2)
+    model, record = run_variant("residual", sweep, (200,), splits, seed=0, quick=False)
+    candidates = record["candidates"]
+    assert len(candidates) == 2
+    chosen = min(range(2), key=lambda i: candidates[i]["validation_flithos"])
+    assert record["configuration"] == candidates[chosen]["configuration"]
+    assert record["validation"]["flithos"] == candidates[chosen]["validation_flithos"]
+    rebuilt = sanets.SAN.from_config(record["model"], record["kernels"])
+    assert record["test"] == pytest.approx(vars(evaluate(rebuilt, splits["test"])), rel=1e-6)
+    assert record["num_weights"] == rebuilt.num_weights == model.num_weights
+    json.dumps(record)  # a unit's result is written as JSON
+
+
+def test_plan_adds_a_unit_per_variant_only_when_asked(shared):
+    experiments = [EXPERIMENTS["physionet"]]
+    without = plan(experiments, Settings(quick=True), databases=["mitdb"], data_dir=str(shared))
+    with_variants = plan(experiments, Settings(quick=True), databases=["mitdb"], data_dir=str(shared), variants=True)
+    added = set(with_variants.units) - set(without.units)
+    assert added == {Unit.of_variant("physionet", "mitdb", name) for name in VARIANTS}
+    unit = Unit.of_variant("physionet", "mitdb", "gaussian")
+    assert str(unit.path) == "runs/physionet/mitdb/variants/gaussian.json" and not unit.is_san and unit.variant == "gaussian"
+
+
+def variant(name: str, validation_phi: float, test_phi: float) -> dict:
+    scores = {"inverse_compression_ratio": 0.1, "reconstruction_loss": 0.2, "flithos": test_phi}
+    return {"variant": name, "configuration": f"{name} grid point", "num_weights": 16,
+            "validation": {**scores, "flithos": validation_phi}, "test": scores, "seconds": 1.0}
+
+
+def test_the_best_variant_is_chosen_on_validation_and_has_its_keys():
+    scores = {"inverse_compression_ratio": 0.1, "reconstruction_loss": 0.1, "flithos": 0.5}
+    results = {
+        Unit("physionet", "mitdb", "constant", "extrema", 5): {
+            "validation": [scores], "test": scores, "test_last_epoch": scores, "model": {}, "kernels": [], "best_epoch": 1},
+        Unit.of_variant("physionet", "mitdb", "gaussian"): variant("gaussian", 0.30, 0.25),
+        Unit.of_variant("physionet", "mitdb", "residual"): variant("residual", 0.29, 0.33),
+    }
+    experiment = EXPERIMENTS["physionet"]
+    sans, variants = table_rows(experiment, results, "constant"), variant_rows(experiment, results, "constant")
+    best = best_rows(sans, baseline_rows(experiment, results, "constant"), results, variants)
+    _, baseline, chosen = best["mitdb"]
+    assert baseline is None and chosen.unit.variant == "residual", "chosen on validation, although higher on test"
+    keys = dict(keys_values(variants, results, "constant") + best_keys(experiment, best))
+    assert keys["physionet/mitdb/variant-gaussian/configuration"] == "gaussian grid point"
+    assert keys["physionet/mitdb/variant-gaussian/flithos"] == 0.25
+    assert keys["physionet/mitdb/best-variant/name"] == "residual" and keys["physionet/mitdb/best-variant/flithos"] == 0.33
+
+
+def test_quick_reproduction_with_variants_reports_them_beside_the_baselines(shared, tmp_path):
+    from sanets.experiments import reproduce
+
+    out = tmp_path / "out"
+    outcome = reproduce(["physionet"], out, data_dir=shared, databases=["mitdb"], activations=["extrema"],
+                        kernel_sizes=[8], quick=True, variants=True, echo=lambda line: None)
+    assert outcome.status == "complete"
+    with open(out / "keys-values.csv") as file:
+        keys = {row["key"]: row["value"] for row in csv.DictReader(file)}
+    for name in VARIANTS:
+        record = json.loads((out / "runs" / "physionet" / "mitdb" / "variants" / f"{name}.json").read_text())
+        assert float(keys[f"physionet/mitdb/variant-{name}/flithos"]) == pytest.approx(record["test"]["flithos"], rel=1e-5)
+    chosen = min(VARIANTS, key=lambda name: json.loads(
+        (out / "runs" / "physionet" / "mitdb" / "variants" / f"{name}.json").read_text())["validation"]["flithos"])
+    assert keys["physionet/mitdb/best-variant/name"] == chosen
+    report = (out / "report.md").read_text()
+    assert "| mitdb | variant gaussian |" in report and "Best variant" in report
+    assert (out / "figures" / "physionet-mitdb-best-variant-kernels.png").is_file()

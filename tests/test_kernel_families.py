@@ -1,0 +1,166 @@
+"""Kernel families and stretching kernels (issue 10, variants 4 and 8): weights against hand-computed ones."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import safetensors.torch
+import torch
+import torch.nn.functional as F
+
+import sanets
+from sanets.errors import ModelFileError
+from sanets.kernel_families import KERNEL_FAMILIES
+from sanets.metrics import flithos
+
+
+def weights_of(family: str, numbers, m: int, size: int | None = None, dims: int = 1) -> torch.Tensor:
+    return KERNEL_FAMILIES[family].weights(torch.tensor(numbers, dtype=torch.float64), m, size or m, dims)
+
+
+def test_free_kernels_draw_the_papers_normal_initialisation_unchanged():
+    expected = torch.normal(0.0, 0.1, (7,), generator=torch.Generator().manual_seed(3))
+    assert torch.equal(sanets.SAN([7], seed=3).kernels[0].detach(), expected)
+    assert sanets.SAN([7]).num_weights == 7 and sanets.SAN([3, 4], dims=2).num_weights == 9 + 16
+
+
+def test_gaussian_derivatives_are_unit_energy_gaussians_and_their_derivatives():
+    sigma, m = 2.0, 9
+    t = torch.arange(m, dtype=torch.float64) - 4
+    g = torch.exp(-(t**2) / (2 * sigma**2))
+    unit = lambda f: f / f.norm()
+    log_width = math.log(sigma)
+    assert torch.allclose(weights_of("gaussian-derivatives", [1, 0, 0, log_width], m), unit(g))
+    assert torch.allclose(weights_of("gaussian-derivatives", [0, 2, 0, log_width], m), 2 * unit(-t * g))
+    assert torch.allclose(weights_of("gaussian-derivatives", [0, 0, 1, log_width], m), unit((t**2 / sigma**2 - 1) * g))
+    mixed = weights_of("gaussian-derivatives", [0.5, -1, 3, log_width], m)
+    assert torch.allclose(mixed, 0.5 * unit(g) - unit(-t * g) + 3 * unit((t**2 / sigma**2 - 1) * g))
+
+
+def test_gaussian_derivatives_in_2d_mix_six_functions_of_one_width():
+    sigma, m = 1.5, 7
+    t = torch.arange(m, dtype=torch.float64) - 3
+    y, x = torch.meshgrid(t, t, indexing="ij")
+    g = torch.exp(-(x**2 + y**2) / (2 * sigma**2))
+    cross = weights_of("gaussian-derivatives", [0, 0, 0, 0, 1, 0, math.log(sigma)], m, dims=2)
+    assert torch.allclose(cross, x * y * g / (x * y * g).norm())
+    assert sanets.SAN([5, 5], dims=2, kernel_family="gaussian-derivatives").num_weights == 14
+
+
+def test_piecewise_constant_kernels_are_a_box_and_a_step():
+    assert torch.allclose(weights_of("piecewise-constant", [2, 0], 4), torch.full((4,), 1.0, dtype=torch.float64))
+    assert torch.allclose(weights_of("piecewise-constant", [0, 1], 4), torch.tensor([-0.5, -0.5, 0.5, 0.5], dtype=torch.float64))
+    odd = weights_of("piecewise-constant", [0, 1], 5)  # the centre sample sits on the edge
+    assert torch.allclose(odd, torch.tensor([-1, -1, 0, 1, 1], dtype=torch.float64) / 2)
+    checker = weights_of("piecewise-constant", [0, 0, 0, 1], 2, dims=2)
+    assert torch.allclose(checker, torch.tensor([[0.5, -0.5], [-0.5, 0.5]], dtype=torch.float64))
+    assert sanets.SAN([9, 30], kernel_family="piecewise-constant").num_weights == 4
+
+
+def test_stretching_resamples_free_kernels_linearly_and_scales_a_gaussians_width():
+    assert torch.allclose(weights_of("free", [0.0, 3.0], 2, size=4), torch.tensor([0.0, 1, 2, 3], dtype=torch.float64))
+    numbers = [1.0, 0.0, 0.0, math.log(2.0)]
+    stretched = weights_of("gaussian-derivatives", numbers, 9, size=18)
+    assert torch.allclose(stretched, weights_of("gaussian-derivatives", [1.0, 0.0, 0.0, math.log(4.0)], 18))
+
+
+def test_a_san_with_scales_has_a_code_channel_per_kernel_and_scale_and_decodes_as_a_naive_sum():
+    model = sanets.SAN([6, 4], "relu", seed=0, kernel_family="gaussian-derivatives", scales=[0.5, 1.0, 2.0], dtype="float64")
+    assert model.channel_sizes == [3, 6, 12, 2, 4, 8] and model.num_channels == 6
+    x = torch.randn(2, 1, 40, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    codes = model.encode(x)
+    assert codes.shape == (2, 6, 40)
+    naive = torch.zeros_like(x)
+    for channel, kernel in enumerate(model.kernel_weights()):
+        m = len(kernel)
+        for n, position in codes[:, channel].nonzero().tolist():
+            for tap in range(m):  # the kernel's first tap sits (m-1)//2 before the spike
+                place = position - (m - 1) // 2 + tap
+                if 0 <= place < 40:
+                    naive[n, 0, place] += codes[n, channel, position] * kernel[tap]
+    assert torch.allclose(model.decode(codes), naive)
+
+
+def test_a_spikes_scale_costs_one_number_in_the_compression_ratio():
+    x = torch.randn(1, 1, 50, generator=torch.Generator().manual_seed(2))
+    for scales, numbers in (([1.0], 2), ([1.0, 2.0], 3)):
+        model = sanets.SAN([5], "extrema", seed=0, kernel_family="gaussian-derivatives", scales=scales)
+        with torch.no_grad():
+            codes = model.encode(x)
+            x_hat = model.decode(codes)
+        loss = (x - x_hat).abs().mean() / x.abs().mean()
+        expected = math.hypot((4 + numbers * int((codes != 0).sum())) / 50, float(loss))
+        assert float(flithos(x, x_hat, codes, model)) == pytest.approx(expected, rel=1e-5)
+        assert sanets.evaluate(model, x).flithos == pytest.approx(expected, rel=1e-5)
+
+
+def test_competing_across_scales_fires_one_channel_per_position():
+    model = sanets.SAN([8], "extrema", seed=0, competition="across-kernels", scales=[0.5, 1.0, 2.0])
+    codes = model.encode(torch.randn(3, 1, 120, generator=torch.Generator().manual_seed(3)))
+    assert int((codes != 0).sum(1).max()) <= 1 and int((codes != 0).sum()) > 0
+
+
+def test_a_families_numbers_learn_with_alg_4():
+    x = torch.randn(6, 1, 64, generator=torch.Generator().manual_seed(4))
+    model = sanets.SAN([9, 9], "extrema", seed=0, kernel_family="gaussian-derivatives", competition="across-kernels")
+    before = [kernel.detach().clone() for kernel in model.kernels]
+    sanets.fit(model, x[:4], x[4:], epochs=2, batch_size=2, seed=0, restore_best=False)
+    assert all(not torch.equal(a, b) for a, b in zip(before, model.kernels))
+    assert all(kernel.shape == (4,) for kernel in model.kernels)
+
+
+def test_families_and_scales_survive_save_and_load(tmp_path):
+    model = sanets.SAN([7, 5], seed=1, kernel_family="piecewise-constant", scales=[1.0, 1.5], passes=2)
+    model.save(tmp_path / "m.safetensors")
+    loaded = sanets.SAN.load(tmp_path / "m.safetensors")
+    assert loaded.config() == model.config()
+    x = torch.randn(2, 1, 30, generator=torch.Generator().manual_seed(5))
+    assert torch.equal(loaded(x), model(x))
+
+
+def test_a_version_1_file_loads_as_free_kernels(tmp_path):
+    config = {"kernel_sizes": [3], "activation": "relu", "dims": 1, "init": "normal", "border_tolerance": 2,
+              "sparsity": [None]}
+    path = tmp_path / "old.safetensors"
+    safetensors.torch.save_file({"kernel.0": torch.tensor([1.0, 2.0, 3.0])}, path,
+                                metadata={"format": "sanets.SAN", "format_version": "1", "config": json.dumps(config)})
+    model = sanets.SAN.load(path)
+    assert model.kernel_family == "free" and model.scales == [1.0]
+    assert torch.equal(model.kernel_weights()[0].detach(), torch.tensor([1.0, 2.0, 3.0]))
+    with pytest.raises(ModelFileError, match="version '9'"):
+        safetensors.torch.save_file({"kernel.0": torch.ones(3)}, path,
+                                    metadata={"format": "sanets.SAN", "format_version": "9", "config": json.dumps(config)})
+        sanets.SAN.load(path)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "message"),
+    [
+        ({"kernel_family": "gabor"}, ValueError, "kernel_family must be one of free, gaussian-derivatives"),
+        ({"scales": 2.0}, TypeError, "scales must be a non-empty sequence"),
+        ({"scales": []}, TypeError, "scales must be a non-empty sequence"),
+        ({"scales": [1.0, -1.0]}, ValueError, "positive finite"),
+        ({"scales": [1.0, float("nan")]}, ValueError, "positive finite"),
+        ({"scales": [1.0, 1.0]}, ValueError, "distinct"),
+    ],
+)
+def test_bad_families_and_scales_are_refused(arguments, error, message):
+    with pytest.raises(error, match=message):
+        sanets.SAN([5], **arguments)
+
+
+def test_stretched_kernels_larger_than_the_input_and_codes_of_the_wrong_width_are_refused():
+    model = sanets.SAN([8], scales=[1.0, 4.0])
+    with pytest.raises(ValueError, match="kernel size 32 is larger than the input"):
+        model.encode(torch.zeros(1, 1, 20))
+    with pytest.raises(ValueError, match=r"2 code channels \(q=1 kernels x 2 scales\)"):
+        model.decode(torch.zeros(1, 1, 40))
+
+
+def test_a_free_kernel_stretched_to_its_own_size_is_itself():
+    model = sanets.SAN([5], seed=0, scales=[1.0, 0.2])
+    one, stretched = model.kernel_weights()
+    assert torch.equal(one, model.kernels[0]) and stretched.shape == (1,)
+    assert torch.allclose(stretched, F.interpolate(model.kernels[0][None, None], size=1, mode="linear", align_corners=True)[0, 0])
