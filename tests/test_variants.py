@@ -164,3 +164,66 @@ def test_bad_activation_dropout_is_named(p):
     x = signals(4, 60).float()
     with pytest.raises(ValueError, match="activation_dropout"):
         sanets.fit(sanets.SAN([5], "extrema", seed=0), x[:2], x[2:], epochs=1, activation_dropout=p)
+
+
+def test_unit_norm_kernels_have_unit_energy_and_keep_their_direction():
+    plain, normed = model("relu"), model("relu", unit_norm=True)
+    for kernel, unit in zip(plain.kernel_weights(), normed.kernel_weights()):
+        assert float(unit.detach().norm()) == pytest.approx(1.0)
+        assert torch.allclose(unit * kernel.norm(), kernel)
+    with pytest.raises(TypeError, match="unit_norm must be True or False"):
+        model("relu", unit_norm="yes")
+
+
+def test_top_1_competing_passes_of_unit_norm_kernels_are_matching_pursuit():
+    x, passes = signals(2, 60, seed=4), 7
+    pursuit = model("topk-absolutes", sparsity=[1, 1, 1], competition="across-kernels", passes=passes, unit_norm=True)
+    kernels = [kernel.detach().tolist() for kernel in pursuit.kernel_weights()]
+    codes = pursuit.encode(x).detach()
+    # Naive matching pursuit: place the (kernel, position) of largest |<residual, kernel>|, subtract it, repeat.
+    for n in range(2):
+        residual, expected = x[n, 0].tolist(), torch.zeros(3, 60, dtype=torch.float64)
+        for _ in range(passes):
+            best = (0.0, 0, 0)
+            for i, kernel in enumerate(kernels):
+                m = len(kernel)
+                for t in range(60):
+                    taps = [(t - (m - 1) // 2 + j, w) for j, w in enumerate(kernel) if 0 <= t - (m - 1) // 2 + j < 60]
+                    value = sum(residual[place] * w for place, w in taps)
+                    if abs(value) > abs(best[0]):
+                        best = (value, i, t)
+            value, i, t = best
+            expected[i, t] += value
+            m = len(kernels[i])
+            for j, w in enumerate(kernels[i]):
+                if 0 <= t - (m - 1) // 2 + j < 60:
+                    residual[t - (m - 1) // 2 + j] -= value * w
+        assert torch.allclose(codes[n], expected)
+        assert int((codes[n] != 0).sum()) <= passes
+
+
+def test_kernels_grow_when_the_training_error_stalls_and_earlier_kernels_are_kept():
+    x = signals(6, 60, seed=5).float()
+    grown = sanets.SAN([7], "extrema", seed=2, competition="across-kernels")
+    first = grown.kernels[0].detach().clone()
+    # With a vanishing learning rate the error stalls at once: with patience 1, a kernel joins every other epoch.
+    result = sanets.fit(grown, x[:4], x[4:], epochs=6, batch_size=2, lr=1e-12, seed=3, grow_to=3, grow_patience=1,
+                        restore_best=False)
+    assert [record.num_kernels for record in result.history] == [1, 1, 2, 2, 3, 3]
+    assert grown.kernel_sizes == [7, 7, 7] and grown.num_weights == 21
+    assert torch.allclose(grown.kernels[0].detach(), first)
+    drawn = torch.Generator().manual_seed(3 + 1)  # the growth draws from seed + 1, as the constructor draws
+    assert torch.allclose(grown.kernels[1].detach(), torch.normal(0.0, 0.1, (7,), generator=drawn))
+    assert torch.allclose(grown.kernels[2].detach(), torch.normal(0.0, 0.1, (7,), generator=drawn))
+
+
+def test_growth_restores_the_kernel_count_of_the_epoch_kept():
+    x = signals(6, 60, seed=5).float()
+    grown = sanets.SAN([7], "extrema", seed=2)
+    result = sanets.fit(grown, x[:4], x[4:], epochs=4, batch_size=2, lr=1e-12, seed=3, grow_to=2, grow_patience=1)
+    kept = result.history[result.best_epoch - 1]
+    assert kept.num_kernels < result.history[-1].num_kernels, "the epoch kept had fewer kernels than the last"
+    assert grown.num_kernels == kept.num_kernels and set(result.state_dict) == {f"kernels.{i}" for i in range(kept.num_kernels)}
+    assert sanets.evaluate(grown, x[4:]).flithos == pytest.approx(result.best_flithos)
+    with pytest.raises(ValueError, match="grow_to must be an int >= 2"):
+        sanets.fit(sanets.SAN([7, 7]), x[:4], x[4:], epochs=1, grow_to=1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import torch
@@ -96,3 +96,33 @@ def check_choice(value: Any, name: str, choices: Collection[str]) -> str:
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"unknown {name} {value!r}; choose one of {', '.join(choices)}")
     return value
+
+
+def check_dtype(dtype: torch.dtype | str | None) -> torch.dtype:
+    """A floating torch dtype from a dtype, its name, or None (torch's default)."""
+    if dtype is None:
+        return torch.get_default_dtype()
+    resolved = getattr(torch, dtype, None) if isinstance(dtype, str) else dtype
+    if not isinstance(resolved, torch.dtype) or not resolved.is_floating_point:
+        raise ValueError(f"dtype must be a floating-point torch dtype (e.g. torch.float64 or 'float64'), got {dtype!r}")
+    return resolved
+
+
+def check_scales(scales: Sequence[float]) -> list[float]:
+    """Positive, finite, distinct scales as floats; TypeError/ValueError naming the problem otherwise."""
+    if isinstance(scales, (int, float, str)) or not isinstance(scales, Sequence) or len(scales) == 0:
+        raise TypeError(f"scales must be a non-empty sequence of positive numbers, got {scales!r}")
+    if any(isinstance(s, bool) or not isinstance(s, (int, float)) or not s > 0 or s == float("inf") for s in scales):
+        raise ValueError(f"scales must hold positive finite numbers, got {list(scales)!r}")
+    if len(set(scales)) != len(scales):
+        raise ValueError(f"scales must be distinct, got {list(scales)!r}")
+    return [float(s) for s in scales]
+
+
+def check_kernel_sizes(kernel_sizes: Sequence[int]) -> list[int]:
+    """A non-empty list of positive int kernel sizes m; TypeError/ValueError naming the problem otherwise."""
+    if isinstance(kernel_sizes, (int, str)) or not isinstance(kernel_sizes, Sequence) or len(kernel_sizes) == 0:
+        raise TypeError(f"kernel_sizes must be a non-empty sequence of ints, got {kernel_sizes!r}")
+    if any(isinstance(m, bool) or not isinstance(m, int) or m < 1 for m in kernel_sizes):
+        raise ValueError(f"kernel_sizes must hold positive ints, got {list(kernel_sizes)!r}")
+    return [int(m) for m in kernel_sizes]

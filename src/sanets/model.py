@@ -17,7 +17,7 @@ from torch import Tensor, nn
 
 from sanets._convolution import correlate_same, correlate_same_adjoint
 from sanets._model_file import load_model, save_model
-from sanets._validation import check_batch, check_int
+from sanets._validation import check_batch, check_dtype, check_int, check_kernel_sizes, check_scales
 from sanets.activations._registry import spec_of
 from sanets.kernel_families import family_of
 
@@ -30,6 +30,7 @@ as the authors' code ran."""
 COMPETITIONS = ("none", "across-kernels")
 """How kernels share the input: each sparsifies its own map (the paper), or at each
 position only the best-matching kernel may fire (Sec. VI, future work 2)."""
+
 
 class SAN(nn.Module):
     """Sparsely Activated Network: q kernels, one sparse activation, tied weights.
@@ -91,6 +92,12 @@ class SAN(nn.Module):
         s, one code channel per kernel and scale (kernel-major). With more than
         one scale, a spike also names its scale: it costs dims + 2 numbers in
         CR^-1 (:attr:`numbers_per_code`). ``(1.0,)`` is the paper's SAN.
+    unit_norm : bool
+        Use each kernel scaled to unit energy (its learned numbers stay free):
+        a spike's value is then the projection of the input on the kernel, as
+        matching pursuit needs. ``activation="topk-absolutes"`` with
+        ``sparsity=[1] * q``, ``competition="across-kernels"``, ``passes=T`` and
+        ``unit_norm=True`` is convolutional matching pursuit with T spikes.
 
     Examples
     --------
@@ -116,39 +123,34 @@ class SAN(nn.Module):
         passes: int = 1,
         kernel_family: str = "free",
         scales: Sequence[float] = (1.0,),
+        unit_norm: bool = False,
     ) -> None:
         super().__init__()
-        if isinstance(kernel_sizes, (int, str)) or not isinstance(kernel_sizes, Sequence) or len(kernel_sizes) == 0:
-            raise TypeError(f"kernel_sizes must be a non-empty sequence of ints, got {kernel_sizes!r}")
-        if any(isinstance(m, bool) or not isinstance(m, int) or m < 1 for m in kernel_sizes):
-            raise ValueError(f"kernel_sizes must hold positive ints, got {list(kernel_sizes)!r}")
-        spec = spec_of(activation)
+        kernel_sizes = check_kernel_sizes(kernel_sizes)
+        self._spec = spec_of(activation)
         if dims not in (1, 2):
             raise ValueError(f"dims must be 1 or 2, got {dims!r}")
         if init not in INITS:
             raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
         border_tolerance = check_int(border_tolerance, "border_tolerance", 0)
-        dtype = _floating_dtype(dtype)
+        dtype = check_dtype(dtype)
         if competition not in COMPETITIONS:
             raise ValueError(f"competition must be one of {', '.join(COMPETITIONS)}, got {competition!r}")
         self.competition = competition
         self.passes = check_int(passes, "passes", 1)
         self._family = family_of(kernel_family)
         self.kernel_family = kernel_family
-        self.scales = _checked_scales(scales)
-        self.kernel_sizes = [int(m) for m in kernel_sizes]
-        self.channel_sizes = [max(round(m * scale), 1) for m in self.kernel_sizes for scale in self.scales]
+        self.scales = check_scales(scales)
+        if not isinstance(unit_norm, bool):
+            raise TypeError(f"unit_norm must be True or False, got {unit_norm!r}")
+        self.unit_norm = unit_norm
         self.activation = activation
         self.dims = dims
         self.init = init
         self.border_tolerance = border_tolerance
-        self._spec = spec
-        self.set_sparsity(sparsity)
         generator = None if seed is None else torch.Generator().manual_seed(seed)
-        # Learned numbers of each kernel: its weights for "free", its family's parameters otherwise.
-        self.kernels = nn.ParameterList(
-            nn.Parameter(self._family.initial(m, dims, init, generator).to(dtype)) for m in self.kernel_sizes
-        )
+        self.set_kernels(kernel_sizes, [self._family.initial(m, dims, init, generator).to(dtype) for m in kernel_sizes])
+        self.set_sparsity(sparsity)
 
     @property
     def num_kernels(self) -> int:
@@ -179,11 +181,12 @@ class SAN(nn.Module):
             Differentiable in :attr:`kernels`.
         """
         sizes = iter(self.channel_sizes)
-        return [
+        weights = [
             self._family.weights(kernel, m, next(sizes), self.dims)
             for kernel, m in zip(self.kernels, self.kernel_sizes)
             for _ in self.scales
         ]
+        return [w / w.norm().clamp_min(1e-12) for w in weights] if self.unit_norm else weights
 
     @property
     def dtype(self) -> torch.dtype:
@@ -204,21 +207,31 @@ class SAN(nn.Module):
             "passes": self.passes,
             "kernel_family": self.kernel_family,
             "scales": self.scales,
+            "unit_norm": self.unit_norm,
         }
 
     @classmethod
     def from_config(cls, config: dict[str, Any], kernels: Sequence[Any]) -> SAN:
         """The SAN of :meth:`config` with the given learned numbers of each kernel (tensors or nested lists)."""
         model = cls(**config)
-        if len(kernels) != model.num_kernels:
-            raise ValueError(f"config has {model.num_kernels} kernels, got {len(kernels)} weight tensors")
-        with torch.no_grad():
-            for i, (kernel, values) in enumerate(zip(model.kernels, kernels)):
-                values = torch.as_tensor(values)
-                if values.shape != kernel.shape:
-                    raise ValueError(f"kernel {i}: numbers of shape {tuple(values.shape)}, config says {tuple(kernel.shape)}")
-                kernel.copy_(values)
+        model.set_kernels(model.kernel_sizes, [torch.as_tensor(k, dtype=model.dtype).detach().clone() for k in kernels])
         return model
+
+    def set_kernels(self, kernel_sizes: Sequence[int], numbers: Sequence[Tensor]) -> None:
+        """Replace the kernels by ones of sizes m with these learned numbers (weights for "free" kernels, the family's
+        parameters otherwise; Parameters are kept as they are), e.g. to add one while training (Sec. VI, future work
+        4). Kept kernels keep their sparsity override; added ones take the default."""
+        kernel_sizes = check_kernel_sizes(kernel_sizes)
+        if len(numbers) != len(kernel_sizes):
+            raise ValueError(f"config has {len(kernel_sizes)} kernels, got {len(numbers)} weight tensors")
+        for i, (m, values) in enumerate(zip(kernel_sizes, numbers)):
+            shape = self._family.initial(m, self.dims, "constant", None).shape  # the shape of its kernels' numbers
+            if values.shape != shape:
+                raise ValueError(f"kernel {i}: numbers of shape {tuple(values.shape)}, config says {tuple(shape)}")
+        self.kernels = nn.ParameterList(numbers)
+        self.kernel_sizes = kernel_sizes
+        self.channel_sizes = [max(round(m * scale), 1) for m in self.kernel_sizes for scale in self.scales]
+        self.set_sparsity((getattr(self, "sparsity", []) + [None] * len(numbers))[: len(numbers)])
 
     def set_sparsity(self, sparsity: Sequence[Any] | None) -> None:
         """Replace the per-kernel sparsity overrides (the constructor's ``sparsity``), e.g. to anneal them."""
@@ -311,9 +324,7 @@ class SAN(nn.Module):
         check_batch(x, name, dims=self.dims, channels=1, nonempty=nonempty, what=f" for a {self.dims}D SAN")
         too_large = [m for m in self.channel_sizes if any(m > n for n in x.shape[2:])]
         if too_large:
-            raise ValueError(
-                f"kernel size {max(too_large)} is larger than the input {name} (spatial size {tuple(x.shape[2:])})"
-            )
+            raise ValueError(f"kernel size {max(too_large)} is larger than the input {name} (spatial size {tuple(x.shape[2:])})")
         self.check_kernels()
 
     def _check_device(self, x: Tensor, name: str) -> None:
@@ -334,19 +345,21 @@ class SAN(nn.Module):
             self._tables[spatial_shape] = self._spec.table(self.sparsity_for(spatial_shape), self.dims)
         return self._tables[spatial_shape]
 
-    def _similarity(self, x: Tensor) -> Tensor:
-        return torch.cat([correlate_same(x, kernel[None]) for kernel in self.kernel_weights()], dim=1)
+    def _similarity(self, x: Tensor, weights: list[Tensor] | None = None) -> Tensor:
+        weights = self.kernel_weights() if weights is None else weights
+        return torch.cat([correlate_same(x, kernel[None]) for kernel in weights], dim=1)
 
     def _encode(self, x: Tensor) -> Tensor:
         """:meth:`encode` of a checked ``x``: one pass, or the sum of the residual passes' codes."""
-        codes = self._encode_pass(x)
+        weights = self.kernel_weights()
+        codes = self._encode_pass(x, weights)
         for _ in range(self.passes - 1):
-            codes = codes + self._encode_pass(x - self._decode(codes))
+            codes = codes + self._encode_pass(x - self._decode(codes, weights), weights)
         return codes
 
-    def _encode_pass(self, x: Tensor) -> Tensor:
+    def _encode_pass(self, x: Tensor, weights: list[Tensor]) -> Tensor:
         """Eq. 11 on the similarity of ``x``, each kernel on its own or competing for each position."""
-        similarity, table = self._similarity(x), self._table(tuple(x.shape[2:]))
+        similarity, table = self._similarity(x, weights), self._table(tuple(x.shape[2:]))
         if self.competition == "none":
             return self._spec.checked(similarity, table)
         winner = similarity.abs().argmax(1, keepdim=True)
@@ -355,11 +368,10 @@ class SAN(nn.Module):
         spikes = self._spec.checked(similarity.gather(1, winner), shared)
         return torch.zeros_like(similarity).scatter(1, winner, spikes)
 
-    def _decode(self, codes: Tensor) -> Tensor:
+    def _decode(self, codes: Tensor, weights: list[Tensor] | None = None) -> Tensor:
         """:meth:`decode` of checked codes."""
-        return sum(
-            correlate_same_adjoint(codes[:, i : i + 1], kernel[None]) for i, kernel in enumerate(self.kernel_weights())
-        )
+        weights = self.kernel_weights() if weights is None else weights
+        return sum(correlate_same_adjoint(codes[:, i : i + 1], kernel[None]) for i, kernel in enumerate(weights))
 
     def save(self, path: str | os.PathLike) -> None:
         """Write each kernel's learned numbers as safetensors, with the config as JSON metadata.
@@ -386,22 +398,3 @@ class SAN(nn.Module):
             The file is truncated, not safetensors, or not a sanets SAN.
         """
         return load_model(cls, path, device)
-
-
-def _floating_dtype(dtype: torch.dtype | str | None) -> torch.dtype:
-    if dtype is None:
-        return torch.get_default_dtype()
-    resolved = getattr(torch, dtype, None) if isinstance(dtype, str) else dtype
-    if not isinstance(resolved, torch.dtype) or not resolved.is_floating_point:
-        raise ValueError(f"dtype must be a floating-point torch dtype (e.g. torch.float64 or 'float64'), got {dtype!r}")
-    return resolved
-
-
-def _checked_scales(scales: Sequence[float]) -> list[float]:
-    if isinstance(scales, (int, float, str)) or not isinstance(scales, Sequence) or len(scales) == 0:
-        raise TypeError(f"scales must be a non-empty sequence of positive numbers, got {scales!r}")
-    if any(isinstance(s, bool) or not isinstance(s, (int, float)) or not s > 0 or s == float("inf") for s in scales):
-        raise ValueError(f"scales must hold positive finite numbers, got {list(scales)!r}")
-    if len(set(scales)) != len(scales):
-        raise ValueError(f"scales must be distinct, got {list(scales)!r}")
-    return [float(s) for s in scales]

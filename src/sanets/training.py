@@ -45,6 +45,7 @@ class EpochRecord:
     epoch: int
     train_loss: float
     validation: Evaluation
+    num_kernels: int | None = None
 
 
 @dataclass
@@ -132,6 +133,8 @@ def fit(
     progress: bool = False,
     distance_schedule: tuple[int, int] | None = None,
     activation_dropout: float = 0.0,
+    grow_to: int | None = None,
+    grow_patience: int = 2,
 ) -> FitResult:
     """Train ``model`` with Adam on the MAE and select the epoch by validation phi (Alg. 4).
 
@@ -167,6 +170,14 @@ def fit(
         probability and the others scaled by ``1 / (1 - p)`` (``F.dropout``), so
         kernels learn not to rely on one another's spikes. Validation and the
         trained model use every code.
+    grow_to : int, optional
+        Sec. VI, future work 4, kernels created while training: when the
+        training MAE has not fallen 1 % below its earlier best for
+        ``grow_patience`` epochs (since the start or the last kernel added), a
+        kernel of the last kernel's size, drawn as the constructor draws, joins
+        the model, until it has ``grow_to`` kernels; the earlier kernels keep
+        their weights and Adam state. The epoch kept may have fewer kernels:
+        the model is restored to them (``history`` records each epoch's count).
 
     Returns
     -------
@@ -176,15 +187,20 @@ def fit(
     distances = _cosine_schedule(model, distance_schedule, epochs)
     if not 0 <= activation_dropout < 1:
         raise ValueError(f"activation_dropout must be in [0, 1), got {activation_dropout!r}")
+    if grow_to is not None:
+        check_int(grow_to, "grow_to", model.num_kernels)
+    grow_patience = check_int(grow_patience, "grow_patience", 1)
     if device is not None:
         model.to(device)
     device = model.kernels[0].device
     train = train.to(device, model.dtype)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
     generator = new_generator(seed)
+    growth = new_generator(None if seed is None else seed + 1)
 
     history: list[EpochRecord] = []
     best_state: dict[str, Tensor] = {}
+    best_sizes, grown_at = list(model.kernel_sizes), 0
     for epoch in _epochs(epochs, "epochs", progress):
         if distances:
             model.set_sparsity([distances[epoch - 1]] * model.num_kernels)
@@ -207,14 +223,30 @@ def fit(
         if distances:
             model.set_sparsity([distances[-1]] * model.num_kernels)
         model.eval()
-        history.append(EpochRecord(epoch, train_loss, _evaluate(model, validation)))
+        history.append(EpochRecord(epoch, train_loss, _evaluate(model, validation), model.num_kernels))
         if first_lowest([record.validation.flithos for record in history]) == epoch - 1:
             best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+            best_sizes = list(model.kernel_sizes)
+        losses = [record.train_loss for record in history[grown_at:]]
+        if grow_to and model.num_kernels < grow_to and len(losses) > grow_patience \
+                and min(losses[-grow_patience:]) > 0.99 * min(losses[:-grow_patience]):
+            _add_kernel(model, optimizer, growth)
+            grown_at = epoch
 
     best = history[first_lowest([record.validation.flithos for record in history])]
     if restore_best:
+        if len(best_sizes) != model.num_kernels:
+            model.set_kernels(best_sizes, list(model.kernels)[: len(best_sizes)])
         model.load_state_dict(best_state)
     return FitResult(best.epoch, best.validation.flithos, best_state, history)
+
+
+def _add_kernel(model: SAN, optimizer: torch.optim.Optimizer, generator: torch.Generator) -> None:
+    """Append a kernel of the last one's size to ``model`` and to ``optimizer`` (``fit(grow_to=...)``)."""
+    size = model.kernel_sizes[-1]
+    numbers = model._family.initial(size, model.dims, model.init, generator).to(model.kernels[0])
+    model.set_kernels([*model.kernel_sizes, size], [*model.kernels, numbers])
+    optimizer.add_param_group({"params": [model.kernels[-1]]})
 
 
 def check_fit_arguments(model: SAN, train: Tensor, validation: Tensor, epochs: int, batch_size: int, lr: float) -> None:

@@ -13,7 +13,7 @@ from sanets.experiments import EXPERIMENTS
 from sanets.experiments._report.rows import baseline_rows, best_keys, best_rows, keys_values, table_rows, variant_rows
 from sanets.experiments._runner import plan
 from sanets.experiments._units import Settings, Unit
-from sanets.experiments.variants import VARIANTS, describe_configuration, run_variant
+from sanets.experiments.variants import VARIANTS, describe_configuration, run_variant, split_configuration
 from sanets.sweep import Sweep
 from sanets.training import evaluate
 
@@ -26,8 +26,9 @@ def test_every_configuration_of_every_variant_fits_the_tables_examples(name):
         grid = variant.grid(sweep.dims, min(experiment.spatial_shape), sweep.border_tolerance)
         assert len(grid) >= 2, "a variant is a choice made on validation"
         for configuration in grid:
-            arguments = {k: v for k, v in configuration.items() if k not in ("distance_schedule", "activation_dropout")}
-            model = sanets.SAN(activation="extrema", dims=sweep.dims, border_tolerance=sweep.border_tolerance, **arguments)
+            arguments, _ = split_configuration(configuration)
+            arguments = {"activation": "extrema", "dims": sweep.dims, "border_tolerance": sweep.border_tolerance, **arguments}
+            model = sanets.SAN(**arguments)
             codes = model.encode(torch.randn(2, 1, *experiment.spatial_shape))
             assert codes.shape == (2, model.num_channels, *experiment.spatial_shape)
 
@@ -38,6 +39,11 @@ def test_describe_configuration():
     assert describe_configuration(configuration) == "16+32+64 free, across-kernels, T=3, scales 0.5/1/2, d 8->29"
     assert describe_configuration({"kernel_sizes": [9] * 4, "kernel_family": "piecewise-constant", "sparsity": [4] * 4}) \
         == "4x9 piecewise-constant, T=1, d=4"
+    pursuit = {"kernel_sizes": [7, 15], "kernel_family": "gaussian-derivatives", "activation": "topk-absolutes",
+               "sparsity": [1, 1], "competition": "across-kernels", "passes": 40, "unit_norm": True, "grow_to": 3}
+    assert describe_configuration(pursuit) == ("7+15 gaussian-derivatives, topk-absolutes, unit-norm, across-kernels, T=40, "
+                                                "k=1, growing to 3 (patience 2)")
+    assert split_configuration(pursuit)[1] == {"grow_to": 3}
 
 
 def test_a_variant_keeps_its_configuration_of_lowest_validation_phi_and_scores_it_on_test():

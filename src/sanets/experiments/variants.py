@@ -15,6 +15,8 @@ unless named otherwise:
 - ``annealed``: ``residual`` with the Extrema distance cosine-annealed from 8
   (future work 1).
 - ``dropout``: ``competing`` with activation dropout 0.1 (future work 3).
+- ``growing``: ``residual`` that starts with one kernel and adds one, up to
+  four, whenever the training error stalls for two epochs (future work 4).
 - ``several-sizes``: kernels of three sizes in one model, the set chosen on
   validation (Table I used q = 1).
 - ``stretching``: two free kernels, each also placed at half and twice its
@@ -23,6 +25,13 @@ unless named otherwise:
   kernels chosen for the metric), T = 3.
 - ``piecewise``: four box-and-step kernels, 2 numbers each, stretched to half
   and twice their size, T = 3.
+- ``pursuit-gaussian`` and ``pursuit-piecewise``: convolutional matching
+  pursuit (issue 10, item 9) with kernels of those families at sizes doubling
+  from 7 (gaussian; 3 in 2D) or 2 (piecewise) to a quarter of a signal or half
+  an image: unit-norm
+  kernels, top-1 across all kernels and positions, and T residual passes, so
+  each pass places the one kernel that best matches what is left; T (4, 6 or
+  8 % of the samples) is chosen on validation.
 """
 
 from __future__ import annotations
@@ -38,9 +47,9 @@ from sanets.model import SAN
 from sanets.sweep import Sweep
 from sanets.training import evaluate, first_lowest, fit
 
-__all__ = ["VARIANTS", "Variant", "run_variant", "describe_configuration"]
+__all__ = ["VARIANTS", "Variant", "run_variant", "describe_configuration", "split_configuration"]
 
-_FIT_OPTIONS = ("distance_schedule", "activation_dropout")
+_FIT_OPTIONS = ("distance_schedule", "activation_dropout", "grow_to", "grow_patience")
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,19 @@ class Variant:
     grid: Callable[[int, int, int], list[dict[str, Any]]]
 
 
+def _pursuit(family: str, smallest: tuple[int, int], step: int) -> Callable[[int, int, int], list[dict[str, Any]]]:
+    """The grid of matching pursuit with kernels of ``family`` at sizes ``s, 2 * s + step, ...`` up to a quarter
+    of a signal or half an image, from ``s = smallest[dims - 1]``."""
+    def grid(dims: int, length: int, tolerance: int) -> list[dict[str, Any]]:
+        sizes = [smallest[dims - 1]]
+        while 2 * sizes[-1] + step <= length // (4 if dims == 1 else 2):
+            sizes.append(2 * sizes[-1] + step)
+        return [{"kernel_sizes": sizes, "kernel_family": family, "activation": "topk-absolutes", "sparsity": [1] * len(sizes),
+                 "competition": "across-kernels", "passes": max(round(share * length**dims), 1), "unit_norm": True}
+                for share in (0.04, 0.06, 0.08)]
+    return grid
+
+
 def _base(dims: int, length: int) -> int:
     """A kernel size suited to the examples: 32 for the paper's 1000-sample windows, less for shorter ones."""
     return 4 if dims == 2 else 32 if length >= 500 else 16
@@ -77,6 +99,11 @@ def _competing(dims: int, length: int, tolerance: int, passes: int = 1, **option
 
 def _annealed(dims: int, length: int, tolerance: int) -> list[dict[str, Any]]:
     return [{**c, "distance_schedule": (min(8, c["kernel_sizes"][0] - tolerance), c["kernel_sizes"][0] - tolerance)}
+            for c in _competing(dims, length, tolerance, passes=3)]
+
+
+def _growing(dims: int, length: int, tolerance: int) -> list[dict[str, Any]]:
+    return [{**c, "kernel_sizes": c["kernel_sizes"][:1], "grow_to": 4, "grow_patience": 2}
             for c in _competing(dims, length, tolerance, passes=3)]
 
 
@@ -111,13 +138,24 @@ VARIANTS: dict[str, Variant] = {
         Variant("residual", "Sec. VI (residual passes)", lambda d, n, t: _competing(d, n, t, passes=3)),
         Variant("annealed", "Sec. VI, future work 1", _annealed),
         Variant("dropout", "Sec. VI, future work 3", lambda d, n, t: _competing(d, n, t, activation_dropout=0.1)),
+        Variant("growing", "Sec. VI, future work 4", _growing),
         Variant("several-sizes", "Sec. V (q = 1 in Table I)", _several_sizes),
         Variant("stretching", "Sec. V (grid sampler)", _stretching),
         Variant("gaussian", "Sec. V (kernels chosen for the metric)", _gaussian),
         Variant("piecewise", "Sec. V (kernels chosen for the metric)", _piecewise),
+        Variant("pursuit-gaussian", "Sec. V-VI with matching pursuit (sparse coding literature)",
+                _pursuit("gaussian-derivatives", (7, 3), 1)),
+        Variant("pursuit-piecewise", "Sec. V-VI with matching pursuit (sparse coding literature)",
+                _pursuit("piecewise-constant", (2, 2), 0)),
     )
 }
 """The variants ``--variants`` runs, by name; see the module docstring."""
+
+
+def split_configuration(configuration: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A configuration's keyword arguments of :class:`SAN` and those of :func:`fit`."""
+    options = {key: value for key, value in configuration.items() if key in _FIT_OPTIONS}
+    return {key: value for key, value in configuration.items() if key not in _FIT_OPTIONS}, options
 
 
 def describe_configuration(configuration: dict[str, Any]) -> str:
@@ -125,15 +163,22 @@ def describe_configuration(configuration: dict[str, Any]) -> str:
     sizes = configuration["kernel_sizes"]
     shape = f"{len(sizes)}x{sizes[0]}" if len(set(sizes)) == 1 else "+".join(map(str, sizes))
     parts = [f"{shape} {configuration.get('kernel_family', 'free')}"]
+    activation = configuration.get("activation", "extrema")
+    if activation != "extrema":
+        parts.append(activation)
+    if configuration.get("unit_norm"):
+        parts.append("unit-norm")
     if configuration.get("competition", "none") != "none":
         parts.append(configuration["competition"])
     parts.append(f"T={configuration.get('passes', 1)}")
     if configuration.get("scales", [1.0]) != [1.0]:
         parts.append("scales " + "/".join(f"{s:g}" for s in configuration["scales"]))
     if configuration.get("sparsity"):
-        parts.append(f"d={configuration['sparsity'][0]}")
+        parts.append(f"{'k' if activation == 'topk-absolutes' else 'd'}={configuration['sparsity'][0]}")
     if configuration.get("distance_schedule"):
         parts.append("d {}->{}".format(*configuration["distance_schedule"]))
+    if configuration.get("grow_to"):
+        parts.append(f"growing to {configuration['grow_to']} (patience {configuration.get('grow_patience', 2)})")
     if configuration.get("activation_dropout"):
         parts.append(f"dropout {configuration['activation_dropout']}")
     return ", ".join(parts)
@@ -164,10 +209,9 @@ def run_variant(
     device = splits["train"].device
     fitted = []
     for configuration in grid:
-        options = {key: value for key, value in configuration.items() if key in _FIT_OPTIONS}
-        arguments = {key: value for key, value in configuration.items() if key not in _FIT_OPTIONS}
-        model = SAN(activation="extrema", dims=sweep.dims, border_tolerance=sweep.border_tolerance, seed=seed,
-                    **arguments).to(device)
+        arguments, options = split_configuration(configuration)
+        arguments = {"activation": "extrema", "dims": sweep.dims, "border_tolerance": sweep.border_tolerance, **arguments}
+        model = SAN(seed=seed, **arguments).to(device)
         result = fit(model, splits["train"], splits["validation"], epochs=sweep.epochs, batch_size=sweep.batch_size,
                      lr=sweep.lr, seed=seed, **options)
         fitted.append((configuration, options, model, result))

@@ -17,7 +17,12 @@ from sanets.plots._common import (
 )
 
 
-def plot_tradeoff(points: Mapping[str, Any], curves: Mapping[str, Any] | None = None, limit: float | None = None) -> Figure:
+def plot_tradeoff(
+    points: Mapping[str, Any],
+    curves: Mapping[str, Any] | None = None,
+    limit: float | None = None,
+    marked: Mapping[str, Any] | None = None,
+) -> Figure:
     """Inverse compression ratio against normalised reconstruction loss (paper Fig. 3).
 
     Parameters
@@ -28,6 +33,8 @@ def plot_tradeoff(points: Mapping[str, Any], curves: Mapping[str, Any] | None = 
         Per label (e.g. a baseline), ``(CR^-1, L~)`` along a sparsity, drawn as a line.
     limit : float, optional
         Draw only up to this CR^-1 and L~ (curves of transforms reach CR^-1 = dims + 1).
+    marked : mapping of str to array, shape (P, 2), optional
+        Per label (e.g. a SAN variant), points drawn as large markers, a shape each, over the rest.
 
     Returns
     -------
@@ -42,7 +49,7 @@ def plot_tradeoff(points: Mapping[str, Any], curves: Mapping[str, Any] | None = 
         If ``points`` is empty or an entry is not of shape (P, 2).
     """
     checked = {}
-    for name, mapping in (("points", points), ("curves", curves or {})):
+    for name, mapping in (("points", points), ("curves", curves or {}), ("marked", marked or {})):
         for label, value in (_non_empty(name, mapping) if name == "points" else dict(mapping)).items():
             array = _finite_array(f"{name}[{label!r}]", value)
             if array.ndim != 2 or array.shape[1] != 2:
@@ -55,6 +62,11 @@ def plot_tradeoff(points: Mapping[str, Any], curves: Mapping[str, Any] | None = 
     for index, ((kind, label), array) in enumerate(checked.items()):
         if kind == "points":
             ax.scatter(array[:, 0], array[:, 1], s=18, color=_color(label, index), label=label)
+        elif kind == "marked":
+            shape = "*PXD^vsph<>"[lines % 11]
+            ax.scatter(array[:, 0], array[:, 1], s=90, marker=shape, color=f"C{lines % 10}", edgecolors="black",
+                       linewidths=0.6, zorder=3, label=label)
+            lines += 1
         else:  # colours after the five activations', and a dash pattern each
             order = np.argsort(array[:, 0], kind="stable")
             ax.plot(array[order, 0], array[order, 1], color=f"C{5 + lines % 5}", linestyle=("-", "--", "-.", ":")[lines % 4],
@@ -70,7 +82,7 @@ def plot_tradeoff(points: Mapping[str, Any], curves: Mapping[str, Any] | None = 
     ax.set_xlabel("inverse compression ratio $CR^{-1}$")
     ax.set_ylabel(r"normalised reconstruction loss $\tilde{L}$")
     ax.set_title(r"dashed: constant $\varphi$", loc="right", fontsize="small")
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small" if len(checked) <= 12 else "x-small", ncols=1 if len(checked) <= 12 else 2)
     return fig
 
 

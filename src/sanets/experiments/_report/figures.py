@@ -136,10 +136,10 @@ def baseline_figure(units: list[Unit], results: dict[Unit, dict], curves: dict[s
     point = lambda u: (results[u]["test"]["inverse_compression_ratio"], results[u]["test"]["reconstruction_loss"])  # noqa: E731
     points = {a: [point(u) for u in units if u.activation == a] for a in ACTIVATIONS}
     points = {a: p for a, p in points.items() if p}
-    points.update({f"variant {u.variant}": [point(u)] for u in units if u.variant is not None})
+    marked = {f"variant {u.variant}": [point(u)] for u in units if u.variant is not None}
     lines = {f"{b} (baseline)": [(row[1], row[2]) for row in curve] for b, curve in curves.items()}
     reach = max(max(max(cr, loss) for cr, loss in p) for p in points.values())
-    figure = plots.plot_tradeoff(points, lines, limit=max(1.0, 1.05 * reach))
+    figure = plots.plot_tradeoff(points, lines, limit=max(1.0, 1.05 * reach), marked=marked)
     figure.suptitle(f"{name}: SAN runs and baselines' curves, on test")
     return plots.save_figure(figure, path)
 
@@ -148,8 +148,8 @@ def baseline_figure(units: list[Unit], results: dict[Unit, dict], curves: dict[s
 def best_variant_figure(record: dict, path: Path, name: str) -> Path:
     """The kernels of a variant's chosen model, one line (or image) per code channel: what it places."""
     model = SAN.from_config(record["model"], record["kernels"])
-    figure = plots.plot_kernels({record["configuration"]: [w.detach() for w in model.kernel_weights()]})
-    figure.suptitle(f"{name}: kernels of the best variant, {record['variant']}")
+    figure = plots.plot_kernels({record["variant"]: [w.detach() for w in model.kernel_weights()]})
+    figure.suptitle(f"{name}: kernels of the best variant, {record['variant']} ({record['configuration']})")
     return plots.save_figure(figure, path)
 
 
