@@ -55,7 +55,7 @@ def test_rows_keys_and_the_best_of_each_are_chosen_on_validation():
     }
     experiment = EXPERIMENTS["physionet"]
     sans, others = table_rows(experiment, results, "constant"), baseline_rows(experiment, results, "constant")
-    (san_row, best) = best_rows(sans, others, results)["mitdb"]
+    (san_row, best, _) = best_rows(sans, others, results)["mitdb"]
     # Chosen on validation: the DCT (0.40 < 0.41), although the wavelet is lower on test.
     assert san_row.unit.activation == "extrema" and best.unit.baseline == "dct"
     pairs = dict(keys_values(others, results, "constant"))

@@ -97,9 +97,9 @@ def render_baselines(title: str, rows: Sequence[Row], best: dict[str, tuple]) ->
     """
     quantities = [q for q in ("inverse_compression_ratio", "reconstruction_loss", "flithos", "accuracy_change")
                   if any(q in row.values for row in rows)]
-    header = ["dataset", "representation", "parameters", "W", *(HEADERS[q] for q in quantities)]
+    header = ["dataset", "representation", "parameters", "W", *(HEADERS[q] for q in quantities), "compute (s)"]
     lines = [f"### {title}", "", "Test means; parameters chosen on validation. The best SAN is the table's row of "
-             "lowest validation φ̄.", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+             "lowest validation φ̄. Compute: the run's seconds, every configuration tried included.", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for dataset, (san, *_) in best.items():
         described = f"m={san.unit.kernel_size}"
         lines.append(_baseline_line(dataset, f"best SAN: {san.unit.activation}", described, "", san, quantities))
@@ -110,4 +110,5 @@ def render_baselines(title: str, rows: Sequence[Row], best: dict[str, tuple]) ->
 
 def _baseline_line(dataset: str, name: str, parameters: str, weights, row: Row, quantities: list[str]) -> str:
     cells = [dataset, name, parameters, str(weights)] + [_number(q, row.values[q]) if q in row.values else "" for q in quantities]
+    cells.append("" if row.seconds is None else f"{row.seconds:.0f}")
     return "| " + " | ".join(cells) + " |"

@@ -63,6 +63,8 @@ class Row:
         or a variant's chosen configuration.
     weights : int or None
         A baseline's or a variant's W (Eq. 2).
+    seconds : float or None
+        A baseline's or a variant's compute time (every configuration it tried).
     """
 
     unit: Unit
@@ -70,6 +72,7 @@ class Row:
     paper: dict[str, float] = field(default_factory=dict)
     parameters: str = ""
     weights: int | None = None
+    seconds: float | None = None
 
     @property
     def experiment(self) -> Experiment:
@@ -148,7 +151,8 @@ def _competitor_rows(experiment: Experiment, results: dict[Unit, dict], init: st
             if "classifier" in record and original is not None:
                 values["accuracy"] = record["classifier"]["test_accuracy"]
                 values["accuracy_change"] = values["accuracy"] - original["classifier"]["test_accuracy"]
-            rows.append(Row(unit, values, parameters=record[described], weights=record["num_weights"]))
+            rows.append(Row(unit, values, parameters=record[described], weights=record["num_weights"],
+                            seconds=record["seconds"]))
     return rows
 
 
