@@ -223,7 +223,7 @@ class SAN(nn.Module):
         4). Kept kernels keep their sparsity override; added ones take the default."""
         kernel_sizes = check_kernel_sizes(kernel_sizes)
         if len(numbers) != len(kernel_sizes):
-            raise ValueError(f"config has {len(kernel_sizes)} kernels, got {len(numbers)} weight tensors")
+            raise ValueError(f"{len(kernel_sizes)} kernel sizes but {len(numbers)} kernels' numbers")
         for i, (m, values) in enumerate(zip(kernel_sizes, numbers)):
             shape = self._family.initial(m, self.dims, "constant", None).shape  # the shape of its kernels' numbers
             if values.shape != shape:

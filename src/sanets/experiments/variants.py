@@ -64,7 +64,8 @@ class Variant:
     grid : callable (dims, length, border_tolerance) -> list of dict
         The configurations for examples of ``dims`` spatial dimensions and side
         ``length``: keyword arguments of :class:`SAN` and, for
-        ``distance_schedule`` and ``activation_dropout``, of :func:`fit`. The
+        ``distance_schedule``, ``activation_dropout``, ``grow_to`` and
+        ``grow_patience``, of :func:`fit` (:func:`split_configuration`). The
         first is the one ``--quick`` runs.
     """
 
@@ -136,17 +137,17 @@ VARIANTS: dict[str, Variant] = {
     variant.name: variant
     for variant in (
         Variant("competing", "Sec. VI, future work 2", _competing),
-        Variant("residual", "Sec. VI (residual passes)", lambda d, n, t: _competing(d, n, t, passes=3)),
+        Variant("residual", "Sec. VI, residual passes", lambda d, n, t: _competing(d, n, t, passes=3)),
         Variant("annealed", "Sec. VI, future work 1", _annealed),
         Variant("dropout", "Sec. VI, future work 3", lambda d, n, t: _competing(d, n, t, activation_dropout=0.1)),
         Variant("growing", "Sec. VI, future work 4", _growing),
-        Variant("several-sizes", "Sec. V (q = 1 in Table I)", _several_sizes),
-        Variant("stretching", "Sec. V (grid sampler)", _stretching),
-        Variant("gaussian", "Sec. V (kernels chosen for the metric)", _gaussian),
-        Variant("piecewise", "Sec. V (kernels chosen for the metric)", _piecewise),
-        Variant("pursuit-gaussian", "Sec. V-VI with matching pursuit (sparse coding literature)",
+        Variant("several-sizes", "Sec. V, q = 1 in Table I", _several_sizes),
+        Variant("stretching", "Sec. V, grid sampler", _stretching),
+        Variant("gaussian", "Sec. V, kernels chosen for the metric", _gaussian),
+        Variant("piecewise", "Sec. V, kernels chosen for the metric", _piecewise),
+        Variant("pursuit-gaussian", "Sec. V-VI with matching pursuit from sparse coding",
                 _pursuit("gaussian-derivatives", (7, 3), 1)),
-        Variant("pursuit-piecewise", "Sec. V-VI with matching pursuit (sparse coding literature)",
+        Variant("pursuit-piecewise", "Sec. V-VI with matching pursuit from sparse coding",
                 _pursuit("piecewise-constant", (2, 2), 0)),
     )
 }

@@ -31,6 +31,7 @@ from sanets.experiments._report.rows import (
 )
 from sanets.experiments._runner import Plan, Run
 from sanets.experiments._units import Settings
+from sanets.experiments.variants import VARIANTS
 from sanets.model import INITS
 
 __all__ = ["write_report"]
@@ -115,6 +116,9 @@ def write_report(
                 "classical baselines"
             markdown = render_baselines(title, variants + baselines, best)
             competition += [markdown, *_verdicts(best), ""]
+            if variants:
+                sources = "; ".join(f"`{name}`: {VARIANTS[name].source}" for name in dict.fromkeys(r.unit.variant for r in variants))
+                competition += [f"Where the variants come from: {sources}.", ""]
             files.append(_write_text(out / "tables" / f"baselines-{experiment.name}.md", markdown))
             files.append(_write_text(out / "tables" / f"baselines-{experiment.name}.csv", render_csv(variants + baselines)))
 
