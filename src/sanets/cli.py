@@ -5,6 +5,9 @@ Subcommands
 demo        fit SANs with each activation on embedded real data (ECG, digits)
 data        list where the paper's datasets are found, fetch missing ones
 reproduce   rerun the paper's experiments: Tables I-III, keys-values.csv, figures
+encode      code a recording with a SAN into a compressed .san file
+decode      reconstruct a .san file as .npy or .csv
+inspect     describe a .san file
 """
 
 from __future__ import annotations
@@ -156,6 +159,83 @@ def _run_reproduce(args: argparse.Namespace) -> int:
     return _EXIT_STATUS[outcome.status]
 
 
+def _add_codec_parsers(subparsers: argparse._SubParsersAction) -> None:
+    encode = subparsers.add_parser(
+        "encode", help="code a recording with a SAN into a compressed .san file",
+        description="Cut each channel of a recording (WFDB, EDF, CSV, NPY) into windows, standardise them, encode them "
+                    "with MODEL, quantise the spikes and write them entropy-coded to a .san file.",
+    )
+    encode.add_argument("model", type=Path, metavar="MODEL", help="a SAN saved with SAN.save (.safetensors)")
+    encode.add_argument("input", type=Path, metavar="INPUT", help="the recording")
+    encode.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.san", help="the file to write")
+    step = encode.add_mutually_exclusive_group()
+    step.add_argument("--quantization", type=float, metavar="STEP", help="quantisation step of a spike (standardised units)")
+    step.add_argument("--prd", type=float, metavar="TARGET", help="the coarsest step whose PRD (%%) is at most TARGET")
+    encode.add_argument("--window", type=int, default=None, help="samples per window (default: 1000, or the whole signal)")
+    encode.add_argument("--coder", default="lzma", help="entropy coder: lzma (default) or zlib")
+    encode.add_argument("--embed-model", action="store_true", help="store the model in the file")
+    encode.add_argument("--fill", choices=("linear",), default=None, help="interpolate NaN samples instead of refusing them")
+    encode.add_argument("--json", action="store_true", help="print one JSON object of sizes and distortion")
+    encode.set_defaults(handler=_run_encode)
+    decode = subparsers.add_parser("decode", help="reconstruct a .san file as .npy or .csv",
+                                   description="Decode a .san file to (channels, samples): .npy, or .csv with a column per channel.")
+    decode.add_argument("input", type=Path, metavar="IN.san")
+    decode.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help="a .npy or .csv file")
+    decode.add_argument("--model", type=Path, default=None, help="the model the file names (not needed if embedded)")
+    decode.set_defaults(handler=_run_decode)
+    inspect = subparsers.add_parser("inspect", help="describe a .san file", description="Print a .san file's header and sizes as JSON.")
+    inspect.add_argument("input", type=Path, metavar="IN.san")
+    inspect.set_defaults(handler=_run_inspect)
+
+
+def _run_encode(args: argparse.Namespace) -> int:
+    import json
+    from dataclasses import asdict
+
+    from sanets.codec import encode_signal
+    from sanets.datasets import load_signal
+    from sanets.model import SAN
+
+    report = encode_signal(SAN.load(args.model), load_signal(args.input), args.output, quantization=args.quantization,
+                           prd=args.prd, window=args.window, coder=args.coder, embed_model=args.embed_model, fill=args.fill)
+    if args.json:
+        print(json.dumps(asdict(report)))
+    else:
+        print(f"{args.output}: {report.file_bytes} bytes, {report.bits_per_sample:.3f} bits/sample, compression ratio "
+              f"{report.compression_ratio:.1f}, PRD {report.prd:.2f} %, PRDN {report.prdn:.2f} %, SNR {report.snr_db:.1f} dB")
+    return 0
+
+
+def _run_decode(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from sanets._files import write_atomically
+    from sanets.codec import decode_file
+    from sanets.model import SAN
+
+    if args.output.suffix not in (".npy", ".csv"):
+        raise ValueError(f"{args.output}: the output must be a .npy or .csv file")
+    if args.output.resolve() == args.input.resolve():
+        raise ValueError(f"{args.output}: decoding would overwrite its input")
+    data, header = decode_file(args.input, None if args.model is None else SAN.load(args.model))
+    if args.output.suffix == ".npy":
+        write_atomically(args.output, lambda file: np.save(file, data, allow_pickle=False))
+    else:
+        names = ",".join(header["channel_names"] or [f"ch{i}" for i in range(len(data))])
+        write_atomically(args.output, lambda file: np.savetxt(file, data.T, delimiter=",", header=names, comments="", fmt="%.9g"))
+    print(f"{args.output}: {data.shape[0]} channel(s) x {data.shape[1]} samples")
+    return 0
+
+
+def _run_inspect(args: argparse.Namespace) -> int:
+    import json
+
+    from sanets.codec import inspect_file
+
+    print(json.dumps(inspect_file(args.input), indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser of the ``sanets`` command."""
     from sanets import __version__
@@ -169,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo_parser(subparsers)
     _add_data_parser(subparsers)
     _add_reproduce_parser(subparsers)
+    _add_codec_parsers(subparsers)
     return parser
 
 

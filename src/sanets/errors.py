@@ -27,6 +27,10 @@ class DataNotFoundError(DataError, FileNotFoundError):
     """A dataset was not found in any searched directory and was not downloaded."""
 
 
+class CodecError(SanetsError, ValueError):
+    """A ``.san`` file is missing, truncated, corrupt, of another format, or coded with another model."""
+
+
 class MissingExtraError(SanetsError, ImportError):
     """A feature needs an optional dependency that is not installed; the message names the pip command."""
 

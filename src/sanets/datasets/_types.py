@@ -90,6 +90,9 @@ class Signal:
         One unit per channel (empty strings where unknown).
     source : Path
         The file that was read.
+    resolution_bits : int or None
+        Bits per sample as the file stores them (WFDB: its format, e.g. 12 for
+        format 212; EDF: 16; NPY: the dtype's), ``None`` where unknown (CSV).
     """
 
     data: np.ndarray
@@ -97,6 +100,7 @@ class Signal:
     channel_names: tuple[str, ...] = field(default=())
     units: tuple[str, ...] = field(default=())
     source: Path | None = None
+    resolution_bits: int | None = None
 
     @property
     def n_channels(self) -> int:

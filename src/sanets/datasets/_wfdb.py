@@ -160,4 +160,11 @@ def read_record(
     count = array.shape[0]
     names = tuple(data.sig_name or (f"ch{i}" for i in range(count)))
     units = tuple(data.units or ("",) * count)
-    return Signal(array, float(data.fs), names, units, header_file)
+    bits = [_FORMAT_BITS.get(str(fmt)) for fmt in (data.fmt or ())]
+    resolution = max(bits) if bits and None not in bits else None
+    return Signal(array, float(data.fs), names, units, header_file, resolution)
+
+
+_FORMAT_BITS = {"8": 8, "16": 16, "24": 24, "32": 32, "61": 16, "80": 8, "160": 16, "212": 12, "310": 10, "311": 10,
+                "508": 8, "516": 16, "524": 24}
+"""Bits per sample of each WFDB storage format (the FLAC formats 5xx at their nominal width)."""

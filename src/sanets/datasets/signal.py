@@ -74,7 +74,7 @@ def _read_edf(path: Path) -> Signal:
     finally:
         reader.close()
     _check_finite_shape(path, array)
-    return Signal(array, rates[0], names, units, path)
+    return Signal(array, rates[0], names, units, path, 16)
 
 
 def _read_csv(path: Path) -> Signal:
@@ -107,12 +107,13 @@ def _read_npy(path: Path) -> Signal:
         array = array[None, :]
     if array.ndim != 2:
         raise DataError(f"{path}: expected a 1-D or 2-D (channels, samples) array, found shape {array.shape}")
+    bits = array.dtype.itemsize * 8
     array = array.astype(np.float64)
     _check_finite_shape(path, array)
     if not np.isfinite(array).all():
         channel, sample = (int(v) for v in np.argwhere(~np.isfinite(array))[0])
         raise DataError(f"{path}: channel {channel}, sample {sample}: not a finite number")
-    return Signal(array, None, _default_names(array.shape[0]), ("",) * array.shape[0], path)
+    return Signal(array, None, _default_names(array.shape[0]), ("",) * array.shape[0], path, bits)
 
 
 def load_signal(path: str | os.PathLike[str]) -> Signal:
