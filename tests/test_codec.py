@@ -20,7 +20,7 @@ from sanets.codec import DEFAULT_STEP, decode_file, encode_signal, inspect_file
 from sanets.codec._format import chunk_payload, read_payload
 from sanets.datasets import load_signal
 from sanets.datasets._types import Signal
-from sanets.errors import CodecError
+from sanets.errors import CodecError, DataError
 
 
 def recording(channels: int = 2, samples: int = 2500, seed: int = 0, source: Path | None = None) -> Signal:
@@ -167,7 +167,7 @@ def test_nan_samples_are_refused_with_their_position_or_interpolated(tmp_path):
     data = signal.data.copy()
     data[1, 417] = np.nan
     holed = replace(signal, data=data)
-    with pytest.raises(CodecError, match=r"channel 1 \(lead1\), sample 417: not a number"):
+    with pytest.raises(DataError, match=r"channel 1 \(lead1\), sample 417: not a number"):
         encode_signal(model(), holed, tmp_path / "r.san")
     encode_signal(model(), holed, tmp_path / "r.san", fill="linear")
     assert np.isfinite(decode_file(tmp_path / "r.san", model())[0]).all()

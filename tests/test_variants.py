@@ -227,3 +227,13 @@ def test_growth_restores_the_kernel_count_of_the_epoch_kept():
     assert sanets.evaluate(grown, x[4:]).flithos == pytest.approx(result.best_flithos)
     with pytest.raises(ValueError, match="grow_to must be an int >= 2"):
         sanets.fit(sanets.SAN([7, 7]), x[:4], x[4:], epochs=1, grow_to=1)
+
+
+def test_the_winning_channel_is_the_first_of_the_largest_as_argmax_gives_it():
+    from sanets.activations._common import channel_argmax
+
+    x = torch.randn(4, 5, 30, generator=torch.Generator().manual_seed(6)).abs()
+    x[:, 3] = x[:, 1]  # ties between channels 1 and 3 everywhere: channel 1 wins where they lead
+    x[0, :, 7] = 2.0  # all five equal: channel 0 wins
+    assert torch.equal(channel_argmax(x), x.argmax(1, keepdim=True))
+    assert int(channel_argmax(x)[0, 0, 7]) == 0 and not (channel_argmax(x) == 3).any()

@@ -5,6 +5,7 @@ Subcommands
 demo        fit SANs with each activation on embedded real data (ECG, digits)
 data        list where the paper's datasets are found, fetch missing ones
 reproduce   rerun the paper's experiments: Tables I-III, keys-values.csv, figures
+fit         fit a SAN to your own recordings, the kernel size chosen on validation
 encode      code a recording with a SAN into a compressed .san file
 decode      reconstruct a .san file as .npy or .csv
 inspect     describe a .san file
@@ -159,6 +160,48 @@ def _run_reproduce(args: argparse.Namespace) -> int:
     return _EXIT_STATUS[outcome.status]
 
 
+def _add_fit_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "fit", help="fit a SAN to your own recordings, the kernel size chosen on validation",
+        description="Read recordings (WFDB, EDF, CSV, NPY), cut each channel into standardised windows, keep the last "
+                    "fifth of each channel's windows for validation, sweep the kernel sizes with Alg. 4 and write the SAN "
+                    "of lowest validation phi, a JSON report and a kernels figure.",
+    )
+    parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="recordings")
+    parser.add_argument("--out", type=Path, required=True, metavar="MODEL.safetensors", help="the model to write")
+    parser.add_argument("--activation", default="extrema", help="sparse activation (default: extrema)")
+    parser.add_argument("--kernel-sizes", nargs="+", type=_kernel_sizes, metavar="M",
+                        help="kernel sizes, e.g. 7 or 8-15 (default: a range from the window and sampling rate)")
+    parser.add_argument("--kernels", type=int, default=1, help="kernels per SAN, q (default: 1)")
+    parser.add_argument("--window", type=int, default=None, help="samples per window (default: 1000, or the shortest signal)")
+    parser.add_argument("--channels", nargs="+", metavar="C", help="channels by name or index (default: all)")
+    parser.add_argument("--epochs", type=int, default=30, help="epochs of Alg. 4 (default: 30)")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="windows per Adam step (default: an eighth of the training windows, from 2 to 32)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to train (default: cpu)")
+    parser.add_argument("--fill", choices=("linear",), default=None, help="interpolate NaN samples instead of refusing them")
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="progress bar on stderr (default: only when stderr is a terminal)")
+    parser.set_defaults(handler=_run_fit)
+
+
+def _run_fit(args: argparse.Namespace) -> int:
+    from sanets.experiments.recordings import fit_recordings
+
+    if args.device == "cuda" and not __import__("torch").cuda.is_available():
+        raise ValueError("--device cuda: torch sees no CUDA GPU here")
+    channels = None if args.channels is None else [int(c) if c.isdigit() else c for c in args.channels]
+    fit_recordings(
+        args.inputs, args.out, activation=args.activation,
+        kernel_sizes=None if args.kernel_sizes is None else [m for sizes in args.kernel_sizes for m in sizes],
+        kernels=args.kernels, window=args.window, channels=channels, epochs=args.epochs, batch_size=args.batch_size,
+        seed=args.seed, device=args.device, fill=args.fill,
+        progress=sys.stderr.isatty() if args.progress is None else args.progress, echo=print,
+    )
+    return 0
+
+
 def _add_codec_parsers(subparsers: argparse._SubParsersAction) -> None:
     encode = subparsers.add_parser(
         "encode", help="code a recording with a SAN into a compressed .san file",
@@ -249,6 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo_parser(subparsers)
     _add_data_parser(subparsers)
     _add_reproduce_parser(subparsers)
+    _add_fit_parser(subparsers)
     _add_codec_parsers(subparsers)
     return parser
 

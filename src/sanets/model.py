@@ -18,6 +18,7 @@ from torch import Tensor, nn
 from sanets._convolution import correlate_same, correlate_same_adjoint
 from sanets._model_file import load_model, save_model
 from sanets._validation import check_batch, check_dtype, check_int, check_kernel_sizes, check_scales
+from sanets.activations._common import channel_argmax
 from sanets.activations._registry import spec_of
 from sanets.kernel_families import family_of
 
@@ -138,8 +139,7 @@ class SAN(nn.Module):
             raise ValueError(f"competition must be one of {', '.join(COMPETITIONS)}, got {competition!r}")
         self.competition = competition
         self.passes = check_int(passes, "passes", 1)
-        self._family = family_of(kernel_family)
-        self.kernel_family = kernel_family
+        self._family, self.kernel_family = family_of(kernel_family), kernel_family
         self.scales = check_scales(scales)
         if not isinstance(unit_norm, bool):
             raise TypeError(f"unit_norm must be True or False, got {unit_norm!r}")
@@ -362,7 +362,7 @@ class SAN(nn.Module):
         similarity, table = self._similarity(x, weights), self._table(tuple(x.shape[2:]))
         if self.competition == "none":
             return self._spec.checked(similarity, table)
-        winner = similarity.abs().argmax(1, keepdim=True)
+        winner = channel_argmax(similarity.abs())
         largest = self.channel_sizes.index(max(self.channel_sizes))
         shared = None if table is None else table[largest : largest + 1]
         spikes = self._spec.checked(similarity.gather(1, winner), shared)

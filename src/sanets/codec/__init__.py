@@ -56,7 +56,7 @@ from sanets.codec._format import (
     unpack,
     write_file,
 )
-from sanets.datasets._types import Signal
+from sanets.datasets import Signal, finite_samples
 from sanets.errors import CodecError
 from sanets.metrics import flithos
 from sanets.model import SAN
@@ -156,25 +156,6 @@ def _distortion(original: np.ndarray, decoded: np.ndarray) -> tuple[float, float
     return prd, prdn, (-20 * math.log10(prdn / 100) if 0 < prdn < math.inf else math.inf if prdn == 0 else -math.inf)
 
 
-def _checked_data(signal: Signal, fill: str | None) -> np.ndarray:
-    data = np.asarray(signal.data, dtype=np.float64)
-    missing = ~np.isfinite(data)
-    if not missing.any():
-        return data
-    channel, sample = (int(v) for v in np.argwhere(missing)[0])
-    if fill is None:
-        raise CodecError(f"{signal.source or 'signal'}: channel {channel} ({signal.channel_names[channel] if signal.channel_names else channel}),"
-                         f" sample {sample}: not a number ({int(missing.sum())} such samples); pass fill='linear' to interpolate them")
-    if fill != "linear":
-        raise ValueError(f"fill must be None or 'linear', got {fill!r}")
-    data = data.copy()
-    for row, gaps in zip(data, missing):
-        if gaps.all():
-            raise CodecError(f"{signal.source or 'signal'}: a channel has no finite sample to interpolate from")
-        row[gaps] = np.interp(np.flatnonzero(gaps), np.flatnonzero(~gaps), row[~gaps])
-    return data
-
-
 def encode_signal(
     model: SAN,
     signal: Signal,
@@ -226,7 +207,7 @@ def encode_signal(
     for name, value in (("quantization", quantization), ("prd", prd)):
         if value is not None and not (isinstance(value, (int, float)) and 0 < value < math.inf):
             raise ValueError(f"{name} must be a positive number, got {value!r}")
-    data = _checked_data(signal, fill)
+    data = finite_samples(signal, fill)
     channels, samples = data.shape
     window = min(samples, 1000) if window is None else window
     if isinstance(window, bool) or not isinstance(window, int) or window < 1:

@@ -19,7 +19,7 @@ from sanets.datasets._registry import DATASETS, DatasetStatus, dataset_status, f
 from sanets.datasets._types import Signal, Splits
 from sanets.datasets.mnist import load_fashion_mnist, load_mnist
 from sanets.datasets.physionet import PHYSIONET_DATABASES, load_physionet
-from sanets.datasets.signal import load_signal, windows
+from sanets.datasets.signal import finite_samples, load_signal, windows
 from sanets.datasets.uci_epilepsy import load_uci_epilepsy
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "data_roots",
     "dataset_status",
     "fetch",
+    "finite_samples",
     "list_datasets",
     "load_fashion_mnist",
     "load_mnist",

@@ -35,7 +35,7 @@ from sanets.datasets import _csv, _wfdb
 from sanets.datasets._types import Signal
 from sanets.errors import DataError, DataNotFoundError
 
-__all__ = ["load_signal", "windows"]
+__all__ = ["load_signal", "windows", "finite_samples"]
 
 SUPPORTED_SUFFIXES = (".hea", ".edf", ".csv", ".txt", ".npy")
 
@@ -276,3 +276,36 @@ def windows(
             f"channel {label}, sample {sample} is {data[row, sample]}; windows must hold finite numbers (no NaN or inf)"
         )
     return torch.from_numpy(np.ascontiguousarray(frames, dtype=np.float32))
+
+
+def finite_samples(signal: Signal, fill: str | None = None) -> np.ndarray:
+    """A recording's samples ``(channels, samples)`` float64, all finite.
+
+    Parameters
+    ----------
+    fill : {None, "linear"}
+        None refuses a non-finite sample (WFDB marks invalid samples NaN),
+        naming the first; ``"linear"`` interpolates each channel's gaps from its
+        finite neighbours (the edges take the nearest finite value).
+
+    Raises
+    ------
+    DataError
+        A non-finite sample without ``fill``, or a channel with no finite sample.
+    """
+    if fill not in (None, "linear"):
+        raise ValueError(f"fill must be None or 'linear', got {fill!r}")
+    data = np.asarray(signal.data, dtype=np.float64)
+    missing = ~np.isfinite(data)
+    if not missing.any():
+        return data
+    channel, sample = (int(v) for v in np.argwhere(missing)[0])
+    if fill is None:
+        raise DataError(f"{signal.source or 'signal'}: channel {channel} ({signal.channel_names[channel] if signal.channel_names else channel}),"
+                         f" sample {sample}: not a number ({int(missing.sum())} such samples); pass fill='linear' to interpolate them")
+    data = data.copy()
+    for row, gaps in zip(data, missing):
+        if gaps.all():
+            raise DataError(f"{signal.source or 'signal'}: a channel has no finite sample to interpolate from")
+        row[gaps] = np.interp(np.flatnonzero(gaps), np.flatnonzero(~gaps), row[~gaps])
+    return data

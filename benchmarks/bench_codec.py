@@ -1,0 +1,117 @@
+"""Rate-distortion of the .san codec against a wavelet codec built the same way, on the shared PhysioNet records.
+
+Run by hand (not part of the tests)::
+
+    python benchmarks/bench_codec.py --data-dir ../shared/data [--passes 80] [--epochs 30] [--seconds 300]
+
+Per record, a SAN of the ``pursuit-gaussian`` variant (Gaussian-derivative
+kernels of 7-127 samples, matching pursuit with ``--passes`` spikes per window)
+is trained with Alg. 4 on the record's training windows, then the record's first
+``--seconds`` (every channel) are written as a .san file at the coarsest quantisation step that
+reaches PRD 2 %, 5 % and 9 %. The wavelet codec cuts and standardises the same
+windows, keeps the wavelet coefficients (the wavelet and mode chosen on the
+record's validation windows by the classical baseline) and quantises them with
+the same uniform quantiser, writes them as the same streams with the same coder
+and framing, and is bisected on its step the same way. Printed: bits per sample
+at each PRD, or the lowest PRD a codec reaches where it cannot reach the target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pywt
+import torch
+
+import sanets
+from sanets.baselines import BASELINES
+from sanets.codec import encode_signal
+from sanets.codec._format import WINDOWS_PER_CHUNK, chunk_payload, write_file
+from sanets.datasets import finite_samples, load_physionet, load_signal
+
+RECORDS = {"mitdb": "mitdb/100", "emgdb": "emgdb/emg_healthy", "ctu-uhb-ctgdb": "ctu-uhb-ctgdb/1001"}
+TARGETS = (2.0, 5.0, 9.0)
+
+
+def wavelet_bits(data: np.ndarray, wavelet: str, mode: str, target: float, window: int = 1000) -> float | str:
+    """Bits per sample of the wavelet codec at the coarsest step reaching PRD ``target`` (%)."""
+    channels, samples = data.shape
+    count = math.ceil(samples / window)
+    windows = np.pad(data, ((0, 0), (0, count * window - samples)), mode="edge").reshape(-1, window)
+    mean = windows.mean(1).astype(np.float32)
+    std = windows.std(1, ddof=1).astype(np.float32)
+    std = np.where(std > 0, std, np.float32(1))
+    x = (windows - mean[:, None]) / std[:, None]
+    coefficients, slices = pywt.coeffs_to_array(pywt.wavedec(x, wavelet, mode=mode, axis=-1), axes=[-1])
+
+    def decoded(step: float) -> tuple[np.ndarray, np.ndarray]:
+        levels = np.round(coefficients / step)
+        parts = pywt.array_to_coeffs(levels * step, slices, output_format="wavedec")
+        restored = pywt.waverec(parts, wavelet, mode=mode, axis=-1)[:, :window]
+        return levels.astype(np.int64), (restored * std[:, None] + mean[:, None]).reshape(channels, -1)[:, :samples]
+
+    def prd(restored: np.ndarray) -> float:
+        return 100 * math.sqrt(((data - restored) ** 2).sum() / (data**2).sum())
+
+    low, high = 1e-6, float(np.abs(coefficients).max()) * 2
+    for _ in range(40):
+        middle = math.sqrt(low * high)
+        low, high = (middle, high) if prd(decoded(middle)[1]) <= target else (low, middle)
+    levels = torch.from_numpy(decoded(low)[0])[:, None]
+    payloads = [chunk_payload(levels[i : i + WINDOWS_PER_CHUNK], mean[i : i + WINDOWS_PER_CHUNK], std[i : i + WINDOWS_PER_CHUNK])
+                for i in range(0, len(levels), WINDOWS_PER_CHUNK)]
+    header = {"wavelet": wavelet, "mode": mode, "samples": samples, "channels": channels, "window": window,
+              "windows": len(levels), "quantization": low, "coder": "lzma"}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "w.san"
+        write_file(path, header, payloads, "lzma")
+        return 8 * path.stat().st_size / (samples * channels)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", required=True, type=Path)
+    parser.add_argument("--passes", type=int, default=80)
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--records", nargs="+", default=list(RECORDS))
+    parser.add_argument("--seconds", type=float, default=300.0, help="seconds of each record to code (default: 300)")
+    args = parser.parse_args()
+    print(f"{'record':<15}{'codec':<34}" + "".join(f"{f'PRD {t:g} %':>14}" for t in TARGETS) + f"{'time':>8}")
+    for database in args.records:
+        splits = load_physionet(database, data_dir=args.data_dir, download=False)
+        signal = load_signal(args.data_dir / "physionet" / f"{RECORDS[database]}.hea")
+        signal = replace(signal, data=signal.data[:, : round(args.seconds * signal.sampling_rate)])
+        start = time.perf_counter()
+        sizes = [7, 15, 31, 63, 127]
+        model = sanets.SAN(sizes, "topk-absolutes", sparsity=[1] * 5, competition="across-kernels", passes=args.passes,
+                           unit_norm=True, kernel_family="gaussian-derivatives", seed=0)
+        sanets.fit(model, splits.train, splits.validation, epochs=args.epochs, batch_size=2, seed=0)
+        cells = []
+        for target in TARGETS:
+            with tempfile.TemporaryDirectory() as folder:
+                try:
+                    report = encode_signal(model, signal, Path(folder) / "r.san", prd=target, fill="linear")
+                    cells.append(f"{report.bits_per_sample:.3f}")
+                except ValueError as error:
+                    floor = str(error).rsplit("PRD ", 1)[-1].rstrip("%")
+                    cells.append(f"> {floor}%")
+        print(f"{database:<15}{f'SAN pursuit-gaussian T={args.passes}':<34}" + "".join(f"{c:>14}" for c in cells)
+              + f"{time.perf_counter() - start:7.0f}s", flush=True)
+        start = time.perf_counter()
+        baseline = BASELINES["wavelet"]()
+        baseline.fit(splits.train, splits.validation, seed=0)
+        wavelet, mode = baseline.parameters.split("/")[:2]
+        data = finite_samples(signal, "linear")  # as encode_signal(fill="linear")
+        cells = [f"{wavelet_bits(data, wavelet, mode, target):.3f}" for target in TARGETS]
+        print(f"{database:<15}{f'wavelet {wavelet}/{mode}':<34}" + "".join(f"{c:>14}" for c in cells)
+              + f"{time.perf_counter() - start:7.0f}s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
