@@ -48,12 +48,12 @@ def wavelet_bits(data: np.ndarray, wavelet: str, mode: str, target: float, windo
     std = windows.std(1, ddof=1).astype(np.float32)
     std = np.where(std > 0, std, np.float32(1))
     x = (windows - mean[:, None]) / std[:, None]
-    coefficients, slices = pywt.coeffs_to_array(pywt.wavedec(x, wavelet, mode=mode, axis=-1), axes=[-1])
+    bands = pywt.wavedec(x, wavelet, mode=mode, axis=-1)
+    coefficients, edges = np.concatenate(bands, axis=-1), np.cumsum([band.shape[-1] for band in bands])[:-1]
 
     def decoded(step: float) -> tuple[np.ndarray, np.ndarray]:
         levels = np.round(coefficients / step)
-        parts = pywt.array_to_coeffs(levels * step, slices, output_format="wavedec")
-        restored = pywt.waverec(parts, wavelet, mode=mode, axis=-1)[:, :window]
+        restored = pywt.waverec(np.split(levels * step, edges, axis=-1), wavelet, mode=mode, axis=-1)[:, :window]
         return levels.astype(np.int64), (restored * std[:, None] + mean[:, None]).reshape(channels, -1)[:, :samples]
 
     def prd(restored: np.ndarray) -> float:
