@@ -66,6 +66,14 @@ def _draw(shape: tuple[int, ...], init: str, generator: torch.Generator | None) 
     return torch.normal(0.0, 0.1, shape, generator=generator)
 
 
+def _free_parameters(m: int, dims: int) -> int:
+    return m**dims
+
+
+def _free_initial(m: int, dims: int, init: str, generator: torch.Generator | None) -> Tensor:
+    return _draw((m,) * dims, init, generator)
+
+
 def _free_weights(parameters: Tensor, m: int, size: int, dims: int) -> Tensor:
     if size == m:
         return parameters
@@ -127,7 +135,7 @@ def _piecewise_weights(parameters: Tensor, m: int, size: int, dims: int) -> Tens
 KERNEL_FAMILIES: dict[str, KernelFamily] = {
     family.name: family
     for family in (
-        KernelFamily("free", lambda m, dims: m**dims, lambda m, dims, init, gen: _draw((m,) * dims, init, gen), _free_weights),
+        KernelFamily("free", _free_parameters, _free_initial, _free_weights),
         KernelFamily("gaussian-derivatives", _gaussian_parameters, _gaussian_initial, _gaussian_weights),
         KernelFamily("piecewise-constant", _piecewise_parameters, _piecewise_initial, _piecewise_weights),
     )

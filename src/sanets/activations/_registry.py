@@ -74,6 +74,19 @@ class ActivationSpec:
         return [self.default(m, spatial_shape, border_tolerance) for m in kernel_sizes]
 
 
+# Named functions, not lambdas, so that specs (and the SANs holding them) pickle.
+def _paper_k(m: int, shape: Sequence[int], border_tolerance: int) -> int:
+    return math.prod(n // m for n in shape)
+
+
+def _paper_pool_size(m: int, shape: Sequence[int], border_tolerance: int) -> int:
+    return m
+
+
+def _paper_min_distance(m: int, shape: Sequence[int], border_tolerance: int) -> int:
+    return max(m - border_tolerance, 0)
+
+
 ACTIVATIONS: dict[str, ActivationSpec] = {
     spec.name: spec
     for spec in (
@@ -81,15 +94,15 @@ ACTIVATIONS: dict[str, ActivationSpec] = {
         ActivationSpec("relu", relu, relu_checked),
         ActivationSpec(
             "topk-absolutes", topk_absolutes, topk_checked, parameter="k",
-            default=lambda m, shape, _: math.prod(n // m for n in shape),
+            default=_paper_k,
         ),
         ActivationSpec(
             "extrema-pool-indices", extrema_pool_indices, pool_checked, parameter="pool_size", per_axis=True,
-            default=lambda m, shape, _: m,
+            default=_paper_pool_size,
         ),
         ActivationSpec(
             "extrema", extrema, extrema_checked, parameter="min_distance", per_axis=True, minimum=0,
-            default=lambda m, shape, border_tolerance: max(m - border_tolerance, 0),
+            default=_paper_min_distance,
         ),
     )
 }
