@@ -34,13 +34,14 @@ exactly what :func:`encode_signal` measured its PRD against.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import io
 import json
 import math
 import os
 import struct
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +62,7 @@ from sanets.errors import CodecError
 from sanets.metrics import flithos
 from sanets.model import SAN
 
-__all__ = ["encode_signal", "decode_file", "inspect_file", "model_fingerprint", "report_dict", "CodecReport", "CODERS",
-           "DEFAULT_STEP"]
+__all__ = ["encode_signal", "decode_file", "inspect_file", "model_fingerprint", "CodecReport", "CODERS", "DEFAULT_STEP"]
 
 DEFAULT_STEP = 1 / 64
 """Quantisation step of a spike's value (standardised units) when neither a step nor a PRD is asked for."""
@@ -111,6 +111,11 @@ def model_fingerprint(model: SAN) -> str:
     for kernel in model.kernels:
         digest.update(kernel.detach().cpu().to(torch.float32).numpy().astype("<f4").tobytes())
     return digest.hexdigest()
+
+
+def _on_cpu(model: SAN) -> SAN:
+    """The model, or a copy of it on the CPU: the caller's model is not moved."""
+    return model if model.kernels[0].device.type == "cpu" else copy.deepcopy(model).cpu()
 
 
 def _windows(data: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -173,7 +178,7 @@ def encode_signal(
     Parameters
     ----------
     model : SAN
-        A 1D SAN, on the CPU.
+        A 1D SAN (coded on the CPU; a model elsewhere is copied, not moved).
     signal : Signal
         ``data`` (channels, samples); every channel is coded by the same model.
     quantization : float, optional
@@ -214,7 +219,7 @@ def encode_signal(
         raise ValueError(f"window must be a positive int, got {window!r}")
     if max(model.channel_sizes) > window:
         raise ValueError(f"the model's kernel size {max(model.channel_sizes)} does not fit windows of {window} samples")
-    model = model.cpu().eval()
+    model = _on_cpu(model)
     x, mean, std = _windows(data, window)
     codes = _encode_windows(model, x)
 
@@ -281,7 +286,7 @@ def decode_file(path: str | os.PathLike, model: SAN | None = None) -> tuple[np.n
     if model_fingerprint(model) != identity["sha256"]:
         raise CodecError(f"{path}: coded with model sha256 {identity['sha256'][:12]}…, "
                          f"not the model given ({model_fingerprint(model)[:12]}…)")
-    model = model.cpu().eval()
+    model = _on_cpu(model)
     parts = []
     windows = header["windows"]
     for index, payload in enumerate(payloads):
@@ -309,8 +314,3 @@ def inspect_file(path: str | os.PathLike) -> dict[str, Any]:
     size = path.stat().st_size
     return {**header, "model": {**model, "embedded": "kernels" in header["model"]}, "file_bytes": size, "chunks": len(payloads),
             "spikes": spikes, "bits_per_sample": 8 * size / (header["samples"] * header["channels"])}
-
-
-def report_dict(report: CodecReport) -> dict[str, Any]:
-    """The JSON form of a :class:`CodecReport` (what ``sanets encode --json`` prints)."""
-    return asdict(report)
