@@ -200,3 +200,20 @@ def test_the_three_commands_on_a_real_recording_as_csv(shared, tmp_path, capsys)
     (tmp_path / "odd.npy").write_bytes((tmp_path / "100.san").read_bytes())  # a .san file under an odd name
     assert main(["decode", str(tmp_path / "odd.npy"), "-o", str(tmp_path / "odd.npy"), "--model", str(tmp_path / "model.safetensors")]) == 1
     assert "overwrite its input" in capsys.readouterr().err
+
+
+def test_a_header_without_its_fields_or_with_a_broken_embedded_model_is_refused(tmp_path):
+    from sanets.codec._format import write_file
+
+    write_file(tmp_path / "bare.san", {"coder": "lzma", "model": {}}, [], "lzma")
+    with pytest.raises(CodecError, match="header lacks channels, quantization, samples, window, windows"):
+        decode_file(tmp_path / "bare.san")
+    san = model()
+    encode_signal(san, recording(1, 800), tmp_path / "r.san", embed_model=True)
+    from sanets.codec._format import read_file
+
+    header, payloads = read_file(tmp_path / "r.san")
+    header["model"]["kernels"] = header["model"]["kernels"][:1]  # one kernel's numbers for two kernel sizes
+    write_file(tmp_path / "broken.san", header, payloads, "lzma")
+    with pytest.raises(CodecError, match="the embedded model is invalid"):
+        decode_file(tmp_path / "broken.san")

@@ -282,7 +282,10 @@ def decode_file(path: str | os.PathLike, model: SAN | None = None) -> tuple[np.n
     if model is None:
         if "kernels" not in identity:
             raise CodecError(f"{path}: the file names a model (sha256 {identity['sha256'][:12]}…) but none was given")
-        model = SAN.from_config(identity["config"], identity["kernels"])
+        try:
+            model = SAN.from_config(identity["config"], identity["kernels"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise CodecError(f"{path}: the embedded model is invalid: {error}") from None
     if model_fingerprint(model) != identity["sha256"]:
         raise CodecError(f"{path}: coded with model sha256 {identity['sha256'][:12]}…, "
                          f"not the model given ({model_fingerprint(model)[:12]}…)")

@@ -113,8 +113,11 @@ def read_file(path: Path) -> tuple[dict, list[bytes]]:
     try:
         header = json.loads(text)
         decompress = CODERS[header["coder"]][1]
-    except (ValueError, KeyError) as error:
-        raise CodecError(f"{path}: unreadable header: {error}") from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise CodecError(f"{path}: unreadable header: {error!r}") from None
+    missing = sorted({"model", "samples", "channels", "window", "windows", "quantization"} - set(header))
+    if missing:
+        raise CodecError(f"{path}: header lacks {', '.join(missing)}")
     payloads, offset, index = [], start + length + 4, 0
     while offset < len(blob):
         if offset + 4 > len(blob):
