@@ -78,15 +78,15 @@ def test_the_reported_numbers_are_those_of_the_file_and_the_decoded_samples(tmp_
     assert report.snr_db == pytest.approx(10 * math.log10((centred**2).sum() / error))
 
 
-def test_a_prd_target_is_met_by_the_coarsest_step_found():
+def test_a_prd_target_is_met_by_the_coarsest_step_found(tmp_path):
     lossless = sanets.SAN([1], "identity", unit_norm=True, seed=0)  # decodes its codes exactly: PRD is the quantiser's
     signal = recording(1, 3000)
-    reports = {target: encode_signal(lossless, signal, Path("/tmp") / f"prd-{target}.san", prd=target) for target in (1.0, 5.0)}
+    reports = {target: encode_signal(lossless, signal, tmp_path / f"prd-{target}.san", prd=target) for target in (1.0, 5.0)}
     for target, report in reports.items():
         assert report.prd <= target and report.prd > 0.9 * target
     assert reports[5.0].bits_per_sample < reports[1.0].bits_per_sample
     with pytest.raises(ValueError, match="out of reach: the model's unquantised reconstruction has PRD"):
-        encode_signal(model(), signal, Path("/tmp") / "never.san", prd=0.001)
+        encode_signal(model(), signal, tmp_path / "never.san", prd=0.001)
 
 
 @settings(max_examples=60, deadline=None)

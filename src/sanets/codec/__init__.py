@@ -232,7 +232,7 @@ def encode_signal(
         floor = _distortion(data, _destandardised(_decode_windows(model, codes), mean, std, data.shape))[0]
         if floor > prd:
             raise ValueError(f"PRD {prd}% is out of reach: the model's unquantised reconstruction has PRD {floor:.3g}%")
-        low, high = 1e-6, float(np.abs(codes).max()) * 2 or 1.0
+        low, high = 1e-6, float(codes.abs().max()) * 2 or 1.0
         for _ in range(40):  # bisection on log(step): PRD grows with the step
             middle = math.sqrt(low * high)
             low, high = (middle, high) if _distortion(data, decoded(middle)[1])[0] <= prd else (low, middle)
