@@ -20,7 +20,6 @@ at each PRD, or the lowest PRD a codec reaches where it cannot reach the target.
 from __future__ import annotations
 
 import argparse
-import math
 import tempfile
 import time
 from dataclasses import replace
@@ -31,9 +30,10 @@ import pywt
 import torch
 
 import sanets
+from sanets import codec
 from sanets.baselines import BASELINES
 from sanets.codec import encode_signal
-from sanets.codec._format import WINDOWS_PER_CHUNK, chunk_payload, write_file
+from sanets.codec._format import chunk_payloads, write_file
 from sanets.datasets import finite_samples, load_physionet, load_signal
 
 RECORDS = {"mitdb": "mitdb/100", "emgdb": "emgdb/emg_healthy", "ctu-uhb-ctgdb": "ctu-uhb-ctgdb/1001"}
@@ -41,39 +41,25 @@ TARGETS = (2.0, 5.0, 9.0)
 CURVE = (1.0, 2.0, 3.0, 5.0, 7.0, 9.0, 12.0, 15.0, 20.0)
 
 
-def wavelet_bits(data: np.ndarray, wavelet: str, mode: str, target: float, window: int = 1000) -> float | str:
+def wavelet_bits(data: np.ndarray, wavelet: str, mode: str, target: float, window: int = 1000) -> float:
     """Bits per sample of the wavelet codec at the coarsest step reaching PRD ``target`` (%)."""
-    channels, samples = data.shape
-    count = math.ceil(samples / window)
-    windows = np.pad(data, ((0, 0), (0, count * window - samples)), mode="edge").reshape(-1, window)
-    mean = windows.mean(1).astype(np.float32)
-    std = windows.std(1, ddof=1).astype(np.float32)
-    std = np.where(std > 0, std, np.float32(1))
-    x = (windows - mean[:, None]) / std[:, None]
-    bands = pywt.wavedec(x, wavelet, mode=mode, axis=-1)
+    x, mean, std = codec._windows(data, window)
+    bands = pywt.wavedec(x.astype(np.float64), wavelet, mode=mode, axis=-1)
     coefficients, edges = np.concatenate(bands, axis=-1), np.cumsum([band.shape[-1] for band in bands])[:-1]
 
-    def decoded(step: float) -> tuple[np.ndarray, np.ndarray]:
-        levels = np.round(coefficients / step)
-        restored = pywt.waverec(np.split(levels * step, edges, axis=-1), wavelet, mode=mode, axis=-1)[:, :window]
-        return levels.astype(np.int64), (restored * std[:, None] + mean[:, None]).reshape(channels, -1)[:, :samples]
+    def decoded(step: float) -> np.ndarray:
+        restored = pywt.waverec(np.split(np.round(coefficients / step) * step, edges, axis=-1), wavelet, mode=mode, axis=-1)
+        return codec._destandardised(restored[:, :window], mean, std, data.shape)
 
-    def prd(restored: np.ndarray) -> float:
-        return 100 * math.sqrt(((data - restored) ** 2).sum() / (data**2).sum())
-
-    low, high = 1e-6, float(np.abs(coefficients).max()) * 2
-    for _ in range(40):
-        middle = math.sqrt(low * high)
-        low, high = (middle, high) if prd(decoded(middle)[1]) <= target else (low, middle)
-    levels = torch.from_numpy(decoded(low)[0])[:, None]
-    payloads = [chunk_payload(levels[i : i + WINDOWS_PER_CHUNK], mean[i : i + WINDOWS_PER_CHUNK], std[i : i + WINDOWS_PER_CHUNK])
-                for i in range(0, len(levels), WINDOWS_PER_CHUNK)]
-    header = {"wavelet": wavelet, "mode": mode, "samples": samples, "channels": channels, "window": window,
-              "windows": len(levels), "quantization": low, "coder": "lzma"}
+    step = codec.coarsest_step(decoded, data, target, float(np.abs(coefficients).max()) * 2)
+    levels = torch.from_numpy(np.round(coefficients / step).astype(np.int64))[:, None]
+    header = {"wavelet": wavelet, "mode": mode, "samples": data.shape[1], "channels": data.shape[0], "window": window,
+              "windows": len(levels), "quantization": step, "coder": "lzma"}
+    payloads = chunk_payloads(levels, mean, std)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "w.san"
         write_file(path, header, payloads, "lzma")
-        return 8 * path.stat().st_size / (samples * channels)
+        return 8 * path.stat().st_size / data.size
 
 
 def main() -> None:

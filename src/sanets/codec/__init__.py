@@ -36,11 +36,11 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import io
 import json
 import math
 import os
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,11 +50,11 @@ import torch
 
 from sanets.codec._format import (
     CODERS,
-    WINDOWS_PER_CHUNK,
-    chunk_payload,
+    chunk_payloads,
+    chunk_windows,
     read_file,
     read_payload,
-    unpack,
+    spike_count,
     write_file,
 )
 from sanets.datasets import Signal, finite_samples
@@ -152,6 +152,16 @@ def _reconstruct(model: SAN, levels: torch.Tensor, step: float, mean: np.ndarray
     return _destandardised(_decode_windows(model, (levels.double() * step).to(model.dtype)), mean, std, shape)
 
 
+def coarsest_step(decode: Callable[[float], np.ndarray], original: np.ndarray, prd: float, high: float) -> float:
+    """The coarsest quantisation step in (1e-6, ``high``) whose ``decode(step)`` has PRD at most ``prd`` (%):
+    40 bisections on log(step), as PRD grows with the step."""
+    low = 1e-6
+    for _ in range(40):
+        middle = math.sqrt(low * high)
+        low, high = (middle, high) if _distortion(original, decode(middle))[0] <= prd else (low, middle)
+    return low
+
+
 def _distortion(original: np.ndarray, decoded: np.ndarray) -> tuple[float, float, float]:
     error = float(np.sum((original - decoded) ** 2))
     energy = float(np.sum(original**2))
@@ -223,24 +233,14 @@ def encode_signal(
     x, mean, std = _windows(data, window)
     codes = _encode_windows(model, x)
 
-    def decoded(step: float) -> tuple[torch.Tensor, np.ndarray]:
-        levels = _quantized(codes, step)
-        return levels, _reconstruct(model, levels, step, mean, std, data.shape)
-
     step = DEFAULT_STEP if quantization is None else float(quantization)
     if prd is not None:
         floor = _distortion(data, _destandardised(_decode_windows(model, codes), mean, std, data.shape))[0]
         if floor > prd:
             raise ValueError(f"PRD {prd}% is out of reach: the model's unquantised reconstruction has PRD {floor:.3g}%")
-        low, high = 1e-6, float(codes.abs().max()) * 2 or 1.0
-        for _ in range(40):  # bisection on log(step): PRD grows with the step
-            middle = math.sqrt(low * high)
-            low, high = (middle, high) if _distortion(data, decoded(middle)[1])[0] <= prd else (low, middle)
-        step = low
-    levels, _ = decoded(step)
-    chunks = range(0, len(levels), WINDOWS_PER_CHUNK)
-    payloads = [chunk_payload(levels[i : i + WINDOWS_PER_CHUNK], mean[i : i + WINDOWS_PER_CHUNK],
-                               std[i : i + WINDOWS_PER_CHUNK]) for i in chunks]
+        step = coarsest_step(lambda step: _reconstruct(model, _quantized(codes, step), step, mean, std, data.shape),
+                             data, prd, float(codes.abs().max()) * 2 or 1.0)
+    levels = _quantized(codes, step)
     identity = {"config": model.config(), "sha256": model_fingerprint(model)}
     if embed_model:
         identity["kernels"] = [kernel.detach().to(torch.float32).tolist() for kernel in model.kernels]
@@ -249,7 +249,7 @@ def encode_signal(
         "units": list(signal.units), "samples": samples, "channels": channels, "window": window,
         "windows": len(levels), "quantization": step, "coder": coder, "original_bits": signal.resolution_bits,
     }
-    write_file(path, header, payloads, coder)
+    write_file(path, header, chunk_payloads(levels, mean, std), coder)
     restored, _ = decode_file(path, model)
     file_bytes = path.stat().st_size
     original_bits = signal.resolution_bits or 16
@@ -291,9 +291,7 @@ def decode_file(path: str | os.PathLike, model: SAN | None = None) -> tuple[np.n
                          f"not the model given ({model_fingerprint(model)[:12]}…)")
     model = _on_cpu(model)
     parts = []
-    windows = header["windows"]
-    for index, payload in enumerate(payloads):
-        count = min(WINDOWS_PER_CHUNK, windows - index * WINDOWS_PER_CHUNK)
+    for index, (payload, count) in enumerate(zip(payloads, chunk_windows(header["windows"]))):
         try:
             parts.append(read_payload(payload, count, model.num_channels, header["window"]))
         except (ValueError, struct.error) as error:
@@ -308,11 +306,7 @@ def inspect_file(path: str | os.PathLike) -> dict[str, Any]:
     """A ``.san`` file described: its header (without embedded numbers), size, bits per sample and spike count."""
     path = Path(path)
     header, payloads = read_file(path)
-    spikes = 0
-    for index, payload in enumerate(payloads):
-        count = min(WINDOWS_PER_CHUNK, header["windows"] - index * WINDOWS_PER_CHUNK)
-        buffer = io.BytesIO(payload[8 * count :])
-        spikes += int(unpack(buffer).sum())
+    spikes = sum(spike_count(payload, count) for payload, count in zip(payloads, chunk_windows(header["windows"])))
     model = {key: value for key, value in header["model"].items() if key != "kernels"}
     size = path.stat().st_size
     return {**header, "model": {**model, "embedded": "kernels" in header["model"]}, "file_bytes": size, "chunks": len(payloads),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import lzma
-import math
 import struct
 import zlib
 from collections.abc import Callable
@@ -63,6 +62,22 @@ def chunk_payload(levels: torch.Tensor, mean: np.ndarray, std: np.ndarray) -> by
     counts = np.bincount(window, minlength=len(levels))
     return b"".join([mean.astype("<f4").tobytes(), std.astype("<f4").tobytes(), pack(counts), pack(channel),
                      pack(delta), pack(zigzag(values))])
+
+
+def chunk_payloads(levels: torch.Tensor, mean: np.ndarray, std: np.ndarray) -> list[bytes]:
+    """:func:`chunk_payload` of each chunk of :data:`WINDOWS_PER_CHUNK` windows, in order."""
+    return [chunk_payload(levels[i : i + WINDOWS_PER_CHUNK], mean[i : i + WINDOWS_PER_CHUNK], std[i : i + WINDOWS_PER_CHUNK])
+            for i in range(0, len(levels), WINDOWS_PER_CHUNK)]
+
+
+def chunk_windows(windows: int) -> list[int]:
+    """The number of windows in each chunk of a file of ``windows`` windows."""
+    return [min(WINDOWS_PER_CHUNK, windows - start) for start in range(0, windows, WINDOWS_PER_CHUNK)]
+
+
+def spike_count(payload: bytes, windows: int) -> int:
+    """The spikes of a chunk of ``windows`` windows, from its counts stream (after the means and stds)."""
+    return int(unpack(io.BytesIO(payload[8 * windows :])).sum())
 
 
 def read_payload(payload: bytes, windows: int, channels: int, window: int) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
@@ -133,7 +148,7 @@ def read_file(path: Path) -> tuple[dict, list[bytes]]:
         except Exception as error:  # each coder raises its own kind
             raise CodecError(f"{path}: chunk {index} does not decompress: {error}") from None
         offset, index = offset + 8 + size, index + 1
-    expected = math.ceil(header["windows"] / WINDOWS_PER_CHUNK)
+    expected = len(chunk_windows(header["windows"]))
     if len(payloads) != expected:
         raise CodecError(f"{path}: truncated: {len(payloads)} of {expected} chunks")
     return header, payloads

@@ -28,14 +28,16 @@ __all__ = ["Experiment", "best_validation_flithos", "select_by_validation"]
 
 
 def best_validation_flithos(record: dict) -> float:
-    """The lowest mean validation phi over the epochs of a SAN unit's record (Alg. 4's criterion)."""
-    return min(epoch["flithos"] for epoch in record["validation"])
+    """A unit's validation phi: the lowest over the epochs of a SAN's record (Alg. 4's criterion), or the one
+    of a baseline's or variant's chosen parameters."""
+    validation = record["validation"]
+    return validation["flithos"] if isinstance(validation, dict) else min(epoch["flithos"] for epoch in validation)
 
 
 def select_by_validation(units: list[Unit], results: dict[Unit, dict]) -> Unit:
-    """Of units that differ in m only (ordered by m), the one whose best epoch has the lowest validation phi.
+    """Of units (e.g. of one activation, ordered by m), the one of lowest validation phi.
 
-    Ties go to the smaller m (:func:`sanets.training.first_lowest`).
+    Ties go to the earlier, e.g. the smaller m (:func:`sanets.training.first_lowest`).
     """
     return units[first_lowest([best_validation_flithos(results[unit]) for unit in units])]
 

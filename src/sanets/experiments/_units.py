@@ -85,10 +85,13 @@ class Unit:
         """The unit of the classical baseline ``name`` (a key of :data:`sanets.baselines.BASELINES`) on a dataset."""
         return cls(experiment, dataset, "", f"{BASELINE}{name}", 0)
 
+    def _named(self, prefix: str) -> str | None:
+        return self.activation.removeprefix(prefix) if self.activation.startswith(prefix) else None
+
     @property
     def baseline(self) -> str | None:
         """The baseline's name for a baseline unit, else None."""
-        return self.activation.removeprefix(BASELINE) if self.activation.startswith(BASELINE) else None
+        return self._named(BASELINE)
 
     @classmethod
     def of_variant(cls, experiment: str, dataset: str, name: str) -> Unit:
@@ -98,7 +101,7 @@ class Unit:
     @property
     def variant(self) -> str | None:
         """The variant's name for a variant unit, else None."""
-        return self.activation.removeprefix(VARIANT) if self.activation.startswith(VARIANT) else None
+        return self._named(VARIANT)
 
     @property
     def is_san(self) -> bool:

@@ -24,7 +24,6 @@ from sanets.errors import DataError
 from sanets.experiments._experiment import Experiment, select_by_validation
 from sanets.experiments._units import Settings, Unit
 from sanets.model import SAN
-from sanets.training import first_lowest
 
 __all__ = ["activation_maps", "reconstruction_examples", "sweep_figures", "model_figures", "baseline_figure", "write_figures"]
 
@@ -193,7 +192,7 @@ def write_figures(
                                          out / "figures" / f"{experiment.name}-{dataset}-baselines.png", dataset))
         tried = [u for u in variants if u.dataset == dataset]
         if tried:
-            best = tried[first_lowest([results[u]["validation"]["flithos"] for u in tried])]
+            best = select_by_validation(tried, results)
             files.append(best_variant_figure(results[best], out / "figures" / f"{experiment.name}-{dataset}-best-variant-kernels.png",
                                              dataset))
     payload = {"fingerprint": fingerprint, "notes": notes, **{

@@ -163,16 +163,12 @@ Best = tuple[Row, Row | None, Row | None]
 def best_rows(san_rows: list[Row], baselines: list[Row], results: dict[Unit, dict], variants: list[Row] = ()) -> dict[str, Best]:
     """Per dataset, the SAN row, the baseline row and the variant row of lowest *validation* phi (ties: the
     earlier), as Alg. 4 would choose between them; their test phi is what they are compared on."""
-    def lowest(rows: list[Row]) -> Row | None:
-        return rows[first_lowest([results[row.unit]["validation"]["flithos"] for row in rows])] if rows else None
+    def lowest(rows: list[Row], dataset: str) -> Row | None:
+        rows = [row for row in rows if row.unit.dataset == dataset]
+        return rows[first_lowest([best_validation_flithos(results[row.unit]) for row in rows])] if rows else None
 
-    best = {}
-    for dataset in dict.fromkeys(row.unit.dataset for row in san_rows):
-        sans = [row for row in san_rows if row.unit.dataset == dataset]
-        san = sans[first_lowest([best_validation_flithos(results[row.unit]) for row in sans])]
-        best[dataset] = (san, lowest([row for row in baselines if row.unit.dataset == dataset]),
-                         lowest([row for row in variants if row.unit.dataset == dataset]))
-    return best
+    return {dataset: (lowest(san_rows, dataset), lowest(baselines, dataset), lowest(variants, dataset))
+            for dataset in dict.fromkeys(row.unit.dataset for row in san_rows)}
 
 
 def keys_values(rows: Iterable[Row], results: dict[Unit, dict], primary_init: str) -> list[tuple[str, float | str]]:
