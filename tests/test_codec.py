@@ -63,6 +63,25 @@ def test_decoding_gives_the_models_reconstruction_of_the_quantised_codes(tmp_pat
     assert report.windows == 2 * 7 and report.quantization == DEFAULT_STEP
 
 
+@pytest.mark.parametrize("channels", ["shared", "separate"])
+@torch.no_grad()
+def test_a_multichannel_model_codes_the_windows_of_each_time_together(tmp_path, channels):
+    san = sanets.SAN([5, 9], "extrema", passes=2, seed=0, in_channels=3, channels=channels)
+    signal = recording(channels=3, samples=1300)
+    report = encode_signal(san, signal, tmp_path / "r.san", window=400)
+    decoded, header = decode_file(tmp_path / "r.san", san)
+    assert report.windows == 3 * 4 and header["channels"] == 3
+    # Independently: the model's examples are the times, (4, 3, 400), each channel standardised on its own.
+    padded = np.concatenate([signal.data, np.repeat(signal.data[:, -1:], 300, axis=1)], axis=1).reshape(3, 4, 400)
+    mean, std = padded.mean(2, keepdims=True).astype(np.float32), padded.std(2, ddof=1, keepdims=True).astype(np.float32)
+    x = torch.tensor((padded - mean) / std, dtype=torch.float32).transpose(0, 1)
+    codes = torch.round(san.encode(x).double() / DEFAULT_STEP) * DEFAULT_STEP
+    x_hat = san.decode(codes.float()).transpose(0, 1).double().numpy() * std + mean
+    assert np.allclose(decoded, x_hat.reshape(3, -1)[:, :1300], rtol=0, atol=1e-5)
+    with pytest.raises(ValueError, match="the model codes 3 channels together; the recording has 2"):
+        encode_signal(san, recording(channels=2), tmp_path / "two.san")
+
+
 def test_the_reported_numbers_are_those_of_the_file_and_the_decoded_samples(tmp_path):
     san, signal = model(), recording()
     report = encode_signal(san, signal, tmp_path / "r.san", quantization=0.05)

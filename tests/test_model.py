@@ -273,3 +273,61 @@ def test_the_parameter_table_is_built_once_per_input_shape(monkeypatch):
         model(torch.randn(2, 1, 30))
     model(torch.randn(2, 1, 40))
     assert len(calls) == 2, "one table per spatial shape, not one per forward pass"
+
+
+def one_channel_san(model, channel, **options):
+    """The one-channel SAN whose kernels are those ``model`` uses on input ``channel``."""
+    single = sanets.SAN(model.kernel_sizes, model.activation, dims=model.dims, **options)
+    groups = model.in_channels if model.channels == "separate" else 1
+    numbers = [model.kernels[i * groups + channel % groups].detach().clone() for i in range(model.num_kernels)]
+    single.set_kernels(model.kernel_sizes, numbers)
+    return single
+
+
+@pytest.mark.parametrize("channels", ["shared", "separate"])
+@pytest.mark.parametrize(
+    "dims, shape, options",
+    [(1, (3, 3, 60), {}), (1, (2, 2, 80), {"competition": "across-kernels", "passes": 3, "scales": [1.0, 2.0]}),
+     (2, (2, 3, 12, 10), {"passes": 2})],
+)
+def test_each_input_channel_is_coded_by_its_kernels_as_a_one_channel_san_would(channels, dims, shape, options):
+    model = sanets.SAN([3, 5], "extrema", dims=dims, seed=0, in_channels=shape[1], channels=channels, **options)
+    x = torch.randn(*shape, generator=torch.Generator().manual_seed(1))
+    codes, x_hat = model.encode(x), model(x)
+    per_channel = len(model.channel_sizes)
+    assert codes.shape == (shape[0], shape[1] * per_channel, *shape[2:]) and x_hat.shape == x.shape
+    for c in range(shape[1]):
+        single = one_channel_san(model, c, **options)
+        assert torch.equal(codes[:, c * per_channel : (c + 1) * per_channel], single.encode(x[:, c : c + 1]))
+        torch.testing.assert_close(x_hat[:, c : c + 1], single(x[:, c : c + 1]))
+    assert torch.equal(model.decode(codes), x_hat)
+
+
+def test_separate_kernels_count_c_times_the_weights_and_differ_by_channel():
+    shared = sanets.SAN([4, 6], seed=0, in_channels=3)
+    separate = sanets.SAN([4, 6], seed=0, in_channels=3, channels="separate")
+    assert shared.num_weights == 10 and separate.num_weights == 30 and shared.num_channels == separate.num_channels == 6
+    assert len(shared.kernel_weights()) == 2 and len(separate.kernel_weights()) == 6
+    assert not torch.equal(separate.kernels[0], separate.kernels[1])  # kernel 0 of channels 0 and 1
+    x = torch.randn(4, 3, 50)
+    codes = separate.encode(x)
+    # phi of a multichannel example: W and every channel's spikes over all C * L samples (Eq. 4).
+    expected = (30 + 2 * torch.count_nonzero(codes.flatten(1), dim=1).double()) / 150
+    torch.testing.assert_close(sanets.metrics.inverse_compression_ratio(x, codes, separate.num_weights), expected)
+
+
+def test_multichannel_models_save_load_and_refuse_the_wrong_channel_count(tmp_path):
+    model = sanets.SAN([5], seed=0, in_channels=2, channels="separate", kernel_family="gaussian-derivatives")
+    model.save(tmp_path / "two.safetensors")
+    loaded = sanets.SAN.load(tmp_path / "two.safetensors")
+    assert loaded.config() == model.config() and all(torch.equal(a, b) for a, b in zip(loaded.kernels, model.kernels))
+    with pytest.raises(ValueError, match=r"x must have 2 channels \(N, 2, L\) for a 1D SAN of 2 input channels, got 3"):
+        model.encode(torch.zeros(1, 3, 40))
+    with pytest.raises(ValueError, match=r"2 code channels \(2 input channels x q=1 kernels x 1 scales\)"):
+        model.decode(torch.zeros(1, 1, 40))
+    with pytest.raises(ValueError, match="channels must be one of shared, separate"):
+        sanets.SAN([5], in_channels=2, channels="joint")
+    with pytest.raises(ValueError, match="in_channels"):
+        sanets.SAN([5], in_channels=0)
+    with pytest.raises(ValueError, match="2 kernel sizes x 2 input channel"):
+        model.set_kernels([5, 5], list(model.kernels))

@@ -53,3 +53,37 @@ def test_sweep_rejects_bad_arguments(ecg_windows):
         fit_sweep([], "relu", ecg_windows[:4], ecg_windows[4:])
     with pytest.raises(ValueError, match="unknown activation"):
         fit_sweep([3], "tanh", ecg_windows[:4], ecg_windows[4:])
+
+
+def test_an_interrupted_sweep_resumes_from_its_checkpoint_and_ends_as_without_the_interruption(ecg_windows, tmp_path, monkeypatch):
+    import sanets.sweep
+
+    arguments = ([3, 8], "extrema", ecg_windows[:4], ecg_windows[4:6])
+    options = dict(num_kernels=2, epochs=4, batch_size=2, seed=5)
+    whole = fit_sweep(*arguments, **options)
+    checkpoint = tmp_path / "sweep.pt"
+    write, calls = sanets.sweep.write_atomically, []
+
+    def write_then_stop(path, contents):
+        write(path, contents)
+        calls.append(path)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(sanets.sweep, "write_atomically", write_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        fit_sweep(*arguments, checkpoint=checkpoint, **options)
+    monkeypatch.setattr(sanets.sweep, "write_atomically", write)
+    resumed = fit_sweep(*arguments, checkpoint=checkpoint, **options)
+    assert torch.load(checkpoint, weights_only=True)["epoch"] == 4
+    for mine, theirs in zip(resumed, whole):
+        assert mine.best_epoch == theirs.best_epoch and mine.history == theirs.history
+        for a, b in zip([*mine.model.kernels, *mine.last_model.kernels], [*theirs.model.kernels, *theirs.last_model.kernels]):
+            assert torch.equal(a, b)
+    from sanets.errors import CheckpointError
+
+    with pytest.raises(CheckpointError, match="a checkpoint of another sweep"):
+        fit_sweep(*arguments, checkpoint=checkpoint, **{**options, "seed": 6})
+    checkpoint.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="not a readable sweep checkpoint"):
+        fit_sweep(*arguments, checkpoint=checkpoint, **options)

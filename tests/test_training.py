@@ -81,3 +81,24 @@ def test_bad_arguments(ecg_windows, options, error, message):
     arguments = {"train": ecg_windows[:4], "validation": ecg_windows[4:6], "epochs": 1, **options}
     with pytest.raises(error, match=message):
         sanets.fit(sanets.SAN([5]), **arguments)
+
+
+def test_shared_kernels_train_as_a_one_channel_san_on_the_channels_folded_into_the_batch(ecg_windows):
+    x = ecg_windows.reshape(8, 2, 64)
+    shared = sanets.SAN([5], "extrema", seed=0, in_channels=2)
+    single = sanets.SAN([5], "extrema", seed=0)
+    options = dict(epochs=3, shuffle=False, restore_best=False)
+    sanets.fit(shared, x[:6], x[6:], batch_size=2, **options)
+    sanets.fit(single, x[:6].reshape(12, 1, 64), x[6:].reshape(4, 1, 64), batch_size=4, **options)
+    torch.testing.assert_close(shared.kernels[0], single.kernels[0])
+
+
+def test_a_kernel_grown_into_a_separate_model_comes_once_per_input_channel(ecg_windows):
+    from sanets.training import _add_kernel
+
+    model = sanets.SAN([5], "extrema", seed=0, in_channels=2, channels="separate")
+    optimizer = torch.optim.Adam(model.parameters())
+    _add_kernel(model, optimizer, torch.Generator().manual_seed(0))
+    assert model.kernel_sizes == [5, 5] and len(model.kernels) == 4 and model.num_channels == 4
+    assert [len(group["params"]) for group in optimizer.param_groups] == [2, 2]
+    assert model.encode(ecg_windows.reshape(8, 2, 64)).shape == (8, 4, 64)

@@ -18,9 +18,9 @@ if TYPE_CHECKING:
     from sanets.model import SAN
 
 _FORMAT = "sanets.SAN"
-_FORMAT_VERSION = "2"
-# Version 2 added kernel families and scales; a version 1 file is a free-kernel SAN.
-_READABLE_VERSIONS = ("1", "2")
+_FORMAT_VERSION = "3"
+# Version 2 added kernel families and scales, version 3 input channels; a version 1 file is a free-kernel SAN.
+_READABLE_VERSIONS = ("1", "2", "3")
 
 
 def save_model(model: SAN, path: str | os.PathLike) -> None:

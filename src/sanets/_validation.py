@@ -56,7 +56,7 @@ def check_batch(
     if x.ndim not in ((dims + 2,) if dims is not None else (3, 4)):
         raise ValueError(f"{name} must have shape {layout}{what}, got shape {tuple(x.shape)} ({x.ndim} dimensions)")
     if channels is not None and x.shape[1] != channels:
-        hint = "; fit one SAN per channel or move channels into the batch" if channels == 1 else ""
+        hint = "; move channels into the batch (or give a SAN in_channels=C)" if channels == 1 else ""
         count = "one channel" if channels == 1 else f"{channels} channels"
         raise ValueError(f"{name} must have {count} {layout}{what}, got {x.shape[1]} (shape {tuple(x.shape)}){hint}")
     if nonempty and x.shape[0] == 0:

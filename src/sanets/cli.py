@@ -165,7 +165,8 @@ def _add_fit_parser(subparsers: argparse._SubParsersAction) -> None:
         "fit", help="fit a SAN to your own recordings, the kernel size chosen on validation",
         description="Read recordings (WFDB, EDF, CSV, NPY), cut each channel into standardised windows, keep the last "
                     "fifth of each channel's windows for validation, sweep the kernel sizes with Alg. 4 and write the SAN "
-                    "of lowest validation phi, a JSON report and a kernels figure.",
+                    "of lowest validation phi, a JSON report and a kernels figure. An interrupted fit resumes when rerun: "
+                    "MODEL.partial/ keeps each epoch.",
     )
     parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="recordings")
     parser.add_argument("--out", type=Path, required=True, metavar="MODEL.safetensors", help="the model to write")
@@ -175,6 +176,9 @@ def _add_fit_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--kernels", type=int, default=1, help="kernels per SAN, q (default: 1)")
     parser.add_argument("--window", type=int, default=None, help="samples per window (default: 1000, or the shortest signal)")
     parser.add_argument("--channels", nargs="+", metavar="C", help="channels by name or index (default: all)")
+    parser.add_argument("--channel-kernels", choices=("shared", "separate"), default=None,
+                        help="code the channels together, as one SAN of C input channels with kernels shared by every "
+                             "channel or a set per channel (default: a one-channel SAN that codes each channel alone)")
     parser.add_argument("--epochs", type=int, default=30, help="epochs of Alg. 4 (default: 30)")
     parser.add_argument("--batch-size", type=int, default=None,
                         help="windows per Adam step (default: an eighth of the training windows, from 2 to 32)")
@@ -195,7 +199,7 @@ def _run_fit(args: argparse.Namespace) -> int:
     fit_recordings(
         args.inputs, args.out, activation=args.activation,
         kernel_sizes=None if args.kernel_sizes is None else [m for sizes in args.kernel_sizes for m in sizes],
-        kernels=args.kernels, window=args.window, channels=channels, epochs=args.epochs, batch_size=args.batch_size,
+        kernels=args.kernels, window=args.window, channels=channels, channel_kernels=args.channel_kernels, epochs=args.epochs, batch_size=args.batch_size,
         seed=args.seed, device=args.device, fill=args.fill,
         progress=sys.stderr.isatty() if args.progress is None else args.progress, echo=print,
     )

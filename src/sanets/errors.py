@@ -31,6 +31,10 @@ class CodecError(SanetsError, ValueError):
     """A ``.san`` file is missing, truncated, corrupt, of another format, or coded with another model."""
 
 
+class CheckpointError(SanetsError, ValueError):
+    """A training checkpoint cannot be resumed: unreadable, or made with other arguments or data."""
+
+
 class MissingExtraError(SanetsError, ImportError):
     """A feature needs an optional dependency that is not installed; the message names the pip command."""
 

@@ -9,20 +9,26 @@ at its activations and sums the partial reconstructions (Eqs. 12-13).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from sanets._convolution import correlate_same, correlate_same_adjoint
+from sanets import _coding
 from sanets._model_file import load_model, save_model
-from sanets._validation import check_batch, check_dtype, check_int, check_kernel_sizes, check_scales
-from sanets.activations._common import channel_argmax
+from sanets._validation import (
+    check_batch,
+    check_dtype,
+    check_int,
+    check_kernel_sizes,
+    check_scales,
+)
 from sanets.activations._registry import spec_of
 from sanets.kernel_families import family_of
 
-__all__ = ["SAN", "INITS", "COMPETITIONS"]
+__all__ = ["SAN", "INITS", "COMPETITIONS", "CHANNEL_MODES"]
 
 INITS = ("normal", "constant")
 """Kernel initialisations: N(0, 0.1) as the paper's text says, or every weight 0.1
@@ -31,6 +37,9 @@ as the authors' code ran."""
 COMPETITIONS = ("none", "across-kernels")
 """How kernels share the input: each sparsifies its own map (the paper), or at each
 position only the best-matching kernel may fire (Sec. VI, future work 2)."""
+
+CHANNEL_MODES = ("shared", "separate")
+"""How a SAN of several input channels holds its kernels: one set for every channel, or a set per channel."""
 
 
 class SAN(nn.Module):
@@ -99,6 +108,13 @@ class SAN(nn.Module):
         matching pursuit needs. ``activation="topk-absolutes"`` with
         ``sparsity=[1] * q``, ``competition="across-kernels"``, ``passes=T`` and
         ``unit_norm=True`` is convolutional matching pursuit with T spikes.
+    in_channels : int
+        C, channels of the input ``(N, C, L)`` or ``(N, C, H, W)``. Each input
+        channel is coded on its own; its codes are the channels ``c * Q`` to
+        ``(c + 1) * Q - 1`` of the codes, Q = q * len(scales).
+    channels : {"shared", "separate"}
+        With C > 1: ``"shared"``, the q kernels code every channel; ``"separate"``,
+        each channel has q kernels of its own (W counts all C * q of them).
 
     Examples
     --------
@@ -125,6 +141,8 @@ class SAN(nn.Module):
         kernel_family: str = "free",
         scales: Sequence[float] = (1.0,),
         unit_norm: bool = False,
+        in_channels: int = 1,
+        channels: str = "shared",
     ) -> None:
         super().__init__()
         kernel_sizes = check_kernel_sizes(kernel_sizes)
@@ -144,23 +162,31 @@ class SAN(nn.Module):
         if not isinstance(unit_norm, bool):
             raise TypeError(f"unit_norm must be True or False, got {unit_norm!r}")
         self.unit_norm = unit_norm
+        self.in_channels = check_int(in_channels, "in_channels", 1)
+        if channels not in CHANNEL_MODES:
+            raise ValueError(f"channels must be one of {', '.join(CHANNEL_MODES)}, got {channels!r}")
+        self.channels = channels
         self.activation = activation
-        self.dims = dims
-        self.init = init
-        self.border_tolerance = border_tolerance
+        self.dims, self.init, self.border_tolerance = dims, init, border_tolerance
         generator = None if seed is None else torch.Generator().manual_seed(seed)
-        self.set_kernels(kernel_sizes, [self._family.initial(m, dims, init, generator).to(dtype) for m in kernel_sizes])
+        numbers = [self._family.initial(m, dims, init, generator).to(dtype) for m in kernel_sizes for _ in range(self._groups)]
+        self.set_kernels(kernel_sizes, numbers)
         self.set_sparsity(sparsity)
 
     @property
     def num_kernels(self) -> int:
-        """q, the number of kernels."""
+        """q, the number of kernels (of each input channel, with ``channels="separate"``)."""
         return len(self.kernel_sizes)
 
     @property
+    def _groups(self) -> int:
+        """Sets of q kernels: one per input channel with ``channels="separate"``, else one."""
+        return self.in_channels if self.channels == "separate" else 1
+
+    @property
     def num_channels(self) -> int:
-        """Code channels: q times the number of scales."""
-        return len(self.channel_sizes)
+        """Code channels: C input channels times q kernels times the number of scales."""
+        return self.in_channels * len(self.channel_sizes)
 
     @property
     def num_weights(self) -> int:
@@ -173,18 +199,22 @@ class SAN(nn.Module):
         return self.dims + 1 + (len(self.scales) > 1)
 
     def kernel_weights(self) -> list[Tensor]:
-        """The kernel each code channel places, in channel order (kernel-major, then scale).
+        """The kernel each code channel places, in channel order (input channel, kernel, then scale).
+
+        :attr:`kernels` holds, kernel-major, each kernel's numbers for each input
+        channel with ``channels="separate"``; with ``"shared"``, the weights of one
+        input channel serve all.
 
         Returns
         -------
         list of Tensor, each of shape (size,) or (size, size), size = :attr:`channel_sizes`
-            Differentiable in :attr:`kernels`.
+            Q of them, or C * Q with ``channels="separate"``; differentiable in :attr:`kernels`.
         """
-        sizes = iter(self.channel_sizes)
         weights = [
-            self._family.weights(kernel, m, next(sizes), self.dims)
-            for kernel, m in zip(self.kernels, self.kernel_sizes)
-            for _ in self.scales
+            self._family.weights(self.kernels[i * self._groups + group], m, size, self.dims)
+            for group in range(self._groups)
+            for i, m in enumerate(self.kernel_sizes)
+            for size in self.channel_sizes[i * len(self.scales) : (i + 1) * len(self.scales)]
         ]
         return [w / w.norm().clamp_min(1e-12) for w in weights] if self.unit_norm else weights
 
@@ -195,19 +225,11 @@ class SAN(nn.Module):
 
     def config(self) -> dict[str, Any]:
         """The constructor arguments that rebuild this model (without its weights); JSON-able."""
-        return {
-            "kernel_sizes": self.kernel_sizes,
-            "activation": self.activation,
-            "dims": self.dims,
-            "init": self.init,
-            "border_tolerance": self.border_tolerance,
+        names = ("kernel_sizes", "activation", "dims", "init", "border_tolerance", "competition", "passes",
+                 "kernel_family", "scales", "unit_norm", "in_channels", "channels")
+        return {name: getattr(self, name) for name in names} | {
             "sparsity": [list(v) if isinstance(v, tuple) else v for v in self.sparsity],
             "dtype": str(self.dtype).removeprefix("torch."),
-            "competition": self.competition,
-            "passes": self.passes,
-            "kernel_family": self.kernel_family,
-            "scales": self.scales,
-            "unit_norm": self.unit_norm,
         }
 
     @classmethod
@@ -220,18 +242,20 @@ class SAN(nn.Module):
     def set_kernels(self, kernel_sizes: Sequence[int], numbers: Sequence[Tensor]) -> None:
         """Replace the kernels by ones of sizes m with these learned numbers (weights for "free" kernels, the family's
         parameters otherwise; Parameters are kept as they are), e.g. to add one while training (Sec. VI, future work
-        4). Kept kernels keep their sparsity override; added ones take the default."""
+        4). With ``channels="separate"``, ``numbers`` holds each size's C kernels in turn. Kept kernels keep their
+        sparsity override; added ones take the default."""
         kernel_sizes = check_kernel_sizes(kernel_sizes)
-        if len(numbers) != len(kernel_sizes):
-            raise ValueError(f"{len(kernel_sizes)} kernel sizes but {len(numbers)} kernels' numbers")
-        for i, (m, values) in enumerate(zip(kernel_sizes, numbers)):
+        if len(numbers) != len(kernel_sizes) * self._groups:
+            raise ValueError(f"{len(kernel_sizes)} kernel sizes x {self._groups} input channel(s) but {len(numbers)} kernels' numbers")
+        for i, values in enumerate(numbers):
+            m = kernel_sizes[i // self._groups]
             shape = self._family.initial(m, self.dims, "constant", None).shape  # the shape of its kernels' numbers
             if values.shape != shape:
                 raise ValueError(f"kernel {i}: numbers of shape {tuple(values.shape)}, config says {tuple(shape)}")
         self.kernels = nn.ParameterList(numbers)
         self.kernel_sizes = kernel_sizes
         self.channel_sizes = [max(round(m * scale), 1) for m in self.kernel_sizes for scale in self.scales]
-        self.set_sparsity((getattr(self, "sparsity", []) + [None] * len(numbers))[: len(numbers)])
+        self.set_sparsity((getattr(self, "sparsity", []) + [None] * len(kernel_sizes))[: len(kernel_sizes)])
 
     def set_sparsity(self, sparsity: Sequence[Any] | None) -> None:
         """Replace the per-kernel sparsity overrides (the constructor's ``sparsity``), e.g. to anneal them."""
@@ -268,24 +292,24 @@ class SAN(nn.Module):
 
         Parameters
         ----------
-        x : Tensor, shape (N, 1, L) or (N, 1, H, W)
+        x : Tensor, shape (N, C, L) or (N, C, H, W)
 
         Returns
         -------
-        Tensor, shape (N, C, L) or (N, C, H, W), C = q * len(scales)
+        Tensor, shape (N, C * Q, L) or (N, C * Q, H, W), Q = q * len(scales)
         """
-        return self._similarity(self._checked(x))
+        return self._per_input_channel(_coding.similarity, self._checked(x), self.kernel_weights())
 
     def encode(self, x: Tensor) -> Tensor:
         """Sparse codes ``a_i = phi(s_i, d_i)`` (Eq. 11).
 
         Parameters
         ----------
-        x : Tensor, shape (N, 1, L) or (N, 1, H, W)
+        x : Tensor, shape (N, C, L) or (N, C, H, W)
 
         Returns
         -------
-        Tensor, shape (N, C, L) or (N, C, H, W), C = q * len(scales); zero except at the kept positions.
+        Tensor, shape (N, C * Q, L) or (N, C * Q, H, W), Q = q * len(scales); zero except at the kept positions.
         """
         return self._encode(self._checked(x))
 
@@ -298,19 +322,20 @@ class SAN(nn.Module):
 
         Parameters
         ----------
-        codes : Tensor, shape (N, C, L) or (N, C, H, W), C = q * len(scales)
+        codes : Tensor, shape (N, C * Q, L) or (N, C * Q, H, W), Q = q * len(scales)
 
         Returns
         -------
-        Tensor, shape (N, 1, L) or (N, 1, H, W)
+        Tensor, shape (N, C, L) or (N, C, H, W)
         """
-        what = f" for a SAN with {self.num_channels} code channels (q={self.num_kernels} kernels x {len(self.scales)} scales)"
+        inputs = f"{self.in_channels} input channels x " if self.in_channels > 1 else ""
+        what = f" for a SAN with {self.num_channels} code channels ({inputs}q={self.num_kernels} kernels x {len(self.scales)} scales)"
         check_batch(codes, "codes", dims=self.dims, channels=self.num_channels, finite=False, what=what)
         self._check_device(codes, "codes")
         return self._decode(codes.to(self.dtype))
 
     def forward(self, x: Tensor) -> Tensor:
-        """Reconstruct x: ``decode(encode(x))``; shape (N, 1, *spatial) -> same."""
+        """Reconstruct x: ``decode(encode(x))``; shape (N, C, *spatial) -> same."""
         return self._decode(self._encode(self._checked(x)))
 
     def _checked(self, x: Tensor) -> Tensor:
@@ -321,7 +346,8 @@ class SAN(nn.Module):
 
     def _check(self, x: Tensor, name: str = "x", nonempty: bool = False) -> None:
         """Raise TypeError/ValueError unless ``x`` suits this model; NaN kernels are an error too."""
-        check_batch(x, name, dims=self.dims, channels=1, nonempty=nonempty, what=f" for a {self.dims}D SAN")
+        what = f" for a {self.dims}D SAN" + (f" of {self.in_channels} input channels" if self.in_channels > 1 else "")
+        check_batch(x, name, dims=self.dims, channels=self.in_channels, nonempty=nonempty, what=what)
         too_large = [m for m in self.channel_sizes if any(m > n for n in x.shape[2:])]
         if too_large:
             raise ValueError(f"kernel size {max(too_large)} is larger than the input {name} (spatial size {tuple(x.shape[2:])})")
@@ -345,56 +371,35 @@ class SAN(nn.Module):
             self._tables[spatial_shape] = self._spec.table(self.sparsity_for(spatial_shape), self.dims)
         return self._tables[spatial_shape]
 
-    def _similarity(self, x: Tensor, weights: list[Tensor] | None = None) -> Tensor:
-        weights = self.kernel_weights() if weights is None else weights
-        return torch.cat([correlate_same(x, kernel[None]) for kernel in weights], dim=1)
+    def _per_input_channel(self, function: Callable[..., Tensor], tensor: Tensor, weights: list[Tensor]) -> Tensor:
+        """``function(part, weights)`` on each input channel's part of ``tensor`` (N, C * k, *spatial), concatenated;
+        shared kernels fold the channels into the batch, one call for all."""
+        n, spatial = tensor.shape[0], tensor.shape[2:]
+        if self._groups == 1:
+            folded = tensor.reshape(n * self.in_channels, tensor.shape[1] // self.in_channels, *spatial)
+            out = function(folded, weights)
+            return out.reshape(n, self.in_channels * out.shape[1], *spatial)
+        q = len(weights) // self._groups
+        parts = tensor.chunk(self.in_channels, dim=1)
+        return torch.cat([function(part, weights[c * q : (c + 1) * q]) for c, part in enumerate(parts)], dim=1)
 
     def _encode(self, x: Tensor) -> Tensor:
         """:meth:`encode` of a checked ``x``: one pass, or the sum of the residual passes' codes."""
-        weights = self.kernel_weights()
-        codes = self._encode_pass(x, weights)
-        for _ in range(self.passes - 1):
-            codes = codes + self._encode_pass(x - self._decode(codes, weights), weights)
-        return codes
+        encode = partial(_coding.encode, spec=self._spec, table=self._table(tuple(x.shape[2:])),
+                         competition=self.competition, channel_sizes=self.channel_sizes, passes=self.passes)
+        return self._per_input_channel(encode, x, self.kernel_weights())
 
-    def _encode_pass(self, x: Tensor, weights: list[Tensor]) -> Tensor:
-        """Eq. 11 on the similarity of ``x``, each kernel on its own or competing for each position."""
-        similarity, table = self._similarity(x, weights), self._table(tuple(x.shape[2:]))
-        if self.competition == "none":
-            return self._spec.checked(similarity, table)
-        winner = channel_argmax(similarity.abs())
-        largest = self.channel_sizes.index(max(self.channel_sizes))
-        shared = None if table is None else table[largest : largest + 1]
-        spikes = self._spec.checked(similarity.gather(1, winner), shared)
-        return torch.zeros_like(similarity).scatter(1, winner, spikes)
-
-    def _decode(self, codes: Tensor, weights: list[Tensor] | None = None) -> Tensor:
+    def _decode(self, codes: Tensor) -> Tensor:
         """:meth:`decode` of checked codes."""
-        weights = self.kernel_weights() if weights is None else weights
-        return sum(correlate_same_adjoint(codes[:, i : i + 1], kernel[None]) for i, kernel in enumerate(weights))
+        return self._per_input_channel(_coding.decode, codes, self.kernel_weights())
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write each kernel's learned numbers as safetensors, with the config as JSON metadata.
-
-        The file is written to a temporary name and renamed, so an interrupted
-        save never leaves a truncated model behind.
-
-        Raises
-        ------
-        ValueError
-            A kernel holds NaN or inf weights (nothing is written).
-        """
+        """Write the kernels' learned numbers as safetensors with the config as metadata, atomically (a temporary
+        name renamed). Raises ValueError, writing nothing, if a kernel holds NaN or inf weights."""
         save_model(self, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike, device: str | torch.device = "cpu") -> SAN:
-        """Read a model written by :meth:`save`, in the dtype it was saved in.
-
-        Raises
-        ------
-        ModelFileNotFoundError
-            The file does not exist.
-        ModelFileError
-            The file is truncated, not safetensors, or not a sanets SAN.
-        """
+        """Read a model written by :meth:`save`, in the dtype it was saved in. Raises ModelFileNotFoundError (no
+        such file) or ModelFileError (truncated, not safetensors, not a sanets SAN, or of an unknown version)."""
         return load_model(cls, path, device)

@@ -15,16 +15,21 @@ floating-point summation order, at a fraction of the cost.
 from __future__ import annotations
 
 import copy
+import hashlib
+import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
+from functools import partial
 
 import torch
 from torch import Tensor, nn
 
 from sanets._convolution import correlate_same, correlate_same_adjoint
+from sanets._files import write_atomically
 from sanets._threads import share_cores
 from sanets._validation import check_int
 from sanets.activations._registry import spec_of
+from sanets.errors import CheckpointError
 from sanets.metrics import (
     flithos,
     inverse_compression_ratio,
@@ -221,6 +226,7 @@ def fit_sweep(
     seed: int | None = None,
     device: str | torch.device | None = None,
     progress: bool = False,
+    checkpoint: str | os.PathLike | None = None,
 ) -> list[SweepResult]:
     """Fit one SAN per kernel size, all at once, each with phi model selection (Alg. 4).
 
@@ -237,6 +243,10 @@ def fit_sweep(
         As for :class:`sanets.SAN`.
     epochs, batch_size, lr, seed, device, progress
         As for :func:`sanets.fit`.
+    checkpoint : path-like, optional
+        A file the training state is written to (atomically) after every epoch.
+        If it exists, the sweep resumes from it and ends exactly as without the
+        interruption; a checkpoint of other arguments or data is refused.
 
     Returns
     -------
@@ -260,7 +270,10 @@ def fit_sweep(
 
     histories: list[list[Evaluation]] = [[] for _ in models]
     best_weight = packed.weight.detach().cpu().clone()
-    for epoch in _epochs(epochs, f"{activation} x {len(models)} kernel sizes", progress):
+    identity = _identity(kernel_sizes, activation, train, validation, num_kernels, dims, init, border_tolerance, epochs,
+                         batch_size, lr, seed)
+    done = 0 if checkpoint is None else _resume(checkpoint, identity, packed, optimizer, generator, histories, best_weight)
+    for epoch in _epochs(epochs, f"{activation} x {len(models)} kernel sizes", progress, start=done + 1):
         order = torch.randperm(len(train), generator=generator)
         for batch_indices in order.split(batch_size):
             share_cores()
@@ -280,6 +293,11 @@ def fit_sweep(
             weight = packed.weight.detach().cpu()
             for k in improved:
                 best_weight[k * num_kernels : (k + 1) * num_kernels] = weight[k * num_kernels : (k + 1) * num_kernels]
+        if checkpoint is not None:
+            state = {"identity": identity, "epoch": epoch, "weight": packed.weight.detach().cpu(), "best_weight": best_weight,
+                     "optimizer": optimizer.state_dict(), "generator": generator.get_state(),
+                     "histories": [[list(astuple(e)) for e in history] for history in histories]}
+            write_atomically(checkpoint, partial(torch.save, state))
 
     last_weight = packed.weight.detach().cpu()
     results = []
@@ -292,3 +310,40 @@ def fit_sweep(
         best = first_lowest([scores.flithos for scores in histories[k]])
         results.append(SweepResult(m, best + 1, histories[k][best].flithos, model, histories[k], last_model))
     return results
+
+
+def _identity(*arguments: object) -> str:
+    """SHA-256 of a sweep's arguments and data: what a checkpoint must match to be resumed."""
+    digest = hashlib.sha256()
+    for argument in arguments:
+        if isinstance(argument, Tensor):
+            digest.update(repr((tuple(argument.shape), str(argument.dtype))).encode())
+            digest.update(argument.detach().cpu().contiguous().numpy().tobytes())
+        else:
+            digest.update(repr(argument).encode())
+    return digest.hexdigest()
+
+
+def _resume(
+    path: str | os.PathLike, identity: str, packed: _PackedSANs, optimizer: torch.optim.Optimizer, generator: torch.Generator,
+    histories: list[list[Evaluation]], best_weight: Tensor,
+) -> int:
+    """Load a checkpoint of :func:`fit_sweep` into its state, in place; the epochs it had done (0 without one)."""
+    if not os.path.exists(path):
+        return 0
+    try:
+        state = torch.load(path, weights_only=True)
+        found = state["identity"]
+    except Exception as error:  # a file torch cannot read, whatever the reason, is not a checkpoint to trust
+        raise CheckpointError(f"{path}: not a readable sweep checkpoint ({error}); delete it to start over") from None
+    if found != identity:
+        raise CheckpointError(f"{path}: a checkpoint of another sweep (other arguments or data); "
+                              "rerun with the arguments it was made with, or delete it to start over")
+    with torch.no_grad():
+        packed.weight.copy_(state["weight"])
+    optimizer.load_state_dict(state["optimizer"])
+    generator.set_state(state["generator"])
+    best_weight.copy_(state["best_weight"])
+    for history, rows in zip(histories, state["histories"]):
+        history.extend(Evaluation(*row) for row in rows)
+    return int(state["epoch"])

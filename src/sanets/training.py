@@ -88,7 +88,7 @@ def evaluate(model: SAN, x: Tensor, batch_size: int = 1024) -> Evaluation:
     Parameters
     ----------
     model : SAN
-    x : Tensor, shape (N, 1, L) or (N, 1, H, W)
+    x : Tensor, shape (N, C, L) or (N, C, H, W), C = ``model.in_channels``
         Any floating dtype and device; batches are moved to the model's.
     batch_size : int
         Examples per forward pass (memory only; the result does not depend on it).
@@ -142,7 +142,7 @@ def fit(
     ----------
     model : SAN
         Trained in place.
-    train, validation : Tensor, shape (N, 1, L) or (N, 1, H, W)
+    train, validation : Tensor, shape (N, C, L) or (N, C, H, W), C = ``model.in_channels``
         Any floating dtype; converted to the model's.
     epochs : int
         Passes over ``train``.
@@ -236,17 +236,18 @@ def fit(
     best = history[first_lowest([record.validation.flithos for record in history])]
     if restore_best:
         if len(best_sizes) != model.num_kernels:
-            model.set_kernels(best_sizes, list(model.kernels)[: len(best_sizes)])
+            model.set_kernels(best_sizes, list(model.kernels)[: len(best_sizes) * model._groups])
         model.load_state_dict(best_state)
     return FitResult(best.epoch, best.validation.flithos, best_state, history)
 
 
 def _add_kernel(model: SAN, optimizer: torch.optim.Optimizer, generator: torch.Generator) -> None:
-    """Append a kernel of the last one's size to ``model`` and to ``optimizer`` (``fit(grow_to=...)``)."""
+    """Append a kernel of the last one's size (one per input channel, if separate) to ``model`` and to ``optimizer``
+    (``fit(grow_to=...)``)."""
     size = model.kernel_sizes[-1]
-    numbers = model._family.initial(size, model.dims, model.init, generator).to(model.kernels[0])
-    model.set_kernels([*model.kernel_sizes, size], [*model.kernels, numbers])
-    optimizer.add_param_group({"params": [model.kernels[-1]]})
+    numbers = [model._family.initial(size, model.dims, model.init, generator).to(model.kernels[0]) for _ in range(model._groups)]
+    model.set_kernels([*model.kernel_sizes, size], [*model.kernels, *numbers])
+    optimizer.add_param_group({"params": list(model.kernels)[-model._groups :]})
 
 
 def check_fit_arguments(model: SAN, train: Tensor, validation: Tensor, epochs: int, batch_size: int, lr: float) -> None:
@@ -283,11 +284,11 @@ def new_generator(seed: int | None) -> torch.Generator:
     return generator
 
 
-def _epochs(epochs: int, description: str, progress: bool):
-    """``range(1, epochs + 1)``, behind a progress bar when asked for."""
+def _epochs(epochs: int, description: str, progress: bool, start: int = 1):
+    """``range(start, epochs + 1)``, behind a progress bar when asked for."""
     if not progress:
-        return range(1, epochs + 1)
+        return range(start, epochs + 1)
     from sanets._extras import require
 
     tqdm = require("tqdm.auto", "progress bars").tqdm
-    return tqdm(range(1, epochs + 1), desc=description, leave=False, disable=None)
+    return tqdm(range(start, epochs + 1), desc=description, leave=False, disable=None, initial=start - 1, total=epochs)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from sanets.datasets import Signal, load_physionet, load_signal, windows
+from sanets.datasets import Signal, load_physionet, load_signal, standardize_windows, windows
 from sanets.errors import DataError, DataNotFoundError, MissingExtraError
 
 PIP_DATA = r'pip install "sparsely-activated-networks\[data\]"'
@@ -224,3 +224,14 @@ def test_windows_then_standardising_is_the_physionet_protocol(shared, database, 
     standardised = ((cut - cut.mean(-1, keepdim=True)) / cut.std(-1, keepdim=True)).float()
     # float32 samples standardised in float64 vs float64 throughout: at most an ulp or so apart
     torch.testing.assert_close(standardised, torch.cat([reference.train, reference.validation, reference.test]), rtol=0, atol=2e-6)
+
+
+def test_standardize_windows_hand_computed_and_flat_windows_only_centred():
+    windows = np.array([[[1.0, 2.0, 3.0], [5.0, 5.0, 5.0]], [[0.0, 0.0, 6.0], [1e6, 1e6 + 1e-7, 1e6]]])
+    standardized, mean, std, constant = standardize_windows(windows)
+    assert mean[0].tolist() == [2.0, 5.0] and mean[1].tolist() == pytest.approx([2.0, 1e6 + 1e-7 / 3], rel=1e-15)
+    assert std[0].tolist() == [1.0, 1.0] and std[1, 0] == pytest.approx(np.sqrt(12.0)) and std[1, 1] == 1.0
+    assert constant.tolist() == [[False, True], [False, True]]  # 1e-7 on 1e6 is rounding, not a signal
+    assert standardized[0].tolist() == [[-1.0, 0.0, 1.0], [0.0, 0.0, 0.0]]
+    assert standardized[1, 0] == pytest.approx([-2 / np.sqrt(12), -2 / np.sqrt(12), 4 / np.sqrt(12)])
+    assert standardize_windows(np.ones((2, 1)))[3].tolist() == [True, True]  # one sample has no spread

@@ -2,7 +2,9 @@
 
 CR^-1 (Eq. 2) counts numbers; a ``.san`` file counts bits. Each channel of the
 recording is cut into windows, each window standardised (mean 0, sample std 1,
-as the paper's PhysioNet protocol) and encoded by a 1D SAN; a spike's value is
+as the paper's PhysioNet protocol) and encoded by a 1D SAN: a one-channel SAN
+codes each window on its own, a SAN of C input channels codes the C windows of
+the same time together (with its shared or separate kernels); a spike's value is
 quantised with a uniform step, and the spikes are written as streams
 (positions delta-coded within their window) and entropy-coded.
 
@@ -57,7 +59,7 @@ from sanets.codec._format import (
     spike_count,
     write_file,
 )
-from sanets.datasets import Signal, finite_samples
+from sanets.datasets import Signal, finite_samples, standardize_windows
 from sanets.errors import CodecError
 from sanets.metrics import flithos
 from sanets.model import SAN
@@ -119,24 +121,45 @@ def _on_cpu(model: SAN) -> SAN:
 
 
 def _windows(data: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(C, S) -> standardised windows (C * n, L) float32 and each window's mean and std (float32), tail padded."""
+    """(C, S) -> standardised windows (C * n, L) float32 and each window's mean and std (float32), tail padded;
+    a constant window codes as zeros around its mean."""
     count = math.ceil(data.shape[1] / window)
     padded = np.pad(data, ((0, 0), (0, count * window - data.shape[1])), mode="edge").reshape(-1, window)
-    mean = padded.mean(1).astype(np.float32)
-    std = padded.std(1, ddof=1).astype(np.float32) if window > 1 else np.zeros(len(padded), np.float32)
-    std = np.where(std > 0, std, np.float32(1))  # a constant window codes as zeros around its mean
-    return ((padded - mean[:, None]) / std[:, None]).astype(np.float32), mean, std
+    standardized, mean, std, _ = standardize_windows(padded)
+    return standardized.astype(np.float32), mean.astype(np.float32), std.astype(np.float32)
+
+
+def _to_model(model: SAN, windows: torch.Tensor, channels: int) -> torch.Tensor:
+    """Channel-major windows (C * n, k, L) as the model's examples: as they are for a one-channel model (it codes
+    each window), (n, C * k, L) for a C-channel one."""
+    if model.in_channels == 1:
+        return windows
+    count, k, length = windows.shape
+    return windows.view(channels, count // channels, k, length).transpose(0, 1).reshape(count // channels, channels * k, length)
+
+
+def _from_model(model: SAN, examples: torch.Tensor, channels: int) -> torch.Tensor:
+    """The inverse of :func:`_to_model`."""
+    if model.in_channels == 1:
+        return examples
+    count, k, length = examples.shape
+    return examples.view(count, channels, k // channels, length).transpose(0, 1).reshape(channels * count, k // channels, length)
 
 
 @torch.no_grad()
-def _encode_windows(model: SAN, x: np.ndarray, batch: int = 256) -> torch.Tensor:
-    tensor = torch.from_numpy(x)[:, None]
-    return torch.cat([model.encode(part) for part in tensor.split(batch)]) if len(tensor) else tensor
+def _encode_windows(model: SAN, x: np.ndarray, channels: int, batch: int = 256) -> torch.Tensor:
+    """Standardised windows (C * n, L) -> their codes (C * n, Q, L), Q code channels per input channel."""
+    examples = _to_model(model, torch.from_numpy(x)[:, None], channels)
+    if not len(examples):
+        return examples.new_zeros(0, model.num_channels // model.in_channels, x.shape[1])
+    return _from_model(model, torch.cat([model.encode(part) for part in examples.split(batch)]), channels)
 
 
 @torch.no_grad()
-def _decode_windows(model: SAN, codes: torch.Tensor, batch: int = 256) -> np.ndarray:
-    return torch.cat([model.decode(part) for part in codes.split(batch)])[:, 0].double().numpy()
+def _decode_windows(model: SAN, codes: torch.Tensor, channels: int, batch: int = 256) -> np.ndarray:
+    """Codes (C * n, Q, L) -> the decoded windows (C * n, L) float64."""
+    examples = _to_model(model, codes, channels)
+    return _from_model(model, torch.cat([model.decode(part) for part in examples.split(batch)]), channels)[:, 0].double().numpy()
 
 
 def _quantized(codes: torch.Tensor, step: float) -> torch.Tensor:
@@ -149,7 +172,7 @@ def _destandardised(windows: np.ndarray, mean: np.ndarray, std: np.ndarray, shap
 
 
 def _reconstruct(model: SAN, levels: torch.Tensor, step: float, mean: np.ndarray, std: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    return _destandardised(_decode_windows(model, (levels.double() * step).to(model.dtype)), mean, std, shape)
+    return _destandardised(_decode_windows(model, (levels.double() * step).to(model.dtype), shape[0]), mean, std, shape)
 
 
 def coarsest_step(decode: Callable[[float], np.ndarray], original: np.ndarray, prd: float, high: float) -> float:
@@ -188,9 +211,10 @@ def encode_signal(
     Parameters
     ----------
     model : SAN
-        A 1D SAN (coded on the CPU; a model elsewhere is copied, not moved).
+        A 1D SAN with one input channel (it codes every channel) or as many as the
+        recording (coded on the CPU; a model elsewhere is copied, not moved).
     signal : Signal
-        ``data`` (channels, samples); every channel is coded by the same model.
+        ``data`` (channels, samples).
     quantization : float, optional
         Step of a spike's value in standardised units (default :data:`DEFAULT_STEP`).
     prd : float, optional
@@ -229,13 +253,15 @@ def encode_signal(
         raise ValueError(f"window must be a positive int, got {window!r}")
     if max(model.channel_sizes) > window:
         raise ValueError(f"the model's kernel size {max(model.channel_sizes)} does not fit windows of {window} samples")
+    if model.in_channels not in (1, channels):
+        raise ValueError(f"the model codes {model.in_channels} channels together; the recording has {channels}")
     model = _on_cpu(model)
     x, mean, std = _windows(data, window)
-    codes = _encode_windows(model, x)
+    codes = _encode_windows(model, x, channels)
 
     step = DEFAULT_STEP if quantization is None else float(quantization)
     if prd is not None:
-        floor = _distortion(data, _destandardised(_decode_windows(model, codes), mean, std, data.shape))[0]
+        floor = _distortion(data, _destandardised(_decode_windows(model, codes, channels), mean, std, data.shape))[0]
         if floor > prd:
             raise ValueError(f"PRD {prd}% is out of reach: the model's unquantised reconstruction has PRD {floor:.3g}%")
         step = coarsest_step(lambda step: _reconstruct(model, _quantized(codes, step), step, mean, std, data.shape),
@@ -254,10 +280,10 @@ def encode_signal(
     file_bytes = path.stat().st_size
     original_bits = signal.resolution_bits or 16
     prd_value, prdn, snr = _distortion(data, restored)
-    x_hat = torch.from_numpy(_decode_windows(model, (levels.double() * step).to(model.dtype)))[:, None]
-    varying = np.flatnonzero(np.abs(x).max(1) > 0)  # phi is undefined on a constant window (MAE(x, 0) = 0)
-    phi = float(flithos(torch.from_numpy(x[varying])[:, None].double(), x_hat[varying], (levels[varying] != 0).double(),
-                        model).mean()) if len(varying) else 0.0
+    x_hat = torch.from_numpy(_decode_windows(model, (levels.double() * step).to(model.dtype), channels))[:, None]
+    x_in, x_hat, spikes = (_to_model(model, t, channels) for t in (torch.from_numpy(x)[:, None].double(), x_hat, (levels != 0).double()))
+    varying = torch.nonzero(x_in.abs().amax((1, 2)) > 0)[:, 0]  # phi is undefined where MAE(x, 0) = 0
+    phi = float(flithos(x_in[varying], x_hat[varying], spikes[varying], model).mean()) if len(varying) else 0.0
     return CodecReport(8 * file_bytes / (samples * channels), samples * channels * original_bits / (8 * file_bytes),
                        original_bits, prd_value, prdn, snr, phi, step, file_bytes, samples, channels, len(levels))
 
@@ -286,6 +312,8 @@ def decode_file(path: str | os.PathLike, model: SAN | None = None) -> tuple[np.n
             model = SAN.from_config(identity["config"], identity["kernels"])
         except (KeyError, TypeError, ValueError) as error:
             raise CodecError(f"{path}: the embedded model is invalid: {error}") from None
+    if model.in_channels not in (1, header["channels"]):
+        raise CodecError(f"{path}: the model codes {model.in_channels} channels together; the file has {header['channels']}")
     if model_fingerprint(model) != identity["sha256"]:
         raise CodecError(f"{path}: coded with model sha256 {identity['sha256'][:12]}…, "
                          f"not the model given ({model_fingerprint(model)[:12]}…)")
@@ -293,7 +321,7 @@ def decode_file(path: str | os.PathLike, model: SAN | None = None) -> tuple[np.n
     parts = []
     for index, (payload, count) in enumerate(zip(payloads, chunk_windows(header["windows"]))):
         try:
-            parts.append(read_payload(payload, count, model.num_channels, header["window"]))
+            parts.append(read_payload(payload, count, model.num_channels // model.in_channels, header["window"]))
         except (ValueError, struct.error) as error:
             raise CodecError(f"{path}: chunk {index} is malformed: {error}") from None
     levels = torch.cat([levels for levels, _, _ in parts])

@@ -24,7 +24,7 @@ import torch
 
 from sanets.datasets import _locate, _physionet_fetch, _wfdb
 from sanets.datasets._types import DataDir, DatasetSpec, Splits
-from sanets.datasets.signal import _frames
+from sanets.datasets.signal import _frames, standardize_windows
 from sanets.errors import DataError
 
 __all__ = ["PHYSIONET_DATABASES", "PINNED_SHA256", "PhysioNetDatabase", "load_physionet", "read_channel"]
@@ -248,17 +248,14 @@ def standardise_windows(samples: np.ndarray, *, label: str = "signal", offset: i
     DataError
         A window is constant (its standard deviation is zero).
     """
-    windows = _frames(samples[None, :], WINDOW, WINDOW)
-    mean = windows.mean(axis=-1, keepdims=True)
-    std = windows.std(axis=-1, ddof=1, keepdims=True)
-    for k in range(windows.shape[0]):
-        if not std[k, 0, 0] > 1e-12 * max(1.0, abs(float(mean[k, 0, 0]))):
-            start = offset + k * WINDOW
-            raise DataError(
-                f"{label}: {split} window {k} (samples {start}..{start + WINDOW - 1}) is constant "
-                f"({float(mean[k, 0, 0])!r}); it cannot be standardised to std 1"
-            )
-    return ((windows - mean) / std).astype(np.float32)
+    standardized, mean, _, constant = standardize_windows(_frames(samples[None, :], WINDOW, WINDOW))
+    for k in np.flatnonzero(constant[:, 0]):
+        start = offset + k * WINDOW
+        raise DataError(
+            f"{label}: {split} window {k} (samples {start}..{start + WINDOW - 1}) is constant "
+            f"({float(mean[k, 0])!r}); it cannot be standardised to std 1"
+        )
+    return standardized.astype(np.float32)
 
 
 def fetch(database: str) -> Path:

@@ -309,3 +309,27 @@ def finite_samples(signal: Signal, fill: str | None = None) -> np.ndarray:
             raise DataError(f"{signal.source or 'signal'}: a channel has no finite sample to interpolate from")
         row[gaps] = np.interp(np.flatnonzero(gaps), np.flatnonzero(~gaps), row[~gaps])
     return data
+
+
+def standardize_windows(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each window to mean 0 and sample standard deviation 1 (``ddof=1``), the paper's Table I protocol.
+
+    Parameters
+    ----------
+    windows : numpy.ndarray, shape (..., L)
+
+    Returns
+    -------
+    standardized : numpy.ndarray, shape (..., L) float64
+    mean, std : numpy.ndarray, shape (...)
+        Each window's; a constant window's std is given as 1, so it is only centred.
+    constant : numpy.ndarray of bool, shape (...)
+        Windows whose std is at most 1e-12 max(1, |mean|): rounding noise on a flat line is not a signal,
+        and it cannot be standardised. Callers refuse, drop or keep them centred.
+    """
+    windows = np.asarray(windows, dtype=np.float64)
+    mean = windows.mean(-1)
+    std = windows.std(-1, ddof=1) if windows.shape[-1] > 1 else np.zeros(windows.shape[:-1])
+    constant = ~(std > 1e-12 * np.maximum(1.0, np.abs(mean)))
+    std = np.where(constant, 1.0, std)
+    return (windows - mean[..., None]) / std[..., None], mean, std, constant

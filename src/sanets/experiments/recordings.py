@@ -12,21 +12,24 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Callable, Sequence
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from sanets._extras import require
 from sanets._files import write_atomically
-from sanets.datasets import finite_samples, load_signal
-from sanets.errors import DataError
-from sanets.model import SAN
+from sanets.datasets import Signal, finite_samples, load_signal, standardize_windows
+from sanets.errors import CheckpointError, DataError, Interrupted
+from sanets.model import CHANNEL_MODES, SAN
 from sanets.sweep import fit_sweep
 from sanets.training import Evaluation, evaluate, first_lowest
 
-__all__ = ["fit_recordings", "RecordingFit", "default_kernel_sizes", "recording_windows"]
+__all__ = ["fit_recordings", "RecordingFit", "default_kernel_sizes", "recording_windows", "joined"]
 
 VALIDATION_SHARE = 0.2
 
@@ -73,15 +76,22 @@ def default_kernel_sizes(window: int, sampling_rate: float | None) -> tuple[list
 
 def recording_windows(
     paths: Sequence[str | os.PathLike], window: int | None = None, channels: Sequence[int | str] | None = None,
-    fill: str | None = None,
+    fill: str | None = None, together: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor, int, float | None, list[str]]:
-    """Standardised windows of recordings, split by time.
+    """Standardised windows of recordings (:func:`sanets.datasets.standardize_windows`), split by time.
+
+    Parameters
+    ----------
+    together : bool
+        Keep a window's channels together, ``(N, C, L)``, for a SAN of C input channels; a window is left out
+        where any of its channels is constant, and every recording must give the same number of channels.
+        Otherwise each channel's windows are examples of their own, ``(N, 1, L)``.
 
     Returns
     -------
-    train, validation : Tensor, shape (N, 1, L) float32
-        Per recording and channel, the first windows in time, and the last fifth of them (at least one, where a
-        channel has two or more).
+    train, validation : Tensor, shape (N, C, L) float32
+        Per recording (and channel, unless together), the first windows in time, and the last fifth of them (at
+        least one, where there are two or more).
     window : int
     sampling_rate : float or None
         The recordings' rate, if they agree.
@@ -93,31 +103,75 @@ def recording_windows(
     window = min(1000, shortest) if window is None else window
     if isinstance(window, bool) or not isinstance(window, int) or window < 2:
         raise ValueError(f"window must be an int >= 2, got {window!r}")
-    train, validation, notes, constant = [], [], [], 0
+    train, validation, notes, constant_windows, widths = [], [], [], 0, set()
     for signal in signals:
         data = finite_samples(signal, fill)
-        names = list(signal.channel_names)
-        for wanted in channels or range(len(data)):
-            if isinstance(wanted, str) and wanted not in names:
-                raise ValueError(f"{signal.source}: no channel {wanted!r}; it has {', '.join(names)}")
-            row = names.index(wanted) if isinstance(wanted, str) else wanted
-            if not 0 <= row < len(data):
-                raise ValueError(f"{signal.source}: no channel {row}; it has {len(data)}")
-            count = data.shape[1] // window
-            frames = data[row, : count * window].reshape(count, window)
-            std = frames.std(1, ddof=1)
-            constant += int((std == 0).sum())
-            frames = (frames[std > 0] - frames[std > 0].mean(1, keepdims=True)) / std[std > 0, None]
+        rows = [_channel_row(signal, wanted, len(data)) for wanted in channels or range(len(data))]
+        widths.add(len(rows))
+        if together and len(widths) > 1:
+            raise DataError(f"{signal.source}: {len(rows)} channel(s) where the recordings before it have {widths - {len(rows)}}; "
+                            "coding channels together needs the same channels in every recording (choose them with --channels)")
+        count = data.shape[1] // window
+        standardized, _, _, constant = standardize_windows(data[rows, : count * window].reshape(len(rows), count, window))
+        if together:
+            kept = ~constant.any(0)
+            constant_windows += int((~kept).sum())
+            parts = [standardized[:, kept].transpose(1, 0, 2)]
+        else:
+            constant_windows += int(constant.sum())
+            parts = [frames[~gone][:, None] for frames, gone in zip(standardized, constant)]
+        for frames in parts:
             held = math.ceil(VALIDATION_SHARE * len(frames)) if len(frames) >= 2 else 0
             train.append(frames[: len(frames) - held])
             validation.append(frames[len(frames) - held :])
-    train_x, validation_x = (torch.tensor(np.concatenate(part), dtype=torch.float32)[:, None] for part in (train, validation))
+    train_x, validation_x = (torch.tensor(np.concatenate(part), dtype=torch.float32) for part in (train, validation))
     if len(train_x) == 0 or len(validation_x) == 0:
         raise DataError(f"{len(train_x) + len(validation_x)} window(s) of {window} samples: training and validation need one "
                         "each; give a longer recording, more recordings, or a smaller --window")
-    if constant:
-        notes.append(f"{constant} constant window(s) left out (they cannot be standardised)")
+    if constant_windows:
+        notes.append(f"{constant_windows} constant window(s) left out (they cannot be standardised)")
     return train_x, validation_x, window, next(iter(rates)) if len(rates) == 1 else None, notes
+
+
+def _channel_row(signal: Signal, wanted: int | str, count: int) -> int:
+    """The row of a channel named or numbered by the user; ValueError naming the recording's channels."""
+    names = list(signal.channel_names)
+    if isinstance(wanted, str) and wanted not in names:
+        raise ValueError(f"{signal.source}: no channel {wanted!r}; it has {', '.join(names)}")
+    row = names.index(wanted) if isinstance(wanted, str) else wanted
+    if not 0 <= row < count:
+        raise ValueError(f"{signal.source}: no channel {row}; it has {count}")
+    return row
+
+
+def joined(models: Sequence[SAN], in_channels: int, channels: str) -> SAN:
+    """One SAN of ``in_channels`` input channels from one-channel SANs of equal config: the kernels of ``models[0]``
+    shared by every channel (``channels="shared"``, one model), or ``models[c]``'s kernels for channel c
+    (``"separate"``)."""
+    config = models[0].config() | {"in_channels": in_channels, "channels": channels}
+    numbers = [model.kernels[i].detach().clone() for i in range(models[0].num_kernels) for model in models]
+    return SAN.from_config(config, numbers)
+
+
+@contextmanager
+def _checkpoints(out: Path, echo: Callable[[str], object]) -> Iterator[Path]:
+    """The locked folder ``<out>.partial`` of a fit's sweep checkpoints; a rerun resumes from what it holds."""
+    filelock = require("filelock", "resuming sanets fit")
+    folder = out.with_name(out.name + ".partial")
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = filelock.FileLock(str(folder / "lock"))
+    try:
+        lock.acquire(timeout=0)
+    except filelock.Timeout:
+        raise CheckpointError(f"{folder} is being written by another sanets fit; wait for it, or choose another --out") from None
+    try:
+        if any(folder.glob("sweep-*.pt")):
+            echo(f"resuming from the checkpoints in {folder}")
+        yield folder
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted: the finished epochs are kept in {folder}; rerun the same command to resume") from None
+    finally:
+        lock.release()
 
 
 def fit_recordings(
@@ -129,6 +183,7 @@ def fit_recordings(
     kernels: int = 1,
     window: int | None = None,
     channels: Sequence[int | str] | None = None,
+    channel_kernels: str | None = None,
     epochs: int = 30,
     batch_size: int | None = None,
     border_tolerance: int = 3,
@@ -140,12 +195,21 @@ def fit_recordings(
 ) -> RecordingFit:
     """Fit SANs to recordings, keep the kernel size of lowest validation phi, and write the model and its report.
 
+    ``channel_kernels`` None fits a one-channel SAN on every channel's windows (it codes any number of channels);
+    ``"shared"`` or ``"separate"`` a SAN of C input channels (:class:`sanets.SAN` ``channels=``) on windows whose
+    channels stay together. Separate kernels are swept channel by channel, shared ones on every channel's windows;
+    each candidate m is then the multichannel SAN, and its validation phi chooses m.
+
     ``batch_size`` defaults to an eighth of the training windows, from 2 (the paper's, for its six PhysioNet
     windows) to 32. Writes ``out`` (:meth:`SAN.save`), ``out`` with suffix ``.json`` (m chosen, CR^-1, L~ and phi on
-    validation, every m tried, the window and data used) and, with matplotlib, ``<out stem>-kernels.png``.
+    validation, every m tried, the window and data used) and, with matplotlib, ``<out stem>-kernels.png``. While
+    it trains, ``<out>.partial/`` (locked) keeps a checkpoint per epoch: an interrupted fit rerun with the same
+    arguments resumes there and ends as it would have.
     """
     out = Path(out)
-    train, validation, window, rate, notes = recording_windows(paths, window, channels, fill)
+    if channel_kernels not in (None, *CHANNEL_MODES):
+        raise ValueError(f"channel_kernels must be None or one of {', '.join(CHANNEL_MODES)}, got {channel_kernels!r}")
+    train, validation, window, rate, notes = recording_windows(paths, window, channels, fill, together=channel_kernels is not None)
     if kernel_sizes is None:
         kernel_sizes, why = default_kernel_sizes(window, rate)
         notes.insert(0, why)
@@ -154,20 +218,34 @@ def fit_recordings(
     for note in notes:
         echo(note)
     batch_size = max(2, min(32, len(train) // 8)) if batch_size is None else batch_size
-    echo(f"{len(train)} training and {len(validation)} validation windows of {window} samples; batches of {batch_size}")
-    results = fit_sweep(sorted(set(kernel_sizes)), activation, train, validation, num_kernels=kernels, init="normal",
-                        border_tolerance=border_tolerance, epochs=epochs, batch_size=batch_size, seed=seed, device=device,
-                        progress=progress)
-    chosen = results[first_lowest([result.best_flithos for result in results])]
-    model = chosen.model.cpu()
-    scores = evaluate(model, validation)
-    fit = RecordingFit(model, chosen.kernel_size, scores, {r.kernel_size: r.best_flithos for r in results}, window,
-                       len(train), len(validation), notes)
-    model.save(out)
-    report = {"inputs": [str(path) for path in paths], "window": window, "sampling_rate": rate, "kernel_size": fit.kernel_size,
-              "validation": asdict(scores), "candidates": fit.candidates, "train_windows": len(train),
-              "validation_windows": len(validation), "epochs": epochs, "seed": seed, "notes": notes, "model": model.config()}
-    write_atomically(out.with_suffix(".json"), lambda file: file.write(json.dumps(report, indent=2).encode()))
+    in_channels = train.shape[1]
+    echo(f"{len(train)} training and {len(validation)} validation windows of {window} samples"
+         f"{f' x {in_channels} channels' if in_channels > 1 else ''}; batches of {batch_size}")
+    if channel_kernels == "separate":
+        groups = [(train[:, [c]], validation[:, [c]]) for c in range(in_channels)]
+    else:
+        groups = [(train.reshape(-1, 1, window), validation.reshape(-1, 1, window))]
+    sizes = sorted(set(kernel_sizes))
+    with _checkpoints(out, echo) as folder:
+        sweeps = [fit_sweep(sizes, activation, group_train, group_validation, num_kernels=kernels, init="normal",
+                            border_tolerance=border_tolerance, epochs=epochs, batch_size=batch_size, seed=seed, device=device,
+                            progress=progress, checkpoint=folder / f"sweep-{g}.pt")
+                  for g, (group_train, group_validation) in enumerate(groups)]
+        candidates = [[sweep[k].model.cpu() for sweep in sweeps] for k in range(len(sizes))]
+        if channel_kernels is not None:
+            candidates = [[joined(models, in_channels, channel_kernels)] for models in candidates]
+        scores = [evaluate(models[0], validation) for models in candidates]
+        chosen = first_lowest([score.flithos for score in scores])
+        model = candidates[chosen][0]
+        fit = RecordingFit(model, sizes[chosen], scores[chosen], {m: score.flithos for m, score in zip(sizes, scores)}, window,
+                           len(train), len(validation), notes)
+        model.save(out)
+        report = {"inputs": [str(path) for path in paths], "window": window, "sampling_rate": rate,
+                  "kernel_size": fit.kernel_size, "channel_kernels": channel_kernels, "validation": asdict(fit.validation),
+                  "candidates": fit.candidates, "train_windows": len(train), "validation_windows": len(validation),
+                  "epochs": epochs, "seed": seed, "notes": notes, "model": model.config()}
+        write_atomically(out.with_suffix(".json"), lambda file: file.write(json.dumps(report, indent=2).encode()))
+        shutil.rmtree(folder)
     try:
         from sanets import plots
 
@@ -175,6 +253,7 @@ def fit_recordings(
         plots.save_figure(figure, out.with_name(f"{out.stem}-kernels.png"))
     except ImportError as error:
         echo(f"no kernels figure: {error}")
+    scores = fit.validation
     echo(f"m = {fit.kernel_size}: validation CR^-1 {scores.inverse_compression_ratio:.3f}, L~ {scores.reconstruction_loss:.3f}, "
          f"phi {scores.flithos:.3f}; model written to {out}")
     return fit

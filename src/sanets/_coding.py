@@ -1,0 +1,57 @@
+"""The SAN's coding of one input channel: similarity (Eq. 10), sparse activation (Eq. 11), decoding (Eqs. 12-13).
+
+:class:`sanets.SAN` holds the kernels and options; these functions do the work for
+one input channel with the kernel weights they are given, so that a multichannel SAN
+runs them per channel ("separate" kernels) or on channels folded into the batch
+("shared" kernels).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+
+from sanets._convolution import correlate_same, correlate_same_adjoint
+from sanets.activations._common import channel_argmax
+from sanets.activations._registry import ActivationSpec
+
+
+def similarity(x: Tensor, weights: Sequence[Tensor]) -> Tensor:
+    """Eq. 10: ``x`` (N, 1, *spatial) correlated with each of Q kernels -> (N, Q, *spatial)."""
+    return torch.cat([correlate_same(x, kernel[None]) for kernel in weights], dim=1)
+
+
+def decode(codes: Tensor, weights: Sequence[Tensor]) -> Tensor:
+    """Eqs. 12-13: codes (N, Q, *spatial) -> the sum of each kernel placed at its spikes, (N, 1, *spatial)."""
+    return sum(correlate_same_adjoint(codes[:, i : i + 1], kernel[None]) for i, kernel in enumerate(weights))
+
+
+def encode(
+    x: Tensor, weights: Sequence[Tensor], spec: ActivationSpec, table: Tensor | None, competition: str,
+    channel_sizes: Sequence[int], passes: int,
+) -> Tensor:
+    """Eq. 11 over ``passes`` residual passes (Sec. VI): (N, 1, *spatial) -> codes (N, Q, *spatial).
+
+    Pass t encodes what passes 1..t-1 left, ``x - decode(codes)``; the passes' codes add up.
+    """
+    codes = _encode_pass(x, weights, spec, table, competition, channel_sizes)
+    for _ in range(passes - 1):
+        codes = codes + _encode_pass(x - decode(codes, weights), weights, spec, table, competition, channel_sizes)
+    return codes
+
+
+def _encode_pass(
+    x: Tensor, weights: Sequence[Tensor], spec: ActivationSpec, table: Tensor | None, competition: str,
+    channel_sizes: Sequence[int],
+) -> Tensor:
+    """One pass of Eq. 11, each kernel on its own or competing for each position (Sec. VI, future work 2)."""
+    maps = similarity(x, weights)
+    if competition == "none":
+        return spec.checked(maps, table)
+    winner = channel_argmax(maps.abs())
+    largest = channel_sizes.index(max(channel_sizes))
+    shared = None if table is None else table[largest : largest + 1]
+    spikes = spec.checked(maps.gather(1, winner), shared)
+    return torch.zeros_like(maps).scatter(1, winner, spikes)
