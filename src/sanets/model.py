@@ -18,13 +18,7 @@ from torch import Tensor, nn
 
 from sanets import _coding
 from sanets._model_file import load_model, save_model
-from sanets._validation import (
-    check_batch,
-    check_dtype,
-    check_int,
-    check_kernel_sizes,
-    check_scales,
-)
+from sanets._validation import check_batch, check_dtype, check_int, check_kernel_sizes, check_scales
 from sanets.activations._registry import spec_of
 from sanets.kernel_families import family_of
 
