@@ -266,6 +266,16 @@ def test_per_channel_parameters_equal_one_call_per_channel(dims, function, param
         assert torch.equal(function(x, table), whole)
 
 
+def test_maps_of_very_different_candidate_counts_are_chunked_without_changing_anything(monkeypatch):
+    # A sweep's maps: white noise (about L/3 candidates) beside smooth maps (a few): chunks by count.
+    x = torch.cat([torch.randn(3, 2, 120, generator=torch.Generator().manual_seed(4)), smooth_1d(3, 4, 120, seed=5)], 1)
+    table = torch.tensor([1, 6, 2, 9, 14, 3])
+    monkeypatch.setattr(_suppression, "DISTANCE_GROUPS", 0)
+    whole = extrema(x, table)
+    for channel, value in enumerate(table.tolist()):
+        assert torch.equal(whole[:, channel : channel + 1], extrema(x[:, channel : channel + 1], value)), channel
+
+
 def test_per_channel_gradient_and_bad_tables():
     x = smooth_1d(2, 3, 50, seed=1).requires_grad_()
     out = extrema(x, torch.tensor([1, 4, 9]))

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from sanets._convolution import correlate_same, correlate_same_adjoint
+from sanets._convolution import correlate_same, place_kernels
 from sanets.activations._common import channel_argmax
 from sanets.activations._registry import ActivationSpec
 
@@ -25,7 +25,7 @@ def similarity(x: Tensor, weights: Sequence[Tensor]) -> Tensor:
 
 def decode(codes: Tensor, weights: Sequence[Tensor]) -> Tensor:
     """Eqs. 12-13: codes (N, Q, *spatial) -> the sum of each kernel placed at its spikes, (N, 1, *spatial)."""
-    return sum(correlate_same_adjoint(codes[:, i : i + 1], kernel[None]) for i, kernel in enumerate(weights))
+    return place_kernels(codes, weights, group_size=len(weights))
 
 
 def encode(

@@ -8,7 +8,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["same_padding", "correlate_same", "correlate_same_adjoint"]
+__all__ = ["same_padding", "correlate_same", "correlate_same_adjoint", "place_kernels"]
+
+FFT_MIN_KERNEL = 16
+"""1D kernels of at least this many samples are placed through the FFT: on 2 cores, from m = 16 on, that is
+faster than the transposed convolution (a slow path in oneDNN for one channel per group) and agrees with it to
+rounding, about 1e-7 of the largest value (``benchmarks/bench_convolution.py``)."""
 
 
 def same_padding(kernel_shape: Sequence[int]) -> list[int]:
@@ -36,3 +41,54 @@ def correlate_same_adjoint(codes: Tensor, kernels: Tensor) -> Tensor:
     for dim, m in enumerate(kernels.shape[1:], start=2):
         full = full.narrow(dim, (m - 1) // 2, codes.shape[dim])
     return full
+
+
+def place_kernels(codes: Tensor, kernels: Tensor | Sequence[Tensor], group_size: int = 1) -> Tensor:
+    """Eqs. 12-13: each code channel's kernel placed, scaled, at its codes, summed over groups of channels.
+
+    The adjoint of :func:`correlate_same` (the decoder), for kernels of any sizes.
+    Long 1D kernels (:data:`FFT_MIN_KERNEL`) go through one real FFT of the codes,
+    the sum over each group taken in the frequency domain; the others through
+    transposed convolutions.
+
+    Parameters
+    ----------
+    codes : Tensor, shape (N, C, *spatial)
+    kernels : Tensor of shape (C, *kernel), or C tensors of shapes (m_i,) or (m_i, m_i)
+    group_size : int
+        Consecutive code channels summed into one output (C must be a multiple of it).
+
+    Returns
+    -------
+    Tensor, shape (N, C // group_size, *spatial)
+    """
+    sizes = [kernel.shape[-1] for kernel in kernels]
+    if codes.ndim == 3 and max(sizes) >= FFT_MIN_KERNEL and codes.dtype in (torch.float32, torch.float64):
+        length = codes.shape[-1]
+        n = _fft_size(length + max(sizes) - 1)
+        # Each kernel rolled back by its "same" offset, (m - 1) // 2: the circular product then needs no cropping
+        # but the tail, as n leaves room for the whole linear convolution.
+        rolled = torch.stack([F.pad(kernel, (0, n - m)).roll(-((m - 1) // 2)) for kernel, m in zip(kernels, sizes)])
+        products = torch.fft.rfft(codes, n) * torch.fft.rfft(rolled, n)
+        return torch.fft.irfft(products.unflatten(1, (-1, group_size)).sum(2), n)[..., :length]
+    if isinstance(kernels, Tensor) or len(set(sizes)) == 1:
+        placed = correlate_same_adjoint(codes, torch.stack(list(kernels)) if not isinstance(kernels, Tensor) else kernels)
+    else:
+        placed = torch.cat([correlate_same_adjoint(codes[:, i : i + 1], kernel[None]) for i, kernel in enumerate(kernels)], 1)
+    return placed.unflatten(1, (-1, group_size)).sum(2)
+
+
+def _fft_size(n: int) -> int:
+    """The smallest 2^a 3^b 5^c >= n: sizes the FFT handles fastest."""
+    best = 1 << (n - 1).bit_length()
+    power3 = 1
+    while power3 < best:
+        size = power3
+        while size < best:
+            candidate = size
+            while candidate < n:
+                candidate *= 2
+            best = min(best, candidate)
+            size *= 5
+        power3 *= 3
+    return best

@@ -24,7 +24,7 @@ from functools import partial
 import torch
 from torch import Tensor, nn
 
-from sanets._convolution import correlate_same, correlate_same_adjoint
+from sanets._convolution import correlate_same, place_kernels
 from sanets._files import write_atomically
 from sanets._threads import share_cores
 from sanets._validation import check_int
@@ -178,9 +178,7 @@ class _PackedSANs(nn.Module):
         kernels = self.weight * self.mask
         similarity = correlate_same(x, kernels)
         codes = self.spec.checked(similarity, self.table)
-        partial = correlate_same_adjoint(codes, kernels)
-        reconstructions = partial.unflatten(1, (len(self.models), self.num_kernels)).sum(2)
-        return codes, reconstructions
+        return codes, place_kernels(codes, kernels, self.num_kernels)
 
     @torch.no_grad()
     def evaluate(self, x: Tensor, batch_size: int = 256) -> Tensor:

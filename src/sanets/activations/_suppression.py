@@ -83,7 +83,13 @@ def _spots(candidates: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def _pairwise_in_chunks(x: Tensor, spots: Tensor, counts: Tensor, radius: Tensor) -> Tensor:
-    """:func:`_pairwise_suppression` on consecutive chunks of maps whose pair tables fit :data:`PAIR_BUDGET`.
+    """:func:`_pairwise_suppression` on chunks of maps with similar candidate counts, each chunk's pair tables
+    within :data:`PAIR_BUDGET`.
+
+    A chunk's tables are as wide as its largest count, so maps are taken in order
+    of their counts and a chunk ends where the count grows past 1.5 times its
+    first: a sweep of kernel sizes mixes maps of 200 candidates (m = 1) with maps
+    of 20, and one table for all would be a hundred times larger.
 
     Parameters
     ----------
@@ -100,20 +106,25 @@ def _pairwise_in_chunks(x: Tensor, spots: Tensor, counts: Tensor, radius: Tensor
     """
     shape = x.shape[2:]
     size, maps = math.prod(shape), len(counts)
-    largest = int(counts.max()) if maps else 0
-    chunk = max(1, PAIR_BUDGET // max(1, largest) ** 2)
-    if chunk >= maps:
-        return _pairwise_suppression(x, spots, counts, radius)
     by_map = x.reshape(maps, 1, *shape)
-    ends = counts.cumsum(0).tolist()
-    parts = []
-    for start in range(0, maps, chunk):
-        stop = min(start + chunk, maps)
-        first, last = ends[start - 1] if start else 0, ends[stop - 1]
-        parts.append(
-            _pairwise_suppression(by_map[start:stop], spots[first:last] - start * size, counts[start:stop], radius[start:stop])
-        )
-    return torch.cat(parts).view(x.shape)
+    candidates = torch.zeros(maps * size, dtype=torch.bool, device=x.device)
+    candidates[spots] = True
+    candidates = candidates.view(maps, size)
+    order = torch.argsort(counts, stable=True)
+    ordered = counts.index_select(0, order).tolist()
+    out = torch.zeros_like(by_map)
+    start = next((i for i, count in enumerate(ordered) if count), maps)  # maps without candidates stay 0
+    while start < maps:
+        stop, first = start, ordered[start]
+        while stop < maps and ordered[stop] <= 1.5 * first and (stop - start + 1) * ordered[stop] ** 2 <= PAIR_BUDGET:
+            stop += 1
+        stop = max(stop, start + 1)
+        chunk = order[start:stop].sort().values
+        chunk_spots, chunk_counts = _spots(candidates.index_select(0, chunk))
+        kept = _pairwise_suppression(by_map.index_select(0, chunk), chunk_spots, chunk_counts, radius.index_select(0, chunk))
+        out = out.index_copy(0, chunk, kept)
+        start = stop
+    return out.view(x.shape)
 
 
 def _pairwise_suppression(x: Tensor, spots: Tensor, counts: Tensor, radius: tuple[int, ...] | Tensor) -> Tensor:

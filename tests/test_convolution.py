@@ -1,0 +1,61 @@
+"""The decoder's kernel placement (Eqs. 12-13): FFT and transposed convolutions against a naive loop."""
+
+import numpy as np
+import pytest
+import pywt
+import torch
+
+import sanets._convolution as convolution
+from sanets._convolution import place_kernels
+from sanets.sweep import fit_sweep
+
+
+def naive_placement(codes: np.ndarray, kernels: list[np.ndarray], group_size: int) -> np.ndarray:
+    """Each code value adds its channel's kernel, scaled, with sample (m - 1) // 2 of the kernel on its position."""
+    n, c, length = codes.shape
+    out = np.zeros((n, c // group_size, length))
+    for example, channel, position in zip(*np.nonzero(codes)):
+        kernel = kernels[channel]
+        for j, weight in enumerate(kernel):
+            t = position - (len(kernel) - 1) // 2 + j
+            if 0 <= t < length:
+                out[example, channel // group_size, t] += codes[example, channel, position] * weight
+    return out
+
+
+@pytest.mark.parametrize("dtype, tolerance", [(torch.float32, 1e-5), (torch.float64, 1e-12)])
+@pytest.mark.parametrize("sizes, group_size", [([16, 17, 40, 249], 2), ([3, 8, 15, 2], 4), ([20, 20, 20, 20], 1)])
+def test_kernels_are_placed_as_a_naive_loop_places_them(sizes, group_size, dtype, tolerance):
+    generator = torch.Generator().manual_seed(0)
+    codes = torch.randn(3, 4, 300, generator=generator, dtype=dtype) * (torch.rand(3, 4, 300, generator=generator) < 0.05)
+    kernels = [torch.randn(m, generator=generator, dtype=dtype) for m in sizes]
+    placed = place_kernels(codes, kernels, group_size)
+    expected = naive_placement(codes.numpy(), [k.numpy() for k in kernels], group_size)
+    assert placed.shape == expected.shape
+    assert np.abs(placed.numpy() - expected).max() <= tolerance * np.abs(expected).max()
+
+
+def test_fft_and_transposed_convolution_agree_on_values_and_gradients(monkeypatch):
+    codes = torch.randn(2, 6, 500, dtype=torch.float64).requires_grad_()
+    kernels = torch.randn(6, 33, dtype=torch.float64).requires_grad_()
+    outputs = []
+    for threshold in (16, 10**9):  # FFT, then transposed convolutions
+        monkeypatch.setattr(convolution, "FFT_MIN_KERNEL", threshold)
+        placed = place_kernels(codes, kernels, 3)
+        gradients = torch.autograd.grad((placed * torch.linspace(-1, 1, 500, dtype=torch.float64)).sum(), (codes, kernels))
+        outputs.append((placed, *gradients))
+    for fft, direct in zip(*outputs):
+        torch.testing.assert_close(fft, direct, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("activation", ["identity", "relu", "topk-absolutes", "extrema-pool-indices", "extrema"])
+def test_a_sweep_decoding_through_the_fft_ends_within_1e5_of_one_without(activation, monkeypatch):
+    signal = torch.tensor(pywt.data.ecg(), dtype=torch.float32).view(8, 1, 128)
+    windows = (signal - signal.mean(-1, keepdim=True)) / signal.std(-1, keepdim=True)
+    results = []
+    for threshold in (16, 10**9):
+        monkeypatch.setattr(convolution, "FFT_MIN_KERNEL", threshold)
+        results.append(fit_sweep([1, 9, 20, 41], activation, windows[:6], windows[6:], epochs=5, batch_size=2, seed=0))
+    for fft, direct in zip(*results):
+        assert [e.flithos for e in fft.history] == pytest.approx([e.flithos for e in direct.history], rel=1e-5)
+        torch.testing.assert_close(fft.model.kernels[0], direct.model.kernels[0], rtol=1e-5, atol=1e-6)
