@@ -87,3 +87,16 @@ def test_an_interrupted_sweep_resumes_from_its_checkpoint_and_ends_as_without_th
     checkpoint.write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointError, match="not a readable sweep checkpoint"):
         fit_sweep(*arguments, checkpoint=checkpoint, **options)
+
+
+@pytest.mark.parametrize("activation", list(sanets.activations.ACTIVATIONS))
+def test_evaluating_a_sweeps_models_packed_equals_evaluating_each(ecg_windows, activation):
+    from sanets.sweep import evaluate_many
+
+    models = [sanets.SAN([m, m], activation, border_tolerance=3, seed=m) for m in (1, 5, 17, 40)]
+    for model, scores in zip(models, evaluate_many(models, ecg_windows)):
+        alone = sanets.evaluate(model, ecg_windows)
+        assert [scores.inverse_compression_ratio, scores.reconstruction_loss, scores.flithos] == pytest.approx(
+            [alone.inverse_compression_ratio, alone.reconstruction_loss, alone.flithos], rel=1e-5)
+    with pytest.raises(ValueError, match="evaluate_many packs the paper's SANs"):
+        evaluate_many([models[0], sanets.SAN([3, 3], activation, passes=2)], ecg_windows)

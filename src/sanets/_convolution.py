@@ -62,13 +62,16 @@ def place_kernels(codes: Tensor, kernels: Tensor | Sequence[Tensor], group_size:
     -------
     Tensor, shape (N, C // group_size, *spatial)
     """
-    sizes = [kernel.shape[-1] for kernel in kernels]
+    sizes = [kernels.shape[-1]] * len(kernels) if isinstance(kernels, Tensor) else [kernel.shape[-1] for kernel in kernels]
     if codes.ndim == 3 and max(sizes) >= FFT_MIN_KERNEL and codes.dtype in (torch.float32, torch.float64):
         length = codes.shape[-1]
         n = _fft_size(length + max(sizes) - 1)
         # Each kernel rolled back by its "same" offset, (m - 1) // 2: the circular product then needs no cropping
         # but the tail, as n leaves room for the whole linear convolution.
-        rolled = torch.stack([F.pad(kernel, (0, n - m)).roll(-((m - 1) // 2)) for kernel, m in zip(kernels, sizes)])
+        if isinstance(kernels, Tensor):
+            rolled = F.pad(kernels, (0, n - sizes[0])).roll(-((sizes[0] - 1) // 2), dims=-1)
+        else:
+            rolled = torch.stack([F.pad(kernel, (0, n - m)).roll(-((m - 1) // 2)) for kernel, m in zip(kernels, sizes)])
         products = torch.fft.rfft(codes, n) * torch.fft.rfft(rolled, n)
         return torch.fft.irfft(products.unflatten(1, (-1, group_size)).sum(2), n)[..., :length]
     if isinstance(kernels, Tensor) or len(set(sizes)) == 1:

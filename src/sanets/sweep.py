@@ -44,7 +44,7 @@ from sanets.training import (
     new_generator,
 )
 
-__all__ = ["fit_sweep", "SweepResult", "Sweep"]
+__all__ = ["fit_sweep", "evaluate_many", "SweepResult", "Sweep"]
 
 
 @dataclass
@@ -207,6 +207,33 @@ class _PackedSANs(nn.Module):
         """The q kernels of model ``index`` cut out of a packed weight tensor."""
         channels = range(index * self.num_kernels, (index + 1) * self.num_kernels)
         return [weight[self.windows[channel]].clone() for channel in channels]
+
+
+@torch.no_grad()
+def evaluate_many(models: Sequence[SAN], x: Tensor, batch_size: int = 256) -> list[Evaluation]:
+    """:func:`sanets.evaluate` of each of SANs that differ only in kernel size (a sweep's), in one packed pass.
+
+    Parameters
+    ----------
+    models : sequence of SAN
+        Free kernels, one activation and q; on one device.
+    x : Tensor, shape (N, 1, L) or (N, 1, H, W)
+
+    Returns
+    -------
+    list of Evaluation
+        In the order of ``models``; equal to separate evaluations up to floating-point summation order.
+    """
+    first = models[0]
+    for model in models:
+        if (model.activation, model.num_kernels, model.dims) != (first.activation, first.num_kernels, first.dims) or (
+            model.competition, model.passes, model.kernel_family, list(model.scales), model.unit_norm, model.in_channels
+        ) != ("none", 1, "free", [1.0], False, 1):
+            raise ValueError("evaluate_many packs the paper's SANs of one activation, q and dims; evaluate others one by one")
+        model._check(x, nonempty=True)
+    device = first.kernels[0].device
+    packed = _PackedSANs(models, x.shape[2:]).to(device)
+    return [Evaluation(*row) for row in packed.evaluate(x.to(device, first.dtype), batch_size).tolist()]
 
 
 def fit_sweep(

@@ -21,8 +21,8 @@ from sanets.experiments.classifiers import train_classifier
 from sanets.experiments.paper import PaperRow, paper_row
 from sanets.experiments.variants import run_variant
 from sanets.model import SAN
-from sanets.sweep import Sweep
-from sanets.training import evaluate, first_lowest
+from sanets.sweep import Sweep, evaluate_many
+from sanets.training import first_lowest
 
 __all__ = ["Experiment", "best_validation_flithos", "select_by_validation"]
 
@@ -181,15 +181,16 @@ class Experiment:
             fits = sweep.fit(first.activation, splits["train"], splits["validation"], init=first.init,
                              seed=task.settings.seed, device=device)
             records = []
-            for fit in fits:
-                model, last_model = fit.model.to(device), fit.last_model.to(device)
+            models, last_models = [fit.model.to(device) for fit in fits], [fit.last_model.to(device) for fit in fits]
+            tests, last_tests = evaluate_many(models, splits["test"]), evaluate_many(last_models, splits["test"])
+            for fit, model, test, last_test in zip(fits, models, tests, last_tests):
                 record = {
                     "model": model.config(),
                     "kernels": [kernel.detach().cpu().tolist() for kernel in model.kernels],
                     "best_epoch": fit.best_epoch,
                     "validation": [asdict(scores) for scores in fit.history],
-                    "test": asdict(evaluate(model, splits["test"])),
-                    "test_last_epoch": asdict(evaluate(last_model, splits["test"])),
+                    "test": asdict(test),
+                    "test_last_epoch": asdict(last_test),
                 }
                 if self.classifier is not None:
                     record["classifier"] = classify(lambda x, model=model: _reconstruct(model, x))

@@ -94,6 +94,6 @@ TABLE_I = TableI(
     spatial_shape=(1000,),
     quick_sweep=((1, 4, 8, 16, 32, 64), 5),
     quick_examples=None,
-    kernel_sizes_per_task=25,
+    kernel_sizes_per_task=125,
 )
 """The PhysioNet experiment of Table I."""
