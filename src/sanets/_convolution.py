@@ -74,8 +74,10 @@ def place_kernels(codes: Tensor, kernels: Tensor | Sequence[Tensor], group_size:
             rolled = torch.stack([F.pad(kernel, (0, n - m)).roll(-((m - 1) // 2)) for kernel, m in zip(kernels, sizes)])
         products = torch.fft.rfft(codes, n) * torch.fft.rfft(rolled, n)
         return torch.fft.irfft(products.unflatten(1, (-1, group_size)).sum(2), n)[..., :length]
-    if isinstance(kernels, Tensor) or len(set(sizes)) == 1:
-        placed = correlate_same_adjoint(codes, torch.stack(list(kernels)) if not isinstance(kernels, Tensor) else kernels)
+    if isinstance(kernels, Tensor):
+        placed = correlate_same_adjoint(codes, kernels)
+    elif len(set(sizes)) == 1:
+        placed = correlate_same_adjoint(codes, torch.stack(list(kernels)))
     else:
         placed = torch.cat([correlate_same_adjoint(codes[:, i : i + 1], kernel[None]) for i, kernel in enumerate(kernels)], 1)
     return placed.unflatten(1, (-1, group_size)).sum(2)
@@ -83,15 +85,12 @@ def place_kernels(codes: Tensor, kernels: Tensor | Sequence[Tensor], group_size:
 
 def _fft_size(n: int) -> int:
     """The smallest 2^a 3^b 5^c >= n: sizes the FFT handles fastest."""
-    best = 1 << (n - 1).bit_length()
-    power3 = 1
-    while power3 < best:
-        size = power3
-        while size < best:
-            candidate = size
-            while candidate < n:
-                candidate *= 2
-            best = min(best, candidate)
-            size *= 5
-        power3 *= 3
-    return best
+    size = n
+    while True:
+        rest = size
+        for prime in (2, 3, 5):
+            while rest % prime == 0:
+                rest //= prime
+        if rest == 1:
+            return size
+        size += 1
