@@ -21,6 +21,8 @@ import shutil
 import time
 from pathlib import Path
 
+import torch
+
 from sanets.activations import ACTIVATIONS
 from sanets.experiments import EXPERIMENTS, reproduce
 from sanets.experiments.paper import paper_row
@@ -37,6 +39,8 @@ def main() -> None:
     parser.add_argument("--init", default="constant")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("bench_reproduce: --device cuda, but torch sees no CUDA device on this machine")
 
     times = {}
     for target in args.targets:
