@@ -88,6 +88,15 @@ def test_tasks_group_fixed_blocks_of_kernel_sizes():
     assert sorted([unit.kernel_size for unit in task.units] for task in tasks) == [[1, 2, 125], [3], [126, 249]]
 
 
+def test_tasks_start_longest_first():
+    units = [Unit("physionet", "mitdb", "constant", activation, m) for activation in ("relu", "extrema") for m in (1, 2, 3)]
+    units += [Unit("mnist", "mnist", "constant", "relu", 3), Unit.of_baseline("physionet", "mitdb", "wavelet"),
+              Unit.of_variant("physionet", "mitdb", "gaussian")]
+    order = [(task.units[0].experiment, task.units[0].activation) for task in tasks_for(units, Settings())]
+    assert order == [("physionet", "variant-gaussian"), ("physionet", "baseline-wavelet"), ("mnist", "relu"),
+                     ("physionet", "extrema"), ("physionet", "relu")]
+
+
 def test_classifiers_have_the_papers_shapes():
     cnn = EpilepsyCNN(178, 3)
     assert cnn.head[1].in_features == 656 and cnn(torch.zeros(2, 1, 178)).shape == (2, 3)

@@ -67,6 +67,9 @@ class Experiment:
         finer resume and parallelism).
     classifier : str or None
         Classifier trained on the reconstructions (Tables II and III).
+    seconds_per_kernel_size : float
+        About how long one kernel size of a ReLU sweep takes with its classifier
+        (measured once, 2 cores): the runner starts the longest tasks first.
     """
 
     name: str
@@ -78,6 +81,7 @@ class Experiment:
     quick_examples: tuple[int, int, int] | None
     kernel_sizes_per_task: int
     classifier: str | None = None
+    seconds_per_kernel_size: float = 1.0
 
     label_column = "m"
     """Heading of the first column of the table: what tells its lines apart."""

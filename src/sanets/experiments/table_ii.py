@@ -37,6 +37,7 @@ TABLE_II = TableII(
     quick_sweep=((8, 12), 1),
     quick_examples=(1500, 300, 300),
     kernel_sizes_per_task=8,
+    seconds_per_kernel_size=5.0,
     classifier="cnn",
 )
 """The UCI epilepsy experiment of Table II."""

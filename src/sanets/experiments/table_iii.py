@@ -35,6 +35,7 @@ def _table_iii(name: str) -> TableIII:
         quick_sweep=((2, 4), 1),
         quick_examples=(2000, 500, 500),
         kernel_sizes_per_task=6,
+        seconds_per_kernel_size=30.0,
         classifier="linear",
     )
 
