@@ -147,6 +147,8 @@ def _pairwise_suppression(x: Tensor, spots: Tensor, counts: Tensor, radius: tupl
     shape = x.shape[2:]
     if not len(spots):
         return x * 0
+    if len(shape) == 1:
+        return _interval_suppression(x, spots, counts, radius)
     size, maps, c = math.prod(shape), len(counts), int(counts.max())
     row = spots // size
     slot = torch.arange(len(spots), device=x.device) - (counts.cumsum(0) - counts).index_select(0, row)
@@ -180,6 +182,59 @@ def _pairwise_suppression(x: Tensor, spots: Tensor, counts: Tensor, radius: tupl
     flat = spot.masked_select(kept)
     out = torch.zeros(x.shape, dtype=x.dtype, device=x.device).view(-1)
     out.index_put_((flat,), x.reshape(-1).index_select(0, flat))
+    return out.view(x.shape)
+
+
+def _interval_suppression(x: Tensor, spots: Tensor, counts: Tensor, radius: tuple[int, ...] | Tensor) -> Tensor:
+    """:func:`_pairwise_suppression` in 1D, where a candidate's window holds a run of consecutive candidates.
+
+    Candidates sorted by position have the ones within distance r of slot i in
+    slots ``lo_i..hi_i`` (``searchsorted``). A round keeps the undecided
+    candidates whose greedy rank (larger |x| first, ties to the lower position)
+    is the minimum over the undecided ones of their window, a range-minimum
+    query answered from a sparse table; then it drops the undecided ones with a
+    kept one in their window, a difference of prefix counts. Each round costs
+    O(c log c) per map instead of the O(c**2) of the pair tables.
+
+    Parameters and returns as :func:`_pairwise_suppression`.
+    """
+    size, maps, c = x.shape[-1], len(counts), int(counts.max())
+    device = x.device
+    row = spots // size
+    slot = torch.arange(len(spots), device=device) - (counts.cumsum(0) - counts).index_select(0, row)
+    r = radius[0] if isinstance(radius, tuple) else radius[:, 0, None]
+    # Padding slots sit past every window, in increasing order, and never take part (priority -1).
+    position = (3 * size + torch.arange(c, device=device)).repeat(maps, 1)
+    position[row, slot] = spots % size
+    priority = x.new_full((maps, c), -1.0)
+    priority[row, slot] = x.detach().reshape(-1).index_select(0, spots).abs()
+    rank = torch.empty(maps, c, dtype=torch.long, device=device)
+    order = torch.sort(priority, dim=1, descending=True, stable=True).indices  # stable: ties keep the lower slot first
+    rank.scatter_(1, order, torch.arange(c, device=device).expand(maps, c))
+    lo = torch.searchsorted(position, position - r)
+    hi = torch.searchsorted(position, position + r, right=True) - 1
+    level = torch.floor(torch.log2((hi - lo + 1).double())).long()
+    base = torch.arange(maps, device=device)[:, None] * c
+    undecided = priority >= 0
+    kept = torch.zeros_like(undecided)
+    while undecided.any():
+        # Sparse table of range minima of the undecided ranks: table[k, m, j] = min over slots j .. j + 2**k - 1.
+        key = torch.where(undecided, rank, c)
+        tables = [key]
+        while 2 ** len(tables) <= c:
+            span = 2 ** (len(tables) - 1)
+            previous = tables[-1]
+            tables.append(torch.cat([torch.minimum(previous[:, :-span], previous[:, span:]), previous[:, -span:]], 1))
+        flat = torch.stack(tables).view(-1)
+        offset = level * (maps * c) + base
+        smallest = torch.minimum(flat.take(offset + lo), flat.take(offset + hi - (1 << level) + 1))
+        new = undecided & (smallest == rank)
+        kept |= new
+        prefix = torch.nn.functional.pad(new.long().cumsum(1), (1, 0))
+        undecided &= (prefix.gather(1, hi + 1) - prefix.gather(1, lo)) == 0
+    flat_kept = spots.index_select(0, kept[row, slot].nonzero().view(-1))
+    out = torch.zeros(x.shape, dtype=x.dtype, device=device).view(-1)
+    out.index_put_((flat_kept,), x.reshape(-1).index_select(0, flat_kept))
     return out.view(x.shape)
 
 
