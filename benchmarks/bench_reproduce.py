@@ -38,6 +38,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--init", default="constant")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--no-baselines", action="store_true", help="the paper's runs only, as the issue's figures")
     args = parser.parse_args()
     if args.device == "cuda" and not torch.cuda.is_available():
         raise SystemExit("bench_reproduce: --device cuda, but torch sees no CUDA device on this machine")
@@ -49,7 +50,8 @@ def main() -> None:
         start = time.perf_counter()
         outcome = reproduce(
             [target], out, data_dir=args.data_dir, databases=args.databases if target == "physionet" else None,
-            workers=args.workers, device=args.device, init=args.init, quick=args.quick, progress=False, echo=lambda _: None,
+            workers=args.workers, device=args.device, init=args.init, quick=args.quick, baselines=not args.no_baselines,
+            progress=False, echo=lambda _: None,
         )
         times[target] = time.perf_counter() - start
         runs = len(list((out / "runs").rglob("*.json")))
