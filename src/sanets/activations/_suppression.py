@@ -3,8 +3,10 @@
 An undecided candidate that comes first in the greedy order (larger |x|, ties:
 lower flat index) among the undecided ones within its window has no kept
 candidate before it nearby, so it is kept; then the undecided candidates near
-it are dropped. Maps with few candidates compare them pairwise
-(:func:`_pairwise_suppression`), the others run the rounds on a padded copy of
+it are dropped. Maps with few candidates compare them directly: in 1D as
+range-minimum queries over each candidate's run of neighbours
+(:func:`_interval_suppression`), in 2D with pair tables
+(:func:`_pairwise_suppression`). The others run the rounds on a padded copy of
 the maps (:func:`_dense_suppression`). Channels with different distances are
 processed in groups of equal distance or, when there are many distances, all
 compared pairwise in chunks of bounded memory.
@@ -213,8 +215,11 @@ def _interval_suppression(x: Tensor, spots: Tensor, counts: Tensor, radius: tupl
     rank.scatter_(1, order, torch.arange(c, device=device).expand(maps, c))
     lo = torch.searchsorted(position, position - r)
     hi = torch.searchsorted(position, position + r, right=True) - 1
+    # A run lo..hi is covered by the two table entries of level k = floor(log2(length)) starting at lo and at
+    # hi - 2**k + 1; their flat indices in the stacked tables (levels, maps, c).
     level = torch.floor(torch.log2((hi - lo + 1).double())).long()
-    base = torch.arange(maps, device=device)[:, None] * c
+    offset = level * (maps * c) + torch.arange(maps, device=device)[:, None] * c
+    first, last = offset + lo, offset + hi - (1 << level) + 1
     undecided = priority >= 0
     kept = torch.zeros_like(undecided)
     while undecided.any():
@@ -226,8 +231,7 @@ def _interval_suppression(x: Tensor, spots: Tensor, counts: Tensor, radius: tupl
             previous = tables[-1]
             tables.append(torch.cat([torch.minimum(previous[:, :-span], previous[:, span:]), previous[:, -span:]], 1))
         flat = torch.stack(tables).view(-1)
-        offset = level * (maps * c) + base
-        smallest = torch.minimum(flat.take(offset + lo), flat.take(offset + hi - (1 << level) + 1))
+        smallest = torch.minimum(flat.take(first), flat.take(last))
         new = undecided & (smallest == rank)
         kept |= new
         prefix = torch.nn.functional.pad(new.long().cumsum(1), (1, 0))
