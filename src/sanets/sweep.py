@@ -295,9 +295,11 @@ def fit_sweep(
 
     histories: list[list[Evaluation]] = [[] for _ in models]
     best_weight = packed.weight.detach().cpu().clone()
-    identity = _identity(kernel_sizes, activation, train, validation, num_kernels, dims, init, border_tolerance, epochs,
-                         batch_size, lr, seed)
-    done = 0 if checkpoint is None else _resume(checkpoint, identity, packed, optimizer, generator, histories, best_weight)
+    done, identity = 0, None
+    if checkpoint is not None:
+        identity = _identity(kernel_sizes, activation, train, validation, num_kernels, dims, init, border_tolerance, epochs,
+                             batch_size, lr, seed)
+        done = _resume(checkpoint, identity, packed, optimizer, generator, histories, best_weight)
     for epoch in _epochs(epochs, f"{activation} x {len(models)} kernel sizes", progress, start=done + 1):
         order = torch.randperm(len(train), generator=generator)
         for batch_indices in order.split(batch_size):

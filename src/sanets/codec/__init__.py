@@ -125,8 +125,9 @@ def _windows(data: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray, np.
     a constant window codes as zeros around its mean."""
     count = math.ceil(data.shape[1] / window)
     padded = np.pad(data, ((0, 0), (0, count * window - data.shape[1])), mode="edge").reshape(-1, window)
-    standardized, mean, std, _ = standardize_windows(padded)
-    return standardized.astype(np.float32), mean.astype(np.float32), std.astype(np.float32)
+    _, mean, std, _ = standardize_windows(padded)
+    mean, std = mean.astype(np.float32), std.astype(np.float32)  # as stored, so decoding inverts exactly this
+    return ((padded - mean[:, None]) / std[:, None]).astype(np.float32), mean, std
 
 
 def _to_model(model: SAN, windows: torch.Tensor, channels: int) -> torch.Tensor:
