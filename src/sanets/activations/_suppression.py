@@ -7,7 +7,7 @@ it are dropped. Maps with few candidates compare them directly: in 1D as
 range-minimum queries over each candidate's run of neighbours
 (:func:`_interval_suppression`), in 2D with pair tables
 (:func:`_pairwise_suppression`). The others run the rounds on a padded copy of
-the maps (:func:`_dense_suppression`). Channels with different distances are
+the maps (:func:`sanets.activations._dense_rounds.dense_suppression`). Channels with different distances are
 processed in groups of equal distance or, when there are many distances, all
 compared pairwise in chunks of bounded memory.
 """
@@ -20,6 +20,7 @@ import torch
 from torch import Tensor
 
 from sanets.activations._common import keep, uniform
+from sanets.activations._dense_rounds import dense_suppression
 
 DISTANCE_GROUPS = 8
 """Channels with up to this many distinct distances are processed group by group; with more,
@@ -74,7 +75,7 @@ def suppress(x: Tensor, candidates: Tensor, radii: Tensor) -> Tensor:
         spots, counts = _spots(flat)
         if int(counts.max()) ** 2 <= PAIRWISE_LIMIT * size:
             return _pairwise_suppression(x, spots, counts, radius)
-    kept = _dense_suppression(x.detach().reshape(-1, *shape).abs(), candidates.view(-1, *shape), radius)
+    kept = dense_suppression(x.detach().reshape(-1, *shape).abs(), candidates.view(-1, *shape), radius)
     return keep(x, kept.view(x.shape))
 
 
@@ -152,11 +153,7 @@ def _pairwise_suppression(x: Tensor, spots: Tensor, counts: Tensor, radius: tupl
     if len(shape) == 1:
         return _interval_suppression(x, spots, counts, radius)
     size, maps, c = math.prod(shape), len(counts), int(counts.max())
-    row = spots // size
-    slot = torch.arange(len(spots), device=x.device) - (counts.cumsum(0) - counts).index_select(0, row)
-    # (maps, c) tables in slot order = position order; padding slots get priority -1 (never undecided).
-    priority = x.new_full((maps, c), -1.0)
-    priority[row, slot] = x.detach().reshape(-1).index_select(0, spots).abs()
+    priority, row, slot = _candidate_table(x, spots, counts)
     spot = torch.zeros(maps, c, dtype=torch.long, device=x.device)
     spot[row, slot] = spots
     # Coordinates from a small table (int16 differences are the cheapest to compare).
@@ -181,10 +178,7 @@ def _pairwise_suppression(x: Tensor, spots: Tensor, counts: Tensor, radius: tupl
         new = undecided & (torch.bmm(undecided.float()[:, None], first)[:, 0] == 0)
         kept |= new
         undecided &= torch.bmm(new.float()[:, None], near)[:, 0] == 0
-    flat = spot.masked_select(kept)
-    out = torch.zeros(x.shape, dtype=x.dtype, device=x.device).view(-1)
-    out.index_put_((flat,), x.reshape(-1).index_select(0, flat))
-    return out.view(x.shape)
+    return _kept_values(x, spot.masked_select(kept))
 
 
 def _interval_suppression(x: Tensor, spots: Tensor, counts: Tensor, radius: tuple[int, ...] | Tensor) -> Tensor:
@@ -202,14 +196,11 @@ def _interval_suppression(x: Tensor, spots: Tensor, counts: Tensor, radius: tupl
     """
     size, maps, c = x.shape[-1], len(counts), int(counts.max())
     device = x.device
-    row = spots // size
-    slot = torch.arange(len(spots), device=device) - (counts.cumsum(0) - counts).index_select(0, row)
+    priority, row, slot = _candidate_table(x, spots, counts)
     r = radius[0] if isinstance(radius, tuple) else radius[:, 0, None]
     # Padding slots sit past every window, in increasing order, and never take part (priority -1).
     position = (3 * size + torch.arange(c, device=device)).repeat(maps, 1)
     position[row, slot] = spots % size
-    priority = x.new_full((maps, c), -1.0)
-    priority[row, slot] = x.detach().reshape(-1).index_select(0, spots).abs()
     rank = torch.empty(maps, c, dtype=torch.long, device=device)
     order = torch.sort(priority, dim=1, descending=True, stable=True).indices  # stable: ties keep the lower slot first
     rank.scatter_(1, order, torch.arange(c, device=device).expand(maps, c))
@@ -236,179 +227,21 @@ def _interval_suppression(x: Tensor, spots: Tensor, counts: Tensor, radius: tupl
         kept |= new
         prefix = torch.nn.functional.pad(new.long().cumsum(1), (1, 0))
         undecided &= (prefix.gather(1, hi + 1) - prefix.gather(1, lo)) == 0
-    flat_kept = spots.index_select(0, kept[row, slot].nonzero().view(-1))
-    out = torch.zeros(x.shape, dtype=x.dtype, device=device).view(-1)
-    out.index_put_((flat_kept,), x.reshape(-1).index_select(0, flat_kept))
+    return _kept_values(x, spots.index_select(0, kept[row, slot].nonzero().view(-1)))
+
+
+def _candidate_table(x: Tensor, spots: Tensor, counts: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """The (maps, c) table of |x| at each map's candidates in position order (padding slots -1: never
+    undecided), and each candidate's row and slot in it."""
+    row = spots // math.prod(x.shape[2:])
+    slot = torch.arange(len(spots), device=x.device) - (counts.cumsum(0) - counts).index_select(0, row)
+    priority = x.new_full((len(counts), int(counts.max())), -1.0)
+    priority[row, slot] = x.detach().reshape(-1).index_select(0, spots).abs()
+    return priority, row, slot
+
+
+def _kept_values(x: Tensor, flat: Tensor) -> Tensor:
+    """x at the flat indices ``flat`` (differentiably), 0 elsewhere."""
+    out = torch.zeros(x.shape, dtype=x.dtype, device=x.device).view(-1)
+    out.index_put_((flat,), x.reshape(-1).index_select(0, flat))
     return out.view(x.shape)
-
-
-def _dense_suppression(magnitude: Tensor, candidates: Tensor, radius: tuple[int, ...]) -> Tensor:
-    """Mask of the candidates that the greedy pass of :func:`extrema` keeps, by rounds on dense maps.
-
-    The maps are copied into one flat buffer of priorities (|x| at undecided
-    candidates, -1 elsewhere): each map is padded by r_k positions after each
-    line along axis k, and the buffer has margins before and after. A shift by
-    up to r_k times the axis stride then stays within the map's own line or
-    reaches padding, so the window maxima of all maps are maxima of shifted
-    slices of one 1D tensor (:func:`_window_max`). Between rounds the buffer
-    shrinks to what is still undecided (:func:`_rounds_on_runs`,
-    :func:`_rounds_on_maps`).
-
-    Parameters
-    ----------
-    magnitude : Tensor, shape (M, *spatial)
-        |x|, which orders the candidates.
-    candidates : Tensor of bool, same shape
-    radius : tuple of int
-        Suppression distance per spatial axis, 0 <= r < size, not all 0.
-
-    Returns
-    -------
-    Tensor of bool, same shape
-    """
-    maps, shape = magnitude.shape[0], magnitude.shape[1:]
-    padded = [n + r for n, r in zip(shape, radius)]
-    strides = [math.prod(padded[k + 1 :]) for k in range(len(shape))]
-    map_size = math.prod(padded)
-    margin = sum(r * s for r, s in zip(radius, strides))
-    priority = magnitude.new_empty(2 * margin + maps * map_size)
-    priority[:margin] = priority[len(priority) - margin :] = -1.0
-    body = priority[margin : margin + maps * map_size].view(maps, *padded)
-    for k, n in enumerate(shape):
-        body[(slice(None),) * (k + 1) + (slice(n, None),)] = -1.0
-    inner = (slice(None),) + tuple(slice(0, n) for n in shape)
-    selected = candidates.view(torch.uint8).to(magnitude.dtype)  # from uint8: several times faster than from bool
-    torch.addcmul(selected - 1, magnitude, selected, out=body[inner])  # |x| at candidates, -1 elsewhere
-    kept = torch.zeros(len(priority), dtype=torch.bool, device=magnitude.device)
-    if len(shape) == 1:
-        _rounds_on_runs(priority, kept, radius[0])
-    else:
-        _rounds_on_maps(priority, kept, margin, map_size, [(r, s) for r, s in zip(radius, strides) if r][::-1])
-    return kept[margin : margin + maps * map_size].view(maps, *padded)[inner]
-
-
-def _rounds_on_maps(priority: Tensor, kept: Tensor, margin: int, map_size: int, axes: list[tuple[int, int]]) -> None:
-    """Rounds of :func:`_dense_round` until all is decided; maps without undecided candidates leave the buffer.
-
-    ``priority`` holds the padded maps after ``margin`` positions (and as many
-    after them); ``kept`` (same layout) receives the kept candidates. ``axes``
-    lists (radius, stride) of the suppressing axes, last axis first.
-    """
-    maps = (len(priority) - 2 * margin) // map_size
-    kept_all = kept[margin : margin + maps * map_size].view(maps, map_size)
-    done, rows = kept_all, None  # rows: the maps still in the buffer, when not all
-    new = torch.zeros_like(kept)
-    while True:
-        _dense_round(priority, new, margin, maps * map_size, axes)
-        done |= new[margin : margin + maps * map_size].view(maps, map_size)
-        values = priority[margin : margin + maps * map_size].view(maps, map_size)
-        active = values.amax(1) >= 0
-        remaining = int(active.sum())
-        if not remaining:
-            break
-        if remaining < 0.75 * maps:  # copying costs about a round; worth it once a quarter of the maps is done
-            if rows is not None:
-                kept_all[rows] = done
-            index = active.nonzero().view(-1)
-            rows = index if rows is None else rows[index]
-            maps = remaining
-            priority = priority.new_full((2 * margin + maps * map_size,), -1.0)
-            priority[margin : margin + maps * map_size].view(maps, map_size).copy_(values[index])
-            new = torch.zeros(len(priority), dtype=torch.bool, device=priority.device)
-            done = kept_all[rows]
-    if rows is not None:
-        kept_all[rows] = done
-
-
-def _rounds_on_runs(priority: Tensor, kept: Tensor, radius: int) -> None:
-    """1D rounds of :func:`_dense_round`; after each, the buffer shrinks to the runs still undecided.
-
-    Undecided candidates more than ``radius`` apart never interact, so each run
-    of undecided ones closer than that (the gaps left between the windows of
-    the kept ones) is an independent problem. The runs are copied end to end,
-    each followed by ``radius`` positions of padding: after the first round
-    this leaves a third of the buffer or less, after the second a few percent.
-    ``priority`` has ``radius`` positions of margin at both ends; ``kept``
-    (same layout) receives the kept candidates.
-    """
-    device = priority.device
-    origin = None  # origin[q]: position in the first buffer of position q of the current one
-    new = torch.zeros_like(kept)
-    while True:
-        _dense_round(priority, new, radius, len(priority) - 2 * radius, [(radius, 1)])
-        if origin is None:
-            kept |= new
-        else:
-            kept[origin.index_select(0, new.nonzero().view(-1))] = True
-        undecided = (priority >= 0).nonzero().view(-1)
-        if not len(undecided):
-            return
-        split = (undecided[1:] - undecided[:-1] > radius).nonzero().view(-1)
-        first = torch.cat([undecided[:1], undecided.index_select(0, split + 1)])
-        last = torch.cat([undecided.index_select(0, split), undecided[-1:]])
-        length = last - first + 1 + radius  # each run followed by padding
-        start = radius + length.cumsum(0) - length  # where each run goes in the new buffer
-        shift = first - start
-        # Old position of every new one: q + shift of its run (the leading margin keeps shift 0).
-        step = torch.zeros(radius + int(length.sum()), dtype=torch.long, device=device)
-        step[start] = torch.cat([shift[:1], shift[1:] - shift[:-1]])
-        local = torch.arange(len(step), device=device) + step.cumsum(0)
-        priority = priority.index_select(0, local)  # padding maps to positions that are decided or empty
-        origin = local if origin is None else origin.index_select(0, local)
-        new = torch.zeros(len(priority), dtype=torch.bool, device=device)
-
-
-def _dense_round(priority: Tensor, new: Tensor, start: int, length: int, axes: list[tuple[int, int]]) -> None:
-    """One round of :func:`_dense_suppression`, in place on the flat buffers.
-
-    Keeps (sets in ``new``) every undecided position of ``priority[start :
-    start + length]`` that comes before all undecided ones in its window:
-    strictly larger than those at a lower flat index (the rows above, and the
-    part of its own row on its left) and at least as large as those after it.
-    Then marks the winners and all positions within their windows decided
-    (priority -1). ``new`` must be False outside the range.
-    """
-    stop = start + length
-    earlier = later = None
-    full, origin = priority, 0  # full[q - origin]: maximum over the whole window along the axes done so far
-    for i, (r, stride) in enumerate(axes):
-        half = _window_max(full, r, stride)  # half[q - origin]: maximum over full at q, q + stride, ..., r of them
-        lo, hi = start - origin, stop - origin
-        before, after = half[lo - r * stride : hi - r * stride], half[lo + stride : hi + stride]
-        earlier = before if earlier is None else torch.maximum(earlier, before)
-        later = after if later is None else torch.maximum(later, after)
-        if i + 1 < len(axes):  # the next axis reads full windows up to r' of its strides beyond the range
-            reach = axes[i + 1][0] * axes[i + 1][1]
-            lo, hi = lo - reach, hi + reach
-            left, right = half[lo - r * stride : hi - r * stride], half[lo + stride : hi + stride]
-            full = torch.maximum(torch.maximum(left, full[lo:hi]), right)
-            origin = start - reach
-    values = priority[start:stop]
-    winners = torch.gt(values, earlier, out=new[start:stop])
-    winners &= values >= later
-    suppressed, origin = new, 0
-    for i, (r, stride) in enumerate(axes):
-        window = _window_max(suppressed, 2 * r + 1, stride)  # window[q - r stride] covers q's window
-        reach = axes[i + 1][0] * axes[i + 1][1] if i + 1 < len(axes) else 0
-        suppressed = window[start - reach - r * stride - origin : stop + reach - r * stride - origin]
-        origin = start - reach
-    values.masked_fill_(suppressed, -1.0)
-
-
-def _window_max(values: Tensor, count: int, step: int) -> Tensor:
-    """``out[q] = max(values[q + j * step] for 0 <= j < count)`` for a 1D tensor (OR for bool).
-
-    Running maxima over 1, 2, 4, ... steps, each the maximum of two shifted
-    slices of the previous one, and a last maximum of two overlapping ones: the
-    cost grows with log(count). ``out`` is ``(count - 1) * step`` shorter.
-    """
-    combine = torch.bitwise_or if values.dtype == torch.bool else torch.maximum
-    span = 1
-    while 2 * span <= count:
-        shift = span * step
-        values = combine(values[:-shift], values[shift:])
-        span *= 2
-    if span < count:
-        shift = (count - span) * step
-        values = combine(values[: len(values) - shift], values[shift:])
-    return values
