@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sanets import __version__
 from sanets._extras import require
-from sanets._files import write_atomically
+from sanets._files import remove_orphaned_temporaries, write_atomically
 from sanets.errors import ReproduceError
 from sanets.experiments._units import RESULTS_FORMAT, Settings, Unit
 
@@ -87,6 +87,7 @@ class ResultsFolder:
         except filelock.Timeout:
             raise ReproduceError(self._held_message()) from None
         self._lock = lock
+        remove_orphaned_temporaries(self.path)
         owner = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%d %H:%M:%S")}
         write_atomically(self.path / (LOCK + ".owner"), lambda file: file.write(json.dumps(owner).encode()))
         if self._manifest() is None:

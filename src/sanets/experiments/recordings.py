@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from sanets._extras import require
-from sanets._files import write_atomically
+from sanets._files import remove_orphaned_temporaries, write_atomically
 from sanets.datasets import Signal, finite_samples, load_signal, standardize_windows
 from sanets.errors import CheckpointError, DataError, Interrupted
 from sanets.model import CHANNEL_MODES, SAN
@@ -165,6 +165,7 @@ def _checkpoints(out: Path, echo: Callable[[str], object]) -> Iterator[Path]:
     except filelock.Timeout:
         raise CheckpointError(f"{folder} is being written by another sanets fit; wait for it, or choose another --out") from None
     try:
+        remove_orphaned_temporaries(folder)
         if any(folder.glob("sweep-*.pt")):
             echo(f"resuming from the checkpoints in {folder}")
         yield folder
