@@ -128,14 +128,21 @@ def test_extrema_pool_indices_matches_naive_2d(window):
     assert per_window.eq((14 // rows) * (14 // cols)).all()
 
 
+@pytest.fixture(params=["compiled", "rounds"])
+def engine(request, monkeypatch):
+    """Extrema's greedy pass compiled (the CPU's default) or as parallel rounds (the other devices')."""
+    monkeypatch.setattr(_suppression, "COMPILED_ON_CPU", request.param == "compiled")
+    return request.param
+
+
 @pytest.mark.parametrize("distance", [0, 1, 2, 5, 13, 60, 500])
-def test_extrema_matches_naive_1d(distance):
+def test_extrema_matches_naive_1d(distance, engine):
     x = smooth_1d(4, 2, 240, seed=distance)
     np.testing.assert_array_equal(extrema(x, distance).numpy(), per_map(naive_extrema, x, distance))
 
 
 @pytest.mark.parametrize("distance", [0, 1, 3, 9])
-def test_extrema_with_ties_matches_naive_1d(distance):
+def test_extrema_with_ties_matches_naive_1d(distance, engine):
     # Quantised values make many equal magnitudes: the lower index must win ties.
     x = torch.round(smooth_1d(4, 1, 200, seed=7) * 3)
     assert len(torch.unique(x.abs())) < 10
@@ -143,13 +150,13 @@ def test_extrema_with_ties_matches_naive_1d(distance):
 
 
 @pytest.mark.parametrize("distance", [0, 1, 2, (1, 3), 4])
-def test_extrema_matches_naive_2d(distance):
+def test_extrema_matches_naive_2d(distance, engine):
     x = smooth_2d(3, 2, 20, seed=11)
     np.testing.assert_array_equal(extrema(x, distance).numpy(), per_map(naive_extrema, x, distance))
 
 
 @pytest.mark.parametrize("distance", [1, (2, 1)])
-def test_extrema_with_ties_matches_naive_2d(distance):
+def test_extrema_with_ties_matches_naive_2d(distance, engine):
     x = torch.round(smooth_2d(2, 1, 16, seed=5) * 4)
     np.testing.assert_array_equal(extrema(x, distance).numpy(), per_map(naive_extrema, x, distance))
 
@@ -170,22 +177,24 @@ def extrema_inputs_1d():
     yield "float32", noise.float()
 
 
-@pytest.mark.parametrize("method", ["auto", "pairwise", "dense"])
+@pytest.mark.parametrize("method", ["compiled", "auto", "pairwise", "dense"])
 @pytest.mark.parametrize("distance", [1, 2, 7, 30, 89, 200])
 def test_extrema_edge_cases_match_naive_1d(method, distance, monkeypatch):
-    # Both methods (pairwise comparisons of few candidates, rounds on dense maps) on every input.
-    limit = {"auto": _suppression.PAIRWISE_LIMIT, "pairwise": math.inf, "dense": 0}[method]
+    # Every method (compiled greedy pass; pairwise comparisons of few candidates, rounds on dense maps) on every input.
+    limit = {"compiled": 0, "auto": _suppression.PAIRWISE_LIMIT, "pairwise": math.inf, "dense": 0}[method]
     monkeypatch.setattr(_suppression, "PAIRWISE_LIMIT", limit)
+    monkeypatch.setattr(_suppression, "COMPILED_ON_CPU", method == "compiled")
     for name, x in extrema_inputs_1d():
         out = extrema(x, distance)
         assert out.dtype == x.dtype
         np.testing.assert_array_equal(out.numpy(), per_map(naive_extrema, x, distance), err_msg=name)
 
 
-@pytest.mark.parametrize("method", ["pairwise", "dense"])
+@pytest.mark.parametrize("method", ["compiled", "pairwise", "dense"])
 @pytest.mark.parametrize("distance", [1, (0, 2), (3, 0), (1, 4), (2, 1), 30])
 def test_extrema_edge_cases_match_naive_2d(method, distance, monkeypatch):
-    monkeypatch.setattr(_suppression, "PAIRWISE_LIMIT", {"pairwise": math.inf, "dense": 0}[method])
+    monkeypatch.setattr(_suppression, "PAIRWISE_LIMIT", {"compiled": 0, "pairwise": math.inf, "dense": 0}[method])
+    monkeypatch.setattr(_suppression, "COMPILED_ON_CPU", method == "compiled")
     noise = torch.randn(4, 2, 9, 13, generator=torch.Generator().manual_seed(8), dtype=torch.float64)
     inputs = {
         "noise": noise,
@@ -200,7 +209,7 @@ def test_extrema_edge_cases_match_naive_2d(method, distance, monkeypatch):
         np.testing.assert_array_equal(extrema(x, distance).numpy(), per_map(naive_extrema, x, distance), err_msg=name)
 
 
-def test_extrema_on_tiny_and_empty_maps():
+def test_extrema_on_tiny_and_empty_maps(engine):
     for length in [1, 2, 3]:
         x = torch.randn(3, 2, length, generator=torch.Generator().manual_seed(length))
         np.testing.assert_array_equal(extrema(x, 5).numpy(), per_map(naive_extrema, x, 5))
@@ -208,7 +217,7 @@ def test_extrema_on_tiny_and_empty_maps():
     assert extrema(torch.zeros(2, 1, 0, 4), 1).shape == (2, 1, 0, 4)
 
 
-def test_extrema_on_a_non_contiguous_slice():
+def test_extrema_on_a_non_contiguous_slice(engine):
     # The model applies the activation to one channel of a similarity tensor at a time.
     x = smooth_1d(3, 4, 200, seed=9).transpose(0, 1)[1:2].transpose(0, 1)
     assert not x.is_contiguous()
@@ -216,7 +225,7 @@ def test_extrema_on_a_non_contiguous_slice():
 
 
 @pytest.mark.parametrize("limit", [0, math.inf])
-def test_extrema_gradient_with_either_method(limit, monkeypatch):
+def test_extrema_gradient_with_either_method(limit, engine, monkeypatch):
     monkeypatch.setattr(_suppression, "PAIRWISE_LIMIT", limit)
     for x in [smooth_1d(2, 2, 80, seed=1), smooth_2d(2, 1, 10, seed=2)]:
         x = x.float().requires_grad_()
@@ -251,7 +260,7 @@ PER_CHANNEL = {
 
 @pytest.mark.parametrize("dims", [1, 2])
 @pytest.mark.parametrize("function, parameter", [(topk_absolutes, "k"), (extrema_pool_indices, "pool_size"), (extrema, "min_distance")])
-def test_per_channel_parameters_equal_one_call_per_channel(dims, function, parameter, monkeypatch):
+def test_per_channel_parameters_equal_one_call_per_channel(dims, function, parameter, engine, monkeypatch):
     # A SAN with kernels of several sizes (and fit_sweep) passes one parameter per channel.
     x = smooth_1d(3, 6, 120, seed=9) if dims == 1 else smooth_2d(3, 6, 15, seed=9)
     table = torch.tensor(PER_CHANNEL[dims][parameter])
@@ -266,7 +275,7 @@ def test_per_channel_parameters_equal_one_call_per_channel(dims, function, param
         assert torch.equal(function(x, table), whole)
 
 
-def test_maps_of_very_different_candidate_counts_are_chunked_without_changing_anything(monkeypatch):
+def test_maps_of_very_different_candidate_counts_are_chunked_without_changing_anything(engine, monkeypatch):
     # A sweep's maps: white noise (about L/3 candidates) beside smooth maps (a few): chunks by count.
     x = torch.cat([torch.randn(3, 2, 120, generator=torch.Generator().manual_seed(4)), smooth_1d(3, 4, 120, seed=5)], 1)
     table = torch.tensor([1, 6, 2, 9, 14, 3])

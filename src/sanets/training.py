@@ -20,7 +20,6 @@ from torch import Tensor
 from sanets._threads import share_cores
 from sanets._validation import check_int
 from sanets.metrics import (
-    flithos,
     inverse_compression_ratio,
     normalized_reconstruction_loss,
 )
@@ -105,16 +104,9 @@ def _evaluate(model: SAN, x: Tensor, batch_size: int = 1024) -> Evaluation:
         batch = batch.to(device, model.dtype)
         codes = model._encode(batch)
         x_hat = model._decode(codes)
-        parts.append(
-            torch.stack(
-                [
-                    inverse_compression_ratio(batch, codes, model.num_weights, model.numbers_per_code),
-                    normalized_reconstruction_loss(batch, x_hat),
-                    flithos(batch, x_hat, codes, model),
-                ],
-                dim=1,
-            )
-        )
+        compression = inverse_compression_ratio(batch, codes, model.num_weights, model.numbers_per_code)
+        loss = normalized_reconstruction_loss(batch, x_hat)
+        parts.append(torch.stack([compression, loss, torch.hypot(compression, loss)], dim=1))  # phi as flithos() has it
     means = torch.cat(parts).mean(0).tolist()
     return Evaluation(*means)
 
