@@ -10,6 +10,7 @@ import torch.nn.functional as F
 
 from sanets import activations
 from sanets.activations import (
+    _pool,
     _suppression,
     extrema,
     extrema_pool_indices,
@@ -268,6 +269,12 @@ def test_per_channel_parameters_equal_one_call_per_channel(dims, function, param
     for channel, value in enumerate(table.tolist()):
         scalar = value if isinstance(value, int) else tuple(value)
         assert torch.equal(whole[:, channel : channel + 1], function(x[:, channel : channel + 1], scalar)), (channel, value)
+    if function is extrema_pool_indices:  # pooled group by group or all windows in one pass: same ties, same gradient
+        ties = torch.round(x * 2).requires_grad_()  # many equal magnitudes, zeros among them
+        grouped = torch.autograd.grad(function(ties, table).sum(), ties)[0]
+        monkeypatch.setattr(_pool, "WINDOW_GROUPS", 0)
+        assert torch.equal(function(x, table), whole)
+        assert torch.equal(torch.autograd.grad(function(ties, table).sum(), ties)[0], grouped)
     if function is extrema:  # neither grouping by distance nor chunks of maps change anything
         monkeypatch.setattr(_suppression, "DISTANCE_GROUPS", 0)
         assert torch.equal(function(x, table), whole)
@@ -370,3 +377,28 @@ def test_checked_functions_equal_the_public_ones_on_a_table():
 def test_bad_input_raises_clear_errors(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+@pytest.mark.parametrize("groups", [0, 8])
+@pytest.mark.parametrize("dims", [1, 2])
+def test_topk_keeps_the_lower_index_among_equal_magnitudes(dims, groups, monkeypatch):
+    # Quantised maps with zeros: the k-th largest magnitude is shared by many positions. Per channel k, the
+    # thresholds found by one sort of every map (groups 0) or a selection per group of equal k.
+    monkeypatch.setattr(activations._topk, "K_GROUPS", groups)
+    x = torch.round(smooth_1d(3, 4, 60, seed=2) * 2) if dims == 1 else torch.round(smooth_2d(3, 4, 9, seed=2) * 2)
+    ks = torch.tensor([1, 5, 17, 40])
+    x.requires_grad_()
+    out = topk_absolutes(x, ks)
+    kept = torch.autograd.grad(out.sum(), x)[0]  # the kept positions, zeros among them
+    for channel, k in enumerate(ks.tolist()):
+        expected = per_map(naive_topk_positions, x.detach()[:, channel : channel + 1], k)
+        np.testing.assert_array_equal(kept[:, channel : channel + 1].numpy(), expected)
+    assert torch.equal(out.detach(), x.detach() * kept)
+
+
+def naive_topk_positions(values, k):
+    flat = values.ravel()
+    order = sorted(range(flat.size), key=lambda i: -abs(flat[i]))  # stable: the lower index first among equals
+    out = np.zeros_like(flat)
+    out[order[:k]] = 1.0
+    return out.reshape(values.shape)

@@ -36,8 +36,7 @@ def correlate_same_adjoint(codes: Tensor, kernels: Tensor) -> Tensor:
         full = F.conv_transpose1d(codes, kernels[:, None], groups=len(kernels))
     else:
         # oneDNN's grouped 2D kernels are several times faster on channels-last input.
-        codes = codes.contiguous(memory_format=torch.channels_last)
-        full = F.conv_transpose2d(codes, kernels[:, None], groups=len(kernels))
+        full = F.conv_transpose2d(_ChannelsLast.apply(codes), kernels[:, None], groups=len(kernels))
     for dim, m in enumerate(kernels.shape[1:], start=2):
         full = full.narrow(dim, (m - 1) // 2, codes.shape[dim])
     return full
@@ -81,6 +80,19 @@ def place_kernels(codes: Tensor, kernels: Tensor | Sequence[Tensor], group_size:
     else:
         placed = torch.cat([correlate_same_adjoint(codes[:, i : i + 1], kernel[None]) for i, kernel in enumerate(kernels)], 1)
     return placed.unflatten(1, (-1, group_size)).sum(2)
+
+
+class _ChannelsLast(torch.autograd.Function):
+    """``contiguous(memory_format=torch.channels_last)`` whose gradient returns to the default layout: the
+    activation before it then computes its backward on matching layouts (10x faster for ReLU's)."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor) -> Tensor:
+        return x.contiguous(memory_format=torch.channels_last)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> Tensor:
+        return grad.contiguous()
 
 
 def _fft_size(n: int) -> int:
