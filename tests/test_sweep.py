@@ -98,5 +98,23 @@ def test_evaluating_a_sweeps_models_packed_equals_evaluating_each(ecg_windows, a
         alone = sanets.evaluate(model, ecg_windows)
         assert [scores.inverse_compression_ratio, scores.reconstruction_loss, scores.flithos] == pytest.approx(
             [alone.inverse_compression_ratio, alone.reconstruction_loss, alone.flithos], rel=1e-5)
-    with pytest.raises(ValueError, match="evaluate_many packs the paper's SANs"):
+    with pytest.raises(ValueError, match="packed only as the paper's SANs"):
         evaluate_many([models[0], sanets.SAN([3, 3], activation, passes=2)], ecg_windows)
+
+
+@pytest.mark.parametrize("dims", [1, 2])
+@pytest.mark.parametrize("activation", list(sanets.activations.ACTIVATIONS))
+def test_reconstructing_with_a_sweeps_models_packed_equals_each_forward_pass(ecg_windows, activation, dims):
+    from sklearn.datasets import load_digits
+
+    from sanets.sweep import reconstruct_many
+
+    sizes = (1, 5, 17, 40) if dims == 1 else (1, 2, 4, 6)
+    x = ecg_windows if dims == 1 else torch.tensor(load_digits().images[:50, None], dtype=torch.float32) / 16
+    models = [sanets.SAN([m, m], activation, dims=dims, border_tolerance=2, seed=m) for m in sizes]
+    together = reconstruct_many(models, x, batch_size=7)  # batches that do not divide the examples
+    assert together.shape == (len(models), *x.shape)
+    for model, reconstruction in zip(models, together):
+        alone = model(x).detach()
+        # Zero-padded kernels add their products in another order: equal to rounding.
+        assert torch.allclose(reconstruction, alone, rtol=1e-5, atol=1e-5 * float(alone.abs().max())), model.kernel_sizes

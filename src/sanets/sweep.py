@@ -40,7 +40,7 @@ from sanets.training import (
     new_generator,
 )
 
-__all__ = ["fit_sweep", "evaluate_many", "SweepResult", "Sweep"]
+__all__ = ["fit_sweep", "evaluate_many", "reconstruct_many", "SweepResult", "Sweep"]
 
 
 @dataclass
@@ -200,6 +200,43 @@ class _PackedSANs(nn.Module):
         return [weight[self.windows[channel]].clone() for channel in channels]
 
 
+def _packed(models: Sequence[SAN], x: Tensor) -> _PackedSANs:
+    """The paper's SANs of one activation, q and dims, packed on their device, after checking ``x``."""
+    first = models[0]
+    for model in models:
+        if (model.activation, model.num_kernels, model.dims) != (first.activation, first.num_kernels, first.dims) or (
+            model.competition, model.passes, model.kernel_family, list(model.scales), model.unit_norm, model.in_channels
+        ) != ("none", 1, "free", [1.0], False, 1):
+            raise ValueError("SANs are packed only as the paper's SANs of one activation, q and dims; run others one by one")
+        model._check(x, nonempty=True)
+    return _PackedSANs(models, x.shape[2:]).to(first.kernels[0].device)
+
+
+@torch.no_grad()
+def reconstruct_many(models: Sequence[SAN], x: Tensor, batch_size: int = 256) -> Tensor:
+    """``model(x)`` of each of SANs that differ only in kernel size (a sweep's), in one packed pass.
+
+    Parameters
+    ----------
+    models : sequence of SAN
+        As for :func:`evaluate_many`.
+    x : Tensor, shape (N, 1, L) or (N, 1, H, W)
+
+    Returns
+    -------
+    Tensor, shape (K, N, 1, *spatial)
+        On the models' device; equal to separate forward passes up to floating-point summation order (the
+        packed kernels are zero-padded to the largest size).
+    """
+    packed = _packed(models, x)
+    x = x.to(packed.weight.device, models[0].dtype)
+    out = x.new_empty(len(models), *x.shape)
+    for start in range(0, len(x), batch_size):
+        _, reconstructions = packed(x[start : start + batch_size])
+        out[:, start : start + batch_size, 0] = reconstructions.transpose(0, 1)
+    return out
+
+
 @torch.no_grad()
 def evaluate_many(models: Sequence[SAN], x: Tensor, batch_size: int = 256) -> list[Evaluation]:
     """:func:`sanets.evaluate` of each of SANs that differ only in kernel size (a sweep's), in one packed pass.
@@ -215,16 +252,8 @@ def evaluate_many(models: Sequence[SAN], x: Tensor, batch_size: int = 256) -> li
     list of Evaluation
         In the order of ``models``; equal to separate evaluations up to floating-point summation order.
     """
-    first = models[0]
-    for model in models:
-        if (model.activation, model.num_kernels, model.dims) != (first.activation, first.num_kernels, first.dims) or (
-            model.competition, model.passes, model.kernel_family, list(model.scales), model.unit_norm, model.in_channels
-        ) != ("none", 1, "free", [1.0], False, 1):
-            raise ValueError("evaluate_many packs the paper's SANs of one activation, q and dims; evaluate others one by one")
-        model._check(x, nonempty=True)
-    device = first.kernels[0].device
-    packed = _PackedSANs(models, x.shape[2:]).to(device)
-    return [Evaluation(*row) for row in packed.evaluate(x.to(device, first.dtype), batch_size).tolist()]
+    packed = _packed(models, x)
+    return [Evaluation(*row) for row in packed.evaluate(x.to(packed.weight.device, models[0].dtype), batch_size).tolist()]
 
 
 def fit_sweep(

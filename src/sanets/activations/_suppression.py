@@ -1,4 +1,4 @@
-"""The greedy pass of Extrema (Alg. 3), exact and in parallel rounds: the engine behind :func:`extrema`.
+"""The greedy pass of Extrema (Alg. 3), exact: the engine behind :func:`extrema`.
 
 An undecided candidate that comes first in the greedy order (larger |x|, ties:
 lower flat index) among the undecided ones within its window has no kept
@@ -21,7 +21,6 @@ import torch
 from torch import Tensor
 
 from sanets.activations._common import keep, uniform
-from sanets.activations._compiled import greedy_kept
 from sanets.activations._dense_rounds import dense_suppression
 
 DISTANCE_GROUPS = 8
@@ -62,6 +61,8 @@ def suppress(x: Tensor, candidates: Tensor, radii: Tensor) -> Tensor:
     if radius is not None and not any(radius):
         return keep(x, candidates)
     if COMPILED_ON_CPU and x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64):
+        from sanets.activations._compiled import greedy_kept  # numba loads on first use, not with sanets
+
         return keep(x, greedy_kept(x, candidates, radii))
     size = math.prod(shape)
     flat = candidates.view(-1, size)
