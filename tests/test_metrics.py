@@ -10,6 +10,7 @@ from sanets.metrics import (
     flithos,
     inverse_compression_ratio,
     normalized_reconstruction_loss,
+    scores,
 )
 
 
@@ -23,6 +24,8 @@ def test_hand_computed_one_dimensional():
     assert normalized_reconstruction_loss(x, x_hat).tolist() == [0.5, 0.0]
     phi = flithos(x, x_hat, codes, 3)
     assert phi.tolist() == pytest.approx([math.sqrt((7 / 4) ** 2 + 0.25), 9 / 4])
+    assert scores(x, x_hat, codes, 3).flatten().tolist() == pytest.approx(
+        [7 / 4, 0.5, math.sqrt((7 / 4) ** 2 + 0.25), 9 / 4, 0.0, 9 / 4])
 
 
 def test_hand_computed_two_dimensional_counts_every_kernel_weight():

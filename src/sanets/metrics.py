@@ -19,7 +19,7 @@ from torch import Tensor
 
 from sanets._validation import check_batch
 
-__all__ = ["inverse_compression_ratio", "normalized_reconstruction_loss", "flithos"]
+__all__ = ["inverse_compression_ratio", "normalized_reconstruction_loss", "flithos", "scores"]
 
 
 class _HasNumWeights(Protocol):
@@ -113,7 +113,24 @@ def flithos(x: Tensor, x_hat: Tensor, codes: Tensor, model: _HasNumWeights | int
     Tensor of float64, shape (N,); ``.mean()`` is phi-bar of Eq. 7.
     """
     num_weights = model if isinstance(model, int | Tensor) else model.num_weights
-    numbers = getattr(model, "numbers_per_code", None)
-    return torch.hypot(
-        inverse_compression_ratio(x, codes, num_weights, numbers), normalized_reconstruction_loss(x, x_hat)
-    )
+    return scores(x, x_hat, codes, num_weights, getattr(model, "numbers_per_code", None))[:, 2]
+
+
+def scores(
+    x: Tensor, x_hat: Tensor, codes: Tensor, num_weights: int | Tensor, numbers_per_code: int | None = None
+) -> Tensor:
+    """CR^-1 (Eq. 4), L~ (Eq. 5) and phi (Eq. 6) per example, each part computed once.
+
+    Parameters
+    ----------
+    x, x_hat, codes, num_weights, numbers_per_code
+        As for :func:`inverse_compression_ratio` and :func:`normalized_reconstruction_loss`.
+
+    Returns
+    -------
+    Tensor of float64, shape (N, 3)
+        Columns CR^-1, L~ and phi.
+    """
+    compression = inverse_compression_ratio(x, codes, num_weights, numbers_per_code)
+    loss = normalized_reconstruction_loss(x, x_hat)
+    return torch.stack([compression, loss, torch.hypot(compression, loss)], dim=1)

@@ -30,7 +30,7 @@ from sanets._threads import share_cores
 from sanets._validation import check_int
 from sanets.activations._registry import spec_of
 from sanets.errors import CheckpointError
-from sanets.metrics import inverse_compression_ratio, normalized_reconstruction_loss
+from sanets.metrics import scores
 from sanets.model import SAN
 from sanets.training import (
     Evaluation,
@@ -188,10 +188,7 @@ class _PackedSANs(nn.Module):
             outputs = reconstructions.reshape(count * models, 1, *batch.shape[2:])
             per_model_codes = codes.reshape(count * models, self.num_kernels, *batch.shape[2:])
             num_weights = self.num_weights.repeat(count)
-            compression = inverse_compression_ratio(inputs, per_model_codes, num_weights)
-            loss = normalized_reconstruction_loss(inputs, outputs)
-            rows = torch.stack([compression, loss, torch.hypot(compression, loss)], dim=1)  # phi as flithos() has it
-            sums += rows.view(count, models, 3).sum(0)
+            sums += scores(inputs, outputs, per_model_codes, num_weights).view(count, models, 3).sum(0)
         return sums / len(x)
 
     def kernels_of(self, index: int, weight: Tensor) -> list[Tensor]:

@@ -19,10 +19,7 @@ from torch import Tensor
 
 from sanets._threads import share_cores
 from sanets._validation import check_int
-from sanets.metrics import (
-    inverse_compression_ratio,
-    normalized_reconstruction_loss,
-)
+from sanets.metrics import scores
 from sanets.model import SAN
 
 __all__ = ["fit", "evaluate", "first_lowest", "FitResult", "Evaluation", "EpochRecord"]
@@ -104,9 +101,7 @@ def _evaluate(model: SAN, x: Tensor, batch_size: int = 1024) -> Evaluation:
         batch = batch.to(device, model.dtype)
         codes = model._encode(batch)
         x_hat = model._decode(codes)
-        compression = inverse_compression_ratio(batch, codes, model.num_weights, model.numbers_per_code)
-        loss = normalized_reconstruction_loss(batch, x_hat)
-        parts.append(torch.stack([compression, loss, torch.hypot(compression, loss)], dim=1))  # phi as flithos() has it
+        parts.append(scores(batch, x_hat, codes, model.num_weights, model.numbers_per_code))
     means = torch.cat(parts).mean(0).tolist()
     return Evaluation(*means)
 

@@ -38,7 +38,7 @@ def greedy_kept(x: Tensor, candidates: Tensor, radii: Tensor) -> Tensor:
     values, positions = _candidate_table(magnitude, candidates, int(counts.max(initial=0)))
     if values.dtype == np.float32:
         # One sort of 64-bit keys, decreasing magnitude (the bits of a float >= 0 grow with it) then position:
-        # the greedy order itself. Padding (magnitude -1) has the sign bit set, which the mask drops: it sorts last.
+        # the greedy order itself. Padding slots (magnitude -1) get the largest key, so they sort last.
         keys = (np.int64(0x7FFFFFFF) - (values.view(np.int32) & 0x7FFFFFFF)) << 32 | positions
         keys[values < 0] = np.iinfo(np.int64).max
         visits = np.sort(keys, axis=1) & 0xFFFFFFFF

@@ -50,8 +50,9 @@ maps); with more, one pass of scatter reductions handles all windows at once (on
 def pool_checked(x: Tensor, windows: Tensor) -> Tensor:
     """:func:`extrema_pool_indices` on a checked ``x`` with a checked int64 table ``windows`` (C, dims)."""
     magnitude = x.detach().abs()
-    if uniform(windows) is not None:
-        return keep(x, _pooled_mask(magnitude, tuple(windows[0].tolist())))
+    window = uniform(windows)
+    if window is not None:
+        return keep(x, _pooled_mask(magnitude, window))
     distinct = windows.unique(dim=0)
     if len(distinct) > WINDOW_GROUPS:
         return keep(x, _pool_per_channel(magnitude, windows.to(x.device)))
