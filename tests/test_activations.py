@@ -10,6 +10,8 @@ import torch.nn.functional as F
 
 from sanets import activations
 from sanets.activations import (
+    _compiled,
+    _extrema,
     _pool,
     _suppression,
     extrema,
@@ -132,7 +134,7 @@ def test_extrema_pool_indices_matches_naive_2d(window):
 @pytest.fixture(params=["compiled", "rounds"])
 def engine(request, monkeypatch):
     """Extrema's greedy pass compiled (the CPU's default) or as parallel rounds (the other devices')."""
-    monkeypatch.setattr(_suppression, "COMPILED_ON_CPU", request.param == "compiled")
+    monkeypatch.setattr(_extrema, "COMPILED_ON_CPU", request.param == "compiled")
     return request.param
 
 
@@ -184,7 +186,7 @@ def test_extrema_edge_cases_match_naive_1d(method, distance, monkeypatch):
     # Every method (compiled greedy pass; pairwise comparisons of few candidates, rounds on dense maps) on every input.
     limit = {"compiled": 0, "auto": _suppression.PAIRWISE_LIMIT, "pairwise": math.inf, "dense": 0}[method]
     monkeypatch.setattr(_suppression, "PAIRWISE_LIMIT", limit)
-    monkeypatch.setattr(_suppression, "COMPILED_ON_CPU", method == "compiled")
+    monkeypatch.setattr(_extrema, "COMPILED_ON_CPU", method == "compiled")
     for name, x in extrema_inputs_1d():
         out = extrema(x, distance)
         assert out.dtype == x.dtype
@@ -195,7 +197,7 @@ def test_extrema_edge_cases_match_naive_1d(method, distance, monkeypatch):
 @pytest.mark.parametrize("distance", [1, (0, 2), (3, 0), (1, 4), (2, 1), 30])
 def test_extrema_edge_cases_match_naive_2d(method, distance, monkeypatch):
     monkeypatch.setattr(_suppression, "PAIRWISE_LIMIT", {"compiled": 0, "pairwise": math.inf, "dense": 0}[method])
-    monkeypatch.setattr(_suppression, "COMPILED_ON_CPU", method == "compiled")
+    monkeypatch.setattr(_extrema, "COMPILED_ON_CPU", method == "compiled")
     noise = torch.randn(4, 2, 9, 13, generator=torch.Generator().manual_seed(8), dtype=torch.float64)
     inputs = {
         "noise": noise,
@@ -208,6 +210,22 @@ def test_extrema_edge_cases_match_naive_2d(method, distance, monkeypatch):
     }
     for name, x in inputs.items():
         np.testing.assert_array_equal(extrema(x, distance).numpy(), per_map(naive_extrema, x, distance), err_msg=name)
+
+
+@pytest.mark.parametrize("key_bits", [32, 64])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_compiled_extrema_orders_magnitudes_that_share_their_leading_bits(key_bits, dtype, monkeypatch):
+    # The compiled pass sorts keys made of a magnitude's leading bits only: here most candidates share them
+    # (and many are exactly equal), so the exact order is restored afterwards.
+    monkeypatch.setattr(_compiled, "SHORT_KEYS_UP_TO", 1 << 20 if key_bits == 32 else 0)
+    noise = torch.randn(5, 2, 150, generator=torch.Generator().manual_seed(2), dtype=dtype)
+    # Distinct magnitudes beyond the bits that a key keeps, and exact ties.
+    close = 1 + noise.abs() * (2**-19 if dtype == torch.float32 else 2**-46) * (-1) ** torch.arange(150)
+    # 2D maps with rows of at most 64 positions block a word per row, wider ones bytes.
+    wide = torch.cat([close, close.flip(-1)], -1).view(5, 2, 3, 100)
+    for x, distance in [(close, 3), (torch.round(noise * 2) + close - 1, 2), (close.view(5, 2, 10, 15), (1, 2)),
+                        (close.view(5, 2, 10, 15), (2, 1)), (wide, (1, 3))]:
+        np.testing.assert_array_equal(extrema(x, distance).numpy(), per_map(naive_extrema, x, distance))
 
 
 def test_extrema_on_tiny_and_empty_maps(engine):

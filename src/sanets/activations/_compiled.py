@@ -1,8 +1,12 @@
-"""Extrema's greedy pass (Alg. 3) compiled for the CPU: the paper's loop itself, map by map, in machine code.
+"""Extrema (Alg. 3) compiled for the CPU: candidates, their greedy order and the greedy pass, map by map.
 
-On a CPU the literal greedy pass beats every vectorised formulation: each map's
-candidates are sorted once by numpy's vectorised sort, and each kept one blocks
-its window in a bitmap, so a candidate is decided by one lookup. The loops are
+On a CPU the literal greedy pass beats every vectorised formulation. One
+compiled pass over each map finds its candidates (the rule of
+:func:`sanets.activations._extrema.extrema_candidates`) and writes each as an
+integer key, its magnitude's leading bits then its position, so that numpy's
+vectorised sort orders them as the greedy pass visits them. A second compiled
+pass restores the exact order where two keys share the leading bits, then keeps
+each candidate that no kept one has blocked and blocks its window. The loops are
 compiled by numba. Other devices run the parallel rounds of
 :mod:`sanets.activations._suppression`, which give the same result.
 """
@@ -14,75 +18,167 @@ import numpy as np
 import torch
 from torch import Tensor
 
+SHORT_KEYS_UP_TO = 1 << 12
+"""Maps of at most this many positions sort 32-bit keys (twice as fast as 64-bit ones); their magnitudes keep
+at least 19 leading bits, and the rare candidates that share them are ordered exactly afterwards."""
 
-def greedy_kept(x: Tensor, candidates: Tensor, radii: Tensor) -> Tensor:
-    """Mask of the candidates that the greedy pass of :func:`sanets.activations.extrema` keeps.
+
+def extrema_kept(x: Tensor, radii: Tensor) -> Tensor:
+    """Mask of the positions that :func:`sanets.activations.extrema` keeps.
 
     Parameters
     ----------
-    x : Tensor, shape (N, C, *spatial), on the CPU
-        Its magnitudes order the candidates (larger first, ties: lower flat index).
-    candidates : Tensor of bool, same shape
+    x : Tensor, float32 or float64, shape (N, C, L) or (N, C, H, W), on the CPU
+        Candidates are visited by decreasing |x|, ties: lower flat index first.
     radii : Tensor of int64, shape (C, len(spatial))
-        Each channel's suppression distance per axis.
+        Each channel's minimum distance per axis.
 
     Returns
     -------
     Tensor of bool, same shape as x
     """
-    maps = x.shape[0] * x.shape[1]
-    height, width = (1, *x.shape[2:]) if x.ndim == 3 else x.shape[2:]
-    magnitude = x.detach().reshape(maps, height * width).abs().numpy()
-    candidates = candidates.reshape(maps, height * width).contiguous().numpy()
-    counts = candidates.sum(1)
-    values, positions = _candidate_table(magnitude, candidates, int(counts.max(initial=0)))
-    if values.dtype == np.float32:
-        # One sort of 64-bit keys, decreasing magnitude (the bits of a float >= 0 grow with it) then position:
-        # the greedy order itself. Padding slots (magnitude -1) get the largest key, so they sort last.
-        keys = (np.int64(0x7FFFFFFF) - (values.view(np.int32) & 0x7FFFFFFF)) << 32 | positions
-        keys[values < 0] = np.iinfo(np.int64).max
-        visits = np.sort(keys, axis=1) & 0xFFFFFFFF
-    else:  # a stable sort keeps equal magnitudes in position order
-        visits = np.take_along_axis(positions, np.argsort(-values, axis=1, kind="stable"), 1)
-    per_map = radii.repeat(x.shape[0], 1)
+    n, channels = x.shape[:2]
+    height, width = (1, x.shape[2]) if x.ndim == 3 else x.shape[2:]
+    size = height * width
+    maps = np.ascontiguousarray(x.detach().reshape(n, channels, height, width).numpy())
+    reach = radii.reshape(channels, -1).numpy()
     if x.ndim == 3:  # a map of one row: no reach across rows
-        per_map = torch.cat([torch.zeros_like(per_map), per_map], 1)
-    kept = np.zeros((maps, height * width), dtype=np.bool_)
-    _greedy(visits, counts, per_map.contiguous().numpy(), width, height, kept)
-    return torch.from_numpy(kept).view(x.shape)
+        reach = np.concatenate([np.zeros_like(reach), reach], 1)
+    reach = np.ascontiguousarray(reach, dtype=np.int64)
+    position_bits = max(1, (size - 1).bit_length())
+    key_type = np.uint32 if size <= SHORT_KEYS_UP_TO else np.uint64
+    bits = maps.view(np.int32 if maps.dtype == np.float32 else np.int64)
+    # Magnitude bits dropped so that a key (its magnitude's leading bits, then its position) stays below 2**63.
+    shift = max(0, 8 * bits.itemsize - 1 - (8 * np.dtype(key_type).itemsize - 1 - position_bits))
+    keys = np.empty((n * channels, size + 1), dtype=key_type)
+    counts = np.empty(n * channels, dtype=np.int64)
+    _candidate_keys(maps.reshape(-1, height, width), bits.reshape(-1, height, width), shift, position_bits,
+                    x.ndim == 4, keys, counts)
+    keys = keys[:, : max(1, int(counts.max(initial=0)))]
+    keys.sort(axis=1)
+    kept = np.zeros((n, channels, size), dtype=np.uint8)
+    # The key's own type for the bit operations (numba would make floats of uint64 mixed with int64).
+    _greedy(maps, keys, counts, key_type(position_bits), key_type((1 << position_bits) - 1), reach, kept)
+    return torch.from_numpy(kept).view(torch.bool).view(x.shape)
+
+
+@numba.njit(inline="always")
+def _turns(value, rises_before, rises_after):  # pragma: no cover - compiled
+    """Peak (rise then no rise, value > 0) or valley (no rise then a rise, value <= 0) along one axis."""
+    return (rises_before ^ rises_after) & (rises_after ^ (value > 0))
 
 
 @numba.njit(cache=True, nogil=True)
-def _candidate_table(magnitude, candidates, width):  # pragma: no cover - compiled; tested through extrema
-    """Each map's candidates in position order: magnitudes (padding -1) and flat positions."""
-    maps, size = magnitude.shape
-    values = np.full((maps, width + 1), -1.0, dtype=magnitude.dtype)
-    positions = np.zeros((maps, width + 1), dtype=np.int64)
-    for m in range(maps):
-        slot = 0
-        for q in range(size):  # without a branch: every position is written, and only candidates move on
-            values[m, slot] = magnitude[m, q]
-            positions[m, slot] = q
-            slot += candidates[m, q]
-        values[m, slot] = -1.0
-    return values[:, :width], positions[:, :width]
+def _candidate_keys(maps, bits, shift, position_bits, two_dims, keys, counts):  # pragma: no cover - compiled; tested through extrema
+    """Each map's candidates as keys in position order, then padding; their count per map.
+
+    A key is the complement of |x|'s bits after dropping the ``shift`` lowest ones (the bits of a float >= 0 grow
+    with it), then the flat position: ascending keys visit larger magnitudes first, then lower positions.
+    """
+    total, height, width = maps.shape
+    top = (1 << (8 * keys.itemsize - 1 - position_bits)) - 1
+    magnitude = (1 << (8 * bits.itemsize - 1)) - 1
+    padding = (top << position_bits) | ((1 << position_bits) - 1)  # the largest key
+    turns = np.zeros(width, dtype=np.uint8)
+    for m in range(total):
+        out, slot = keys[m], 0
+        for y in range(height):
+            row, row_bits = maps[m, y], bits[m, y]
+            above, below = maps[m, max(y - 1, 0)], maps[m, min(y + 1, height - 1)]
+            for c in range(1, width - 1):  # the rises are False before the first and after the last position
+                turns[c] = _turns(row[c], row[c] > row[c - 1], row[c + 1] > row[c])
+            if width > 1:
+                turns[0] = _turns(row[0], False, row[1] > row[0])
+                turns[width - 1] = _turns(row[width - 1], row[width - 1] > row[width - 2], False)
+            else:
+                turns[0] = False
+            if two_dims:  # at the first and last rows, the clamped neighbour is the value itself: no rise
+                for c in range(width):
+                    turns[c] &= _turns(row[c], row[c] > above[c], below[c] > row[c])
+            for c in range(width):  # without a branch: every position is written, and only candidates move on
+                out[slot] = ((top - ((row_bits[c] & magnitude) >> shift)) << position_bits) | (y * width + c)
+                slot += turns[c]
+        out[slot:] = padding
+        counts[m] = slot
+
+
+@numba.njit(inline="always")
+def _exact_order(order, count, values, position_bits, mask):  # pragma: no cover - compiled
+    """Sort again, by insertion, the runs of keys that share their leading bits: larger |x|, then lower position."""
+    for i in range(1, count):
+        key = order[i]
+        if (key >> position_bits) != (order[i - 1] >> position_bits):
+            continue
+        q = key & mask
+        value = abs(values[q])
+        j = i
+        while j > 0 and (order[j - 1] >> position_bits) == (key >> position_bits):
+            p = order[j - 1] & mask
+            other = abs(values[p])
+            if other > value or (other == value and p < q):
+                break
+            order[j] = order[j - 1]
+            j -= 1
+        order[j] = key
 
 
 @numba.njit(cache=True, nogil=True)
-def _greedy(visits, counts, radii, width, height, kept):  # pragma: no cover - compiled; tested through extrema
-    """For each map, its candidates' positions in the greedy order: each one out of reach of the kept ones is
-    kept and blocks every position within its reach."""
-    blocked = np.zeros(kept.shape[1], dtype=np.bool_)
-    for m in range(len(counts)):
-        blocked[:] = False
-        reach_y, reach_x = radii[m, 0], radii[m, 1]
-        for i in range(counts[m]):
-            q = visits[m, i]
-            if blocked[q]:
+def _greedy(maps, keys, counts, position_bits, mask, reach, kept):  # pragma: no cover - compiled; tested through extrema
+    """The greedy pass: in each map, each candidate (in key order) that no kept one has blocked is kept and blocks
+    the positions within its channel's reach. Keys that share the leading bits are first put in the exact order.
+
+    Rows of at most 64 positions are blocked a word per row, with each position's window precomputed; for a
+    window of at most 3 rows without a branch (the blocked test of a kept or dropped candidate is as likely
+    either way there, and a mispredicted branch costs more than 3 masked writes). Wider rows block bytes.
+    """
+    n, channels, height, width = maps.shape
+    size = height * width
+    flat = maps.reshape(n, channels, size)
+    one_word = width <= 64
+    blocked_rows = np.zeros(height, dtype=np.uint64)
+    blocked = np.zeros(size, dtype=np.uint8)
+    # Each position's row and column, and its window: first row, rows, and its columns as bits or its flat start
+    # and row length (for the current channel's reach).
+    row_of, column_of = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.uint64)
+    first, rows, length = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64)
+    columns = np.empty(size, dtype=np.uint64)
+    one, none = np.uint64(1), np.uint64(0)
+    for channel in range(channels):
+        reach_y, reach_x = reach[channel, 0], reach[channel, 1]
+        if channel == 0 or reach_y != reach[channel - 1, 0] or reach_x != reach[channel - 1, 1]:
+            for y in range(height):
+                top, bottom = max(0, y - reach_y), min(height, y + reach_y + 1)
+                for x in range(width):
+                    q = y * width + x
+                    left, right = max(0, x - reach_x), min(width, x + reach_x + 1)
+                    row_of[q], column_of[q], rows[q] = y, x, bottom - top
+                    first[q] = top if one_word else top * width + left
+                    length[q] = right - left
+                    columns[q] = (((one << np.uint64(right - left - 1)) << one) - one) << np.uint64(left)
+        branchless = one_word and reach_y <= 1
+        for example in range(n):
+            m = example * channels + channel
+            order, out, count = keys[m], kept[example, channel], counts[m]
+            _exact_order(order, count, flat[example, channel], position_bits, mask)
+            if one_word:
+                blocked_rows[:] = 0
+                for i in range(count):
+                    q = np.int64(order[i] & mask)
+                    free = one - ((blocked_rows[row_of[q]] >> column_of[q]) & one)
+                    if free == none and not branchless:
+                        continue
+                    out[q] = free
+                    window = columns[q] & (none - free)  # no bits where the candidate is dropped
+                    for row in range(first[q], first[q] + rows[q]):
+                        blocked_rows[row] |= window
                 continue
-            kept[m, q] = True
-            y, x = q // width, q % width
-            left, right = max(0, x - reach_x), min(width, x + reach_x + 1)
-            for row in range(max(0, y - reach_y), min(height, y + reach_y + 1)):
-                for p in range(row * width + left, row * width + right):
-                    blocked[p] = True
+            blocked[:] = 0
+            for i in range(count):
+                q = np.int64(order[i] & mask)
+                if blocked[q]:
+                    continue
+                out[q] = 1
+                start, span = first[q], length[q]
+                for _ in range(rows[q]):
+                    blocked[start : start + span] = 1
+                    start += width

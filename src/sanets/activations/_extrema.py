@@ -6,7 +6,11 @@ import torch
 from torch import Tensor
 
 from sanets.activations import _suppression
-from sanets.activations._common import SpatialSize, check_input, per_channel
+from sanets.activations._common import SpatialSize, check_input, keep, per_channel
+
+COMPILED_ON_CPU = True
+"""On the CPU, Extrema runs compiled by numba (:mod:`sanets.activations._compiled`) instead of the rounds: several
+times faster, and exactly the same result."""
 
 
 def extrema(x: Tensor, min_distance: SpatialSize | Tensor) -> Tensor:
@@ -21,9 +25,10 @@ def extrema(x: Tensor, min_distance: SpatialSize | Tensor) -> Tensor:
     unless an already kept one lies within the minimum extrema distance
     (``|i - j| <= d`` per axis).
 
-    The greedy pass is computed exactly, in parallel rounds over all maps at
-    once (see :mod:`sanets.activations._suppression`), with no Python loop over
-    examples or candidates.
+    The greedy pass is computed exactly with no Python loop over examples or
+    candidates: compiled on the CPU (:mod:`sanets.activations._compiled`), in
+    parallel rounds over all maps at once elsewhere
+    (:mod:`sanets.activations._suppression`).
 
     Parameters
     ----------
@@ -45,10 +50,16 @@ def extrema_checked(x: Tensor, distances: Tensor) -> Tensor:
     """:func:`extrema` on a checked ``x`` with a checked int64 table ``distances`` (C, dims)."""
     if not x.numel():
         return x.clone()
-    candidates = extrema_candidates(x.detach())  # the selection is piecewise constant: no gradient flows through it
     # Two positions of a map are at most size - 1 apart, so larger distances act alike.
     radii = distances.minimum(torch.tensor(x.shape[2:]) - 1)
-    return _suppression.suppress(x, candidates, radii)
+    # The selection is piecewise constant: no gradient flows through it, only through the kept values.
+    if not radii.any():  # every candidate is kept
+        return keep(x, extrema_candidates(x.detach()))
+    if COMPILED_ON_CPU and x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64):
+        from sanets.activations._compiled import extrema_kept  # numba loads on first use, not with sanets
+
+        return keep(x, extrema_kept(x, radii))
+    return _suppression.suppress(x, extrema_candidates(x.detach()), radii)
 
 
 def extrema_candidates(x: Tensor) -> Tensor:

@@ -3,8 +3,8 @@
 An undecided candidate that comes first in the greedy order (larger |x|, ties:
 lower flat index) among the undecided ones within its window has no kept
 candidate before it nearby, so it is kept; then the undecided candidates near
-it are dropped. On the CPU the greedy pass itself runs compiled
-(:mod:`sanets.activations._compiled`). Elsewhere, maps with few candidates compare them directly: in 1D as
+it are dropped. (On the CPU, :mod:`sanets.activations._compiled` runs the greedy
+pass itself instead.) Maps with few candidates compare them directly: in 1D as
 range-minimum queries over each candidate's run of neighbours
 (:func:`_interval_suppression`), in 2D with pair tables
 (:func:`_pairwise_suppression`). The others run the rounds on a padded copy of
@@ -29,10 +29,6 @@ all maps are compared pairwise at once (one call instead of many small ones)."""
 
 PAIR_BUDGET = 1 << 24
 """Most entries of the (maps, c, c) pair tables built at once by :func:`_pairwise_in_chunks`."""
-
-COMPILED_ON_CPU = True
-"""On the CPU, the greedy pass compiled by numba (:mod:`sanets.activations._compiled`) replaces the rounds:
-3-4x faster on the maps of Table III's training, and exactly the same result."""
 
 PAIRWISE_LIMIT = 1
 """Maps are compared pairwise when each has at most c candidates with c**2 <= this * map size.
@@ -60,10 +56,6 @@ def suppress(x: Tensor, candidates: Tensor, radii: Tensor) -> Tensor:
     radius = uniform(radii)
     if radius is not None and not any(radius):
         return keep(x, candidates)
-    if COMPILED_ON_CPU and x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64):
-        from sanets.activations._compiled import greedy_kept  # numba loads on first use, not with sanets
-
-        return keep(x, greedy_kept(x, candidates, radii))
     size = math.prod(shape)
     flat = candidates.view(-1, size)
     if radius is None:
