@@ -82,17 +82,26 @@ def ecg_similarity_2d(count: int, size: int, kernel_size: int) -> torch.Tensor:
     return F.conv2d(images, kernel[None, None], padding="same")
 
 
-def seconds_per_call(function, *arguments, repeats: int, device: torch.device) -> float:
-    function(*arguments)
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    best = float("inf")
-    for _ in range(repeats):
+def best_seconds(calls, repeats: int) -> list[float]:
+    """The best wall time of each ``(function, arguments, device)`` over ``repeats`` rounds.
+
+    The calls alternate within each round, so that a slow spell of a shared
+    machine (common: the same call can take twice as long for seconds at a
+    time) reaches all of them alike and their ratio stays meaningful.
+    """
+
+    def timed(function, arguments, device) -> float:
         start = time.perf_counter()
         function(*arguments)
         if device.type == "cuda":
             torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - start)
+        return time.perf_counter() - start
+
+    for call in calls:  # warm up: compile, allocate
+        timed(*call)
+    best = [float("inf")] * len(calls)
+    for _ in range(repeats):
+        best = [min(b, timed(*call)) for b, call in zip(best, calls)]
     return best
 
 
@@ -120,7 +129,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer maps and repeats")
     parser.add_argument("--naive-maps", type=int, default=16, help="maps timed with the naive loops")
     args = parser.parse_args()
-    repeats = 3 if args.quick else 7
+    repeats = 3 if args.quick else 9
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, devices: {', '.join(map(str, devices))}")
     header = f"{'maps':<22}{'activation':<22}{'param':>6}{'device':>8}{'us/map':>10}{'naive us/map':>14}{'ratio':>8}{'authors us':>12}{'vs authors':>12}"
@@ -131,12 +140,13 @@ def main() -> None:
         function = activations.ACTIVATIONS[name].function
         naive = naive_extrema if name == "extrema" else naive_per_map(function)
         sample = maps[: args.naive_maps]
-        naive_seconds = seconds_per_call(naive, sample, *parameters, repeats=1, device=torch.device("cpu"))
-        naive_us = naive_seconds / len(sample) * 1e6
         assert torch.equal(naive(sample, *parameters), function(sample, *parameters)), (label, name)
-        for device in devices:
-            on_device = maps.to(device)
-            ours_us = seconds_per_call(function, on_device, *parameters, repeats=repeats, device=device) / len(maps) * 1e6
+        cpu = torch.device("cpu")
+        calls = [(naive, (sample, *parameters), cpu)] + [(function, (maps.to(d), *parameters), d) for d in devices]
+        naive_seconds, *ours_seconds = best_seconds(calls, repeats)
+        naive_us = naive_seconds / len(sample) * 1e6
+        for device, seconds in zip(devices, ours_seconds):
+            ours_us = seconds / len(maps) * 1e6
             authors = "" if authors_ms is None else f"{authors_ms * 1000:.0f}"
             versus = "" if authors_ms is None else f"{authors_ms * 1000 / ours_us:.0f}x"
             print(
