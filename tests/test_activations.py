@@ -232,6 +232,10 @@ def test_extrema_on_tiny_and_empty_maps(engine):
     for length in [1, 2, 3]:
         x = torch.randn(3, 2, length, generator=torch.Generator().manual_seed(length))
         np.testing.assert_array_equal(extrema(x, 5).numpy(), per_map(naive_extrema, x, 5))
+    # 2D maps of one or two rows or columns: each has a first and last row, or column, and little else.
+    for shape in [(1, 1), (1, 6), (6, 1), (2, 2), (2, 7), (7, 2)]:
+        x = torch.randn(3, 2, *shape, generator=torch.Generator().manual_seed(sum(shape)))
+        np.testing.assert_array_equal(extrema(x, 5).numpy(), per_map(naive_extrema, x, 5), err_msg=str(shape))
     assert extrema(torch.zeros(0, 2, 10), 3).shape == (0, 2, 10)
     assert extrema(torch.zeros(2, 1, 0, 4), 1).shape == (2, 1, 0, 4)
 

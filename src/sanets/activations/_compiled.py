@@ -68,6 +68,15 @@ def _turns(value, rises_before, rises_after):  # pragma: no cover - compiled
     return (rises_before ^ rises_after) & (rises_after ^ (value > 0))
 
 
+@numba.njit(inline="always")
+def _mark_turns(before, value, after, turns, both):  # pragma: no cover - compiled
+    """``turns`` (or, with ``both``, ``turns &``) the turns of ``value`` between ``before`` and ``after``, slices
+    of one map at an offset: indices that start at 0 let the loop be vectorised (no wraparound of negative ones)."""
+    for j in range(len(value)):
+        turn = _turns(value[j], value[j] > before[j], after[j] > value[j])
+        turns[j] = (turns[j] & turn) if both else turn
+
+
 @numba.njit(cache=True, nogil=True)
 def _candidate_keys(maps, bits, shift, position_bits, two_dims, keys, counts):  # pragma: no cover - compiled; tested through extrema
     """Each map's candidates as keys in position order, then padding; their count per map.
@@ -76,28 +85,36 @@ def _candidate_keys(maps, bits, shift, position_bits, two_dims, keys, counts):  
     with it), then the flat position: ascending keys visit larger magnitudes first, then lower positions.
     """
     total, height, width = maps.shape
+    size = height * width
     top = (1 << (8 * keys.itemsize - 1 - position_bits)) - 1
     magnitude = (1 << (8 * bits.itemsize - 1)) - 1
     padding = (top << position_bits) | ((1 << position_bits) - 1)  # the largest key
-    turns = np.zeros(width, dtype=np.uint8)
+    turns = np.zeros(size, dtype=np.uint8)
     for m in range(total):
-        out, slot = keys[m], 0
-        for y in range(height):
-            row, row_bits = maps[m, y], bits[m, y]
-            above, below = maps[m, max(y - 1, 0)], maps[m, min(y + 1, height - 1)]
-            for c in range(1, width - 1):  # the rises are False before the first and after the last position
-                turns[c] = _turns(row[c], row[c] > row[c - 1], row[c + 1] > row[c])
-            if width > 1:
-                turns[0] = _turns(row[0], False, row[1] > row[0])
-                turns[width - 1] = _turns(row[width - 1], row[width - 1] > row[width - 2], False)
+        values, value_bits, out = maps[m].reshape(size), bits[m].reshape(size), keys[m]
+        # Along the rows, over the whole map at once; the first and last positions of each row are then redone
+        # (the rises are False before the first and after the last position).
+        _mark_turns(values[: size - 2], values[1 : size - 1], values[2:], turns[1 : size - 1], False)
+        for first in range(0, size, width):
+            last = first + width - 1
+            if width == 1:
+                turns[first] = False
             else:
-                turns[0] = False
-            if two_dims:  # at the first and last rows, the clamped neighbour is the value itself: no rise
-                for c in range(width):
-                    turns[c] &= _turns(row[c], row[c] > above[c], below[c] > row[c])
-            for c in range(width):  # without a branch: every position is written, and only candidates move on
-                out[slot] = ((top - ((row_bits[c] & magnitude) >> shift)) << position_bits) | (y * width + c)
-                slot += turns[c]
+                turns[first] = _turns(values[first], False, values[first + 1] > values[first])
+                turns[last] = _turns(values[last], values[last] > values[last - 1], False)
+        if two_dims:  # across the rows; at the first and last rows, the clamped neighbour is the value itself
+            if height == 1:
+                turns[:] = 0
+            else:
+                _mark_turns(values[: size - 2 * width], values[width : size - width], values[2 * width :],
+                            turns[width : size - width], True)
+                _mark_turns(values[:width], values[:width], values[width : 2 * width], turns[:width], True)
+                _mark_turns(values[size - 2 * width : size - width], values[size - width :], values[size - width :],
+                            turns[size - width :], True)
+        slot = np.uint64(0)  # unsigned: its stores need no wraparound
+        for i in range(size):  # without a branch: every position is written, and only candidates move on
+            out[slot] = ((top - ((value_bits[i] & magnitude) >> shift)) << position_bits) | i
+            slot += turns[i]
         out[slot:] = padding
         counts[m] = slot
 
@@ -139,7 +156,8 @@ def _greedy(maps, keys, counts, position_bits, mask, reach, kept):  # pragma: no
     blocked = np.zeros(size, dtype=np.uint8)
     # Each position's row and column, and its window: first row, rows, and its columns as bits or its flat start
     # and row length (for the current channel's reach).
-    row_of, column_of = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.uint64)
+    # Unsigned wherever they index: numba wraps negative indices around, which costs a select per access.
+    row_of, column_of = np.empty(size, dtype=np.uint64), np.empty(size, dtype=np.uint64)
     first, rows, length = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64)
     columns = np.empty(size, dtype=np.uint64)
     one, none = np.uint64(1), np.uint64(0)
@@ -163,18 +181,20 @@ def _greedy(maps, keys, counts, position_bits, mask, reach, kept):  # pragma: no
             if one_word:
                 blocked_rows[:] = 0
                 for i in range(count):
-                    q = np.int64(order[i] & mask)
+                    q = order[i] & mask
                     free = one - ((blocked_rows[row_of[q]] >> column_of[q]) & one)
                     if free == none and not branchless:
                         continue
                     out[q] = free
                     window = columns[q] & (none - free)  # no bits where the candidate is dropped
-                    for row in range(first[q], first[q] + rows[q]):
+                    row = np.uint64(first[q])
+                    for _ in range(rows[q]):
                         blocked_rows[row] |= window
+                        row += one
                 continue
             blocked[:] = 0
             for i in range(count):
-                q = np.int64(order[i] & mask)
+                q = order[i] & mask
                 if blocked[q]:
                     continue
                 out[q] = 1
