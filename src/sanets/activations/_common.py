@@ -63,7 +63,8 @@ def uniform(table: Tensor) -> tuple[int, ...] | None:
 
 def keep(x: Tensor, mask: Tensor) -> Tensor:
     """x where mask is set, 0 elsewhere; the gradient reaches the kept values only."""
-    return x * mask.view(torch.uint8).to(x.dtype)  # converting from uint8 is several times faster than from bool
+    # Promoted from uint8 within the product: twice as fast as converting first, several times faster than bool.
+    return x * mask.view(torch.uint8)
 
 
 def channel_argmax(x: Tensor) -> Tensor:
