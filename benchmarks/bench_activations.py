@@ -82,12 +82,20 @@ def ecg_similarity_2d(count: int, size: int, kernel_size: int) -> torch.Tensor:
     return F.conv2d(images, kernel[None, None], padding="same")
 
 
+MAX_RUNS_PER_ROUND = 20
+
+
 def best_seconds(calls, repeats: int) -> list[float]:
     """The best wall time of each ``(function, arguments, device)`` over ``repeats`` rounds.
 
     The calls alternate within each round, so that a slow spell of a shared
     machine (common: the same call can take twice as long for seconds at a
-    time) reaches all of them alike and their ratio stays meaningful.
+    time) reaches all of them alike and their ratio stays meaningful. Within a
+    round each call runs for about as long as the slowest one does once (as
+    timeit gives a fast statement more loops): a call 300 times faster than the
+    naive loop would otherwise have a tenth of a percent of the time to meet a
+    quiet moment of the machine, and its best time would say more about the
+    machine than about the call.
     """
 
     def timed(function, arguments, device) -> float:
@@ -97,11 +105,11 @@ def best_seconds(calls, repeats: int) -> list[float]:
             torch.cuda.synchronize()
         return time.perf_counter() - start
 
-    for call in calls:  # warm up: compile, allocate
-        timed(*call)
+    first = [timed(*call) for call in calls]  # also the warm-up: compile, allocate
+    runs = [min(MAX_RUNS_PER_ROUND, max(1, round(max(first) / seconds))) for seconds in first]
     best = [float("inf")] * len(calls)
     for _ in range(repeats):
-        best = [min(b, timed(*call)) for b, call in zip(best, calls)]
+        best = [min(b, *(timed(*call) for _ in range(count))) for b, call, count in zip(best, calls, runs)]
     return best
 
 

@@ -50,12 +50,14 @@ def extrema_kept(x: Tensor, radii: Tensor) -> Tensor:
     bits = maps.view(np.int32 if maps.dtype == np.float32 else np.int64)
     # Magnitude bits dropped so that a key (its magnitude's leading bits, then its position) stays below 2**63.
     shift = max(0, 8 * bits.itemsize - 1 - (8 * np.dtype(key_type).itemsize - 1 - position_bits))
-    keys = np.empty((n * channels, size + 1), dtype=key_type)
+    # Compacted one map after another (a map's last write may spill one key into the next map's place), then
+    # copied into rows padded with the largest key: fewer bytes written than rows of the full size.
+    compact = np.empty(n * channels * size + 1, dtype=key_type)
     counts = np.empty(n * channels, dtype=np.int64)
     _candidate_keys(maps.reshape(-1, height, width), bits.reshape(-1, height, width), shift, position_bits,
-                    x.ndim == 4, keys, counts)
-    # A contiguous copy: both the sort and the compiled loops run faster on it than on a strided view.
-    keys = np.ascontiguousarray(keys[:, : max(1, int(counts.max(initial=0)))])
+                    x.ndim == 4, compact, counts)
+    keys = np.empty((n * channels, max(1, int(counts.max(initial=0)))), dtype=key_type)
+    _padded_rows(compact, counts, keys)
     keys.sort(axis=1)
     kept = np.zeros((n, channels, size), dtype=np.uint8)
     # The key's own type for the bit operations (numba would make floats of uint64 mixed with int64).
@@ -80,7 +82,7 @@ def _mark_turns(before, value, after, turns, both):  # pragma: no cover - compil
 
 @numba.njit(cache=True, nogil=True)
 def _candidate_keys(maps, bits, shift, position_bits, two_dims, keys, counts):  # pragma: no cover - compiled; tested through extrema
-    """Each map's candidates as keys in position order, then padding; their count per map.
+    """Each map's candidates as keys in position order, one map after another in ``keys``; their count per map.
 
     A key is the complement of |x|'s bits after dropping the ``shift`` lowest ones (the bits of a float >= 0 grow
     with it), then the flat position: ascending keys visit larger magnitudes first, then lower positions.
@@ -89,10 +91,10 @@ def _candidate_keys(maps, bits, shift, position_bits, two_dims, keys, counts):  
     size = height * width
     top = (1 << (8 * keys.itemsize - 1 - position_bits)) - 1
     magnitude = (1 << (8 * bits.itemsize - 1)) - 1
-    padding = (top << position_bits) | ((1 << position_bits) - 1)  # the largest key
     turns = np.zeros(size, dtype=np.uint8)
+    slot = start = np.uint64(0)  # unsigned: its stores need no wraparound
     for m in range(total):
-        values, value_bits, out = maps[m].reshape(size), bits[m].reshape(size), keys[m]
+        values, value_bits = maps[m].reshape(size), bits[m].reshape(size)
         # Along the rows, over the whole map at once; the first and last positions of each row are then redone
         # (the rises are False before the first and after the last position).
         _mark_turns(values[: size - 2], values[1 : size - 1], values[2:], turns[1 : size - 1], False)
@@ -112,12 +114,25 @@ def _candidate_keys(maps, bits, shift, position_bits, two_dims, keys, counts):  
                 _mark_turns(values[:width], values[:width], values[width : 2 * width], turns[:width], True)
                 _mark_turns(values[size - 2 * width : size - width], values[size - width :], values[size - width :],
                             turns[size - width :], True)
-        slot = np.uint64(0)  # unsigned: its stores need no wraparound
         for i in range(size):  # without a branch: every position is written, and only candidates move on
-            out[slot] = ((top - ((value_bits[i] & magnitude) >> shift)) << position_bits) | i
+            keys[slot] = ((top - ((value_bits[i] & magnitude) >> shift)) << position_bits) | i
             slot += turns[i]
-        out[slot:] = padding
-        counts[m] = slot
+        counts[m] = slot - start
+        start = slot
+
+
+@numba.njit(cache=True, nogil=True)
+def _padded_rows(compact, counts, rows):  # pragma: no cover - compiled; tested through extrema
+    """Each map's keys (one map after another in ``compact``) in its row of ``rows``, then the largest key."""
+    padding = np.iinfo(rows.dtype).max
+    start = 0
+    for m in range(len(counts)):
+        row, count = rows[m], counts[m]
+        for j in range(count):
+            row[j] = compact[start + j]
+        for j in range(count, len(row)):
+            row[j] = padding
+        start += count
 
 
 @numba.njit(inline="always")
