@@ -121,6 +121,16 @@ def test_quick_reproduction_numbers_are_consistent(full_quick, shared):
             assert delta == pytest.approx(change - keys[f"{baseline}-supervised-accuracy"], abs=1e-4)
 
 
+def test_quick_reproduction_times_runs_within_its_wall_time(full_quick):
+    out, _ = full_quick
+    wall = sum(invocation["seconds"] for invocation in json.loads((out / MANIFEST).read_text())["invocations"])
+    runs = [json.loads(path.read_text()) for path in (out / "runs").rglob("*.json")]
+    seconds = [run["seconds"] for run in runs]
+    assert len(seconds) > 100 and min(seconds) >= 0
+    # A task's time is shared among its runs, and one worker ran them one after another.
+    assert sum(seconds) <= wall
+
+
 def test_quick_reproduction_writes_tables_figures_and_report(full_quick):
     out, _ = full_quick
     for name in ("table-i-physionet", "table-i-physionet-init-normal", "table-ii-uci-epilepsy", "table-iii-mnist", "table-iii-fashion-mnist"):

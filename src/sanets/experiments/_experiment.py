@@ -207,9 +207,10 @@ class Experiment:
                 # The models' reconstructions of all splits, packed: as many models at a time as fit the budget.
                 per_model = sum(split.numel() for split in splits.values()) * splits["train"].element_size()
                 group = max(1, RECONSTRUCTION_BYTES // per_model)
-                for start in range(0, len(models), group):
-                    together = {name: reconstruct_many(models[start : start + group], split) for name, split in splits.items()}
-                    for k, record in enumerate(records[start : start + group]):
+                for first_model in range(0, len(models), group):
+                    together = {name: reconstruct_many(models[first_model : first_model + group], split)
+                                for name, split in splits.items()}
+                    for k, record in enumerate(records[first_model : first_model + group]):
                         record["classifier"] = classify(lambda name, k=k, together=together: together[name][k])
         seconds = (time.perf_counter() - start) / len(task.units)
         return [(unit, {**record, "seconds": seconds}) for unit, record in zip(task.units, records)]
