@@ -48,7 +48,8 @@ def extrema_kept(x: Tensor, radii: Tensor) -> Tensor:
     position_bits = max(1, (size - 1).bit_length())
     key_type = np.uint32 if size <= SHORT_KEYS_UP_TO else np.uint64
     bits = maps.view(np.int32 if maps.dtype == np.float32 else np.int64)
-    # Magnitude bits dropped so that a key (its magnitude's leading bits, then its position) stays below 2**63.
+    # Magnitude bits dropped so that a key (its magnitude's leading bits, then its position) keeps its type's top
+    # bit clear: below 2**31 or 2**63 (numba computes the keys in int64).
     shift = max(0, 8 * bits.itemsize - 1 - (8 * np.dtype(key_type).itemsize - 1 - position_bits))
     # Compacted one map after another (a map's last write may spill one key into the next map's place), then
     # copied into rows padded with the largest key: fewer bytes written than rows of the full size.
