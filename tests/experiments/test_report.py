@@ -6,18 +6,12 @@ import csv
 import io
 
 import pytest
-import torch
 
 from sanets.experiments import EXPERIMENTS
 from sanets.experiments._report.render import render_csv, render_latex, render_markdown
 from sanets.experiments._report.rows import keys_values, table_rows
 from sanets.experiments._runner import tasks_for
 from sanets.experiments._units import ORIGINAL, Settings, Unit
-from sanets.experiments.classifiers import (
-    EpilepsyCNN,
-    LinearClassifier,
-    train_classifier,
-)
 
 
 def san_record(validation_phis, test=(0.2, 0.3, 0.4), accuracy=None):
@@ -97,19 +91,3 @@ def test_tasks_start_longest_first():
                      ("physionet", "extrema"), ("physionet", "relu")]
 
 
-def test_classifiers_have_the_papers_shapes():
-    cnn = EpilepsyCNN(178, 3)
-    assert cnn.head[1].in_features == 656 and cnn(torch.zeros(2, 1, 178)).shape == (2, 3)
-    assert LinearClassifier(784, 10)(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
-
-
-def test_classifier_keeps_the_best_validation_epoch():
-    generator = torch.Generator().manual_seed(0)
-    labels = torch.randint(0, 2, (600,), generator=generator)
-    x = torch.randn(600, 1, 4, 4, generator=generator) + 1.5 * labels.view(-1, 1, 1, 1)
-    split = lambda a, b: (x[a:b], labels[a:b])  # noqa: E731
-    result = train_classifier("linear", split(0, 400), split(400, 500), split(500, 600), epochs=4, batch_size=32, seed=1)
-    assert result.best_epoch == 1 + max(range(4), key=lambda i: (result.validation_accuracy[i], -i))
-    assert result.test_accuracy > 80  # separable classes
-    again = train_classifier("linear", split(0, 400), split(400, 500), split(500, 600), epochs=4, batch_size=32, seed=1)
-    assert again == result

@@ -18,7 +18,7 @@ from torch import Tensor
 from sanets.baselines import BASELINES
 from sanets.datasets import Splits
 from sanets.experiments._units import ORIGINAL, Settings, Task, Unit
-from sanets.experiments.classifiers import train_classifier
+from sanets.experiments.classifiers import train_classifiers
 from sanets.experiments.paper import PaperRow, paper_row
 from sanets.experiments.variants import run_variant
 from sanets.model import SAN
@@ -167,14 +167,19 @@ class Experiment:
         sweep = self.sweep_for(task.settings)
         splits = {name: getattr(data, name).to(device) for name in ("train", "validation", "test")}
 
-        def classify(inputs: Callable[[str], Tensor]) -> dict:
-            """The classifier trained on ``inputs(split name)`` of every split."""
+        def classify_many(inputs: Callable[[str], Tensor]) -> list[dict]:
+            """The classifiers trained on each of the K versions ``inputs(split name)`` ``(K, N, ...)`` of every
+            split, in lockstep."""
             parts = [(inputs(name), getattr(data, f"{name}_labels").to(device)) for name in splits]
-            trained = train_classifier(
+            trained = train_classifiers(
                 self.classifier, *parts, epochs=sweep.epochs, batch_size=sweep.batch_size, lr=sweep.lr,
                 seed=task.settings.seed,
             )
-            return asdict(trained)
+            return [asdict(result) for result in trained]
+
+        def classify(inputs: Callable[[str], Tensor]) -> dict:
+            """The classifier trained on ``inputs(split name)`` of every split."""
+            return classify_many(lambda name: inputs(name)[None])[0]
 
         if first.activation == ORIGINAL:
             records = [{"classifier": classify(lambda name: splits[name])}]
@@ -210,8 +215,8 @@ class Experiment:
                 for first_model in range(0, len(models), group):
                     together = {name: reconstruct_many(models[first_model : first_model + group], split)
                                 for name, split in splits.items()}
-                    for k, record in enumerate(records[first_model : first_model + group]):
-                        record["classifier"] = classify(lambda name, k=k, together=together: together[name][k])
+                    for record, result in zip(records[first_model : first_model + group], classify_many(together.get)):
+                        record["classifier"] = result
         seconds = (time.perf_counter() - start) / len(task.units)
         return [(unit, {**record, "seconds": seconds}) for unit, record in zip(task.units, records)]
 

@@ -16,7 +16,7 @@ from torch import Tensor, nn
 
 from sanets._threads import share_cores
 
-__all__ = ["EpilepsyCNN", "LinearClassifier", "train_classifier"]
+__all__ = ["EpilepsyCNN", "LinearClassifier", "train_classifiers"]
 
 
 class EpilepsyCNN(nn.Module):
@@ -35,7 +35,7 @@ class EpilepsyCNN(nn.Module):
     def __init__(self, length: int, num_classes: int) -> None:
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv1d(1, 3, 5), nn.ReLU(), nn.MaxPool1d(2), nn.Conv1d(3, 16, 5), nn.ReLU(), nn.MaxPool1d(2)
+            nn.Conv1d(1, 3, 5), nn.ReLU(), _MaxPoolOf2(), nn.Conv1d(3, 16, 5), nn.ReLU(), _MaxPoolOf2()
         )
         flat = 16 * (((length - 4) // 2 - 4) // 2)
         self.head = nn.Sequential(
@@ -45,6 +45,15 @@ class EpilepsyCNN(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """``(N, 1, L)`` -> logits ``(N, classes)``."""
         return self.head(self.features(x))
+
+
+class _MaxPoolOf2(nn.Module):
+    """``nn.MaxPool1d(2)``: the same values and gradients (to the first of equal maxima), from a max over pairs,
+    which is about twice as fast on the CPU for these small maps."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``(N, C, L)`` -> ``(N, C, L // 2)``."""
+        return x[..., : x.shape[-1] // 2 * 2].unflatten(-1, (-1, 2)).max(-1).values
 
 
 class LinearClassifier(nn.Module):
@@ -107,7 +116,7 @@ def _correct(model: nn.Module, x: Tensor, labels: Tensor, batch_size: int = 1024
     return sum(int((model(xb).argmax(1) == yb).sum()) for xb, yb in zip(x.split(batch_size), labels.split(batch_size)))
 
 
-def train_classifier(
+def train_classifiers(
     name: str,
     train: tuple[Tensor, Tensor],
     validation: tuple[Tensor, Tensor],
@@ -116,15 +125,21 @@ def train_classifier(
     batch_size: int = 64,
     lr: float = 0.01,
     seed: int = 0,
-) -> ClassifierResult:
-    """Train classifier ``name`` with Adam on cross-entropy, keeping the best validation epoch.
+) -> list[ClassifierResult]:
+    """Train classifier ``name`` on each of K versions of the same data (e.g. a sweep's reconstructions) with
+    Adam on cross-entropy, keeping each one's best validation epoch.
+
+    The K classifiers start from the same weights and see the same batches, each of its own inputs, as K
+    separate trainings would; they run in lockstep, one backward pass and one (multi-tensor) Adam step for all,
+    which saves a per-step overhead that is most of a small classifier's time. Each model's arithmetic is that
+    of a training on its own, so the results are identical to K calls with K = 1.
 
     Parameters
     ----------
     name : {"cnn", "linear"}
         Key of :data:`CLASSIFIERS`.
     train, validation, test : (Tensor, Tensor)
-        Inputs ``(N, 1, *spatial)`` and int64 labels ``(N,)``, on one device.
+        Inputs ``(K, N, 1, *spatial)`` and their int64 labels ``(N,)``, on one device.
     epochs, batch_size, lr :
         As for the SANs (the paper trains the classifiers "with the same batch
         size and model selection procedure").
@@ -133,36 +148,53 @@ def train_classifier(
 
     Returns
     -------
-    ClassifierResult
+    list of ClassifierResult
+        One per version of the inputs, in their order.
     """
     (x, y), (x_val, y_val), (x_test, y_test) = train, validation, test
     classes = int(max(y.max(), y_val.max(), y_test.max())) + 1
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = CLASSIFIERS[name](x.shape[1:], classes).to(x.device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        first = CLASSIFIERS[name](x.shape[2:], classes).to(x.device)
+    models = [first, *(copy.deepcopy(first) for _ in range(len(x) - 1))]
+    # One Adam over every model's parameters: the multi-tensor step does each tensor's arithmetic as the
+    # single-tensor step does (the default on the CPU), in fewer calls.
+    optimizer = torch.optim.Adam([p for model in models for p in model.parameters()], lr=lr, foreach=True)
     generator = torch.Generator().manual_seed(seed)
-    accuracies: list[float] = []
-    best_state, best_epoch = None, 0
+    accuracies: list[list[float]] = [[] for _ in models]
+    best_states, best_epochs = [None] * len(models), [0] * len(models)
     for epoch in range(1, epochs + 1):
+        _train_epoch(models, optimizer, x, y, torch.randperm(x.shape[1], generator=generator), batch_size)
+        for k, (model, history) in enumerate(zip(models, accuracies)):
+            history.append(100.0 * _correct(model, x_val[k], y_val) / len(y_val))
+            if history[-1] > max(history[:-1], default=-1.0):
+                best_states[k], best_epochs[k] = copy.deepcopy(model.state_dict()), epoch
+    results = []
+    for k, (model, history) in enumerate(zip(models, accuracies)):
+        last_test_correct = _correct(model, x_test[k], y_test)
+        last_validation_correct = round(history[-1] * len(y_val) / 100)
+        model.load_state_dict(best_states[k])
+        results.append(ClassifierResult(
+            validation_accuracy=history,
+            best_epoch=best_epochs[k],
+            test_accuracy=100.0 * _correct(model, x_test[k], y_test) / len(y_test),
+            last_epoch_test_accuracy=100.0 * last_test_correct / len(y_test),
+            authors_accuracy=100.0 * (last_validation_correct + last_test_correct) / (len(y_val) + len(y_test)),
+        ))
+    return results
+
+
+def _train_epoch(models: list[nn.Module], optimizer: torch.optim.Optimizer, x: Tensor, y: Tensor, order: Tensor,
+                 batch_size: int) -> None:
+    """One epoch of K classifiers in lockstep: model k on ``x[k]`` ``(K, N, ...)``, batches of ``order``."""
+    for model in models:
         model.train()
-        for indices in torch.randperm(len(x), generator=generator).split(batch_size):
-            share_cores()
-            indices = indices.to(x.device)
-            loss = F.cross_entropy(model(x[indices]), y[indices])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-        accuracies.append(100.0 * _correct(model, x_val, y_val) / len(x_val))
-        if accuracies[-1] > max(accuracies[:-1], default=-1.0):
-            best_state, best_epoch = copy.deepcopy(model.state_dict()), epoch
-    last_test_correct = _correct(model, x_test, y_test)
-    last_validation_correct = round(accuracies[-1] * len(x_val) / 100)
-    model.load_state_dict(best_state)
-    return ClassifierResult(
-        validation_accuracy=accuracies,
-        best_epoch=best_epoch,
-        test_accuracy=100.0 * _correct(model, x_test, y_test) / len(x_test),
-        last_epoch_test_accuracy=100.0 * last_test_correct / len(x_test),
-        authors_accuracy=100.0 * (last_validation_correct + last_test_correct) / (len(x_val) + len(x_test)),
-    )
+    for indices in order.split(batch_size):
+        share_cores()
+        indices = indices.to(x.device)
+        inputs, labels = x.index_select(1, indices), y[indices]  # 4-7x faster than x[:, indices]
+        # A sum of the models' own losses: each model's gradient is its loss's alone.
+        loss = sum(F.cross_entropy(model(batch), labels) for model, batch in zip(models, inputs))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
