@@ -48,6 +48,15 @@ def test_fft_and_transposed_convolution_agree_on_values_and_gradients(monkeypatc
         torch.testing.assert_close(fft, direct, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("spatial, kernel_size", [((12,), 4), ((12,), 5), ((7, 6), 4), ((7, 6), 3)])
+def test_transposed_placement_has_the_gradients_of_finite_differences(spatial, kernel_size):
+    # The crop and the group sum have their own backward (written into the full output's layout).
+    generator = torch.Generator().manual_seed(0)
+    codes = torch.randn(2, 4, *spatial, dtype=torch.float64, generator=generator).requires_grad_()
+    kernels = torch.randn(4, *(kernel_size,) * len(spatial), dtype=torch.float64, generator=generator).requires_grad_()
+    assert torch.autograd.gradcheck(lambda c, k: place_kernels(c, k, 2), (codes, kernels))
+
+
 @pytest.mark.parametrize("activation", ["identity", "relu", "topk-absolutes", "extrema-pool-indices", "extrema"])
 def test_a_sweep_decoding_through_the_fft_ends_within_1e5_of_one_without(activation, monkeypatch):
     signal = torch.tensor(pywt.data.ecg(), dtype=torch.float32).view(8, 1, 128)
