@@ -57,6 +57,16 @@ def test_transposed_placement_has_the_gradients_of_finite_differences(spatial, k
     assert torch.autograd.gradcheck(lambda c, k: place_kernels(c, k, 2), (codes, kernels))
 
 
+@pytest.mark.parametrize("group_size", [1, 2])
+def test_placed_kernels_can_be_modified_in_place(group_size):
+    codes = torch.randn(2, 2, 9, 9)
+    kernels = torch.randn(2, 3, 3, requires_grad=True)
+    placed = place_kernels(codes, kernels, group_size)
+    expected = 2 * placed.detach()
+    placed.mul_(2).sum().backward()
+    assert torch.equal(placed.detach(), expected) and kernels.grad is not None
+
+
 @pytest.mark.parametrize("activation", ["identity", "relu", "topk-absolutes", "extrema-pool-indices", "extrema"])
 def test_a_sweep_decoding_through_the_fft_ends_within_1e5_of_one_without(activation, monkeypatch):
     signal = torch.tensor(pywt.data.ecg(), dtype=torch.float32).view(8, 1, 128)

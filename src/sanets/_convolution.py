@@ -101,7 +101,9 @@ class _CropAndSumGroups(torch.autograd.Function):
     @staticmethod
     def forward(ctx, full: Tensor, window: tuple[slice, ...], group_size: int) -> Tensor:
         ctx.shape, ctx.strides, ctx.window, ctx.group_size = full.shape, full.stride(), window, group_size
-        return _sum_groups(full[(slice(None), slice(None), *window)], group_size)
+        total = _sum_groups(full[(slice(None), slice(None), *window)], group_size)
+        # A view of the input would be a view that autograd forbids to modify in place (x_hat.clamp_(...)).
+        return total.clone() if group_size == 1 else total
 
     @staticmethod
     def backward(ctx, grad: Tensor) -> tuple[Tensor, None, None]:
