@@ -94,7 +94,7 @@ class _CropAndSumGroups(torch.autograd.Function):
     """The "same" window of a full transposed convolution, summed over groups of channels (:func:`_sum_groups`).
 
     Its gradient is written straight into the full output's layout (channels-last in 2D), where cropping and
-    summing as separate steps made tensors of the default layout that oneDNN then converted: 5-25 % of Table
+    summing as separate steps made tensors of the default layout that oneDNN then converted: 4-24 % of Table
     III's training step. The same values either way.
     """
 
