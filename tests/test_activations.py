@@ -14,6 +14,7 @@ from sanets.activations import (
     _extrema,
     _pool,
     _suppression,
+    _topk,
     extrema,
     extrema_pool_indices,
     identity,
@@ -96,15 +97,22 @@ def test_identity_and_relu_match_definitions():
     assert torch.equal(relu(x), torch.where(x > 0, x, torch.zeros_like(x)))
 
 
+@pytest.fixture(params=["compiled", "tensor"])
+def topk_path(request, monkeypatch):
+    """Top-k's mask compiled (the CPU's default) or by tensor operations (the other devices')."""
+    monkeypatch.setattr(_topk, "COMPILED_ON_CPU", request.param == "compiled")
+    return request.param
+
+
 @pytest.mark.parametrize("k", [1, 7, 40])
-def test_topk_absolutes_matches_naive_1d(k):
+def test_topk_absolutes_matches_naive_1d(k, topk_path):
     x = smooth_1d(4, 2, 80, seed=k)
     out = topk_absolutes(x, k)
     np.testing.assert_array_equal(out.numpy(), per_map(naive_topk, x, k))
     assert (out.flatten(2) != 0).sum(-1).eq(k).all()
 
 
-def test_topk_absolutes_matches_naive_2d():
+def test_topk_absolutes_matches_naive_2d(topk_path):
     x = smooth_2d(3, 2, 12, seed=1)
     out = topk_absolutes(x, 16)
     np.testing.assert_array_equal(out.numpy(), per_map(naive_topk, x, 16))
@@ -403,7 +411,7 @@ def test_bad_input_raises_clear_errors(call, error, message):
 
 @pytest.mark.parametrize("groups", [0, 8])
 @pytest.mark.parametrize("dims", [1, 2])
-def test_topk_keeps_the_lower_index_among_equal_magnitudes(dims, groups, monkeypatch):
+def test_topk_keeps_the_lower_index_among_equal_magnitudes(dims, groups, topk_path, monkeypatch):
     # Quantised maps with zeros: the k-th largest magnitude is shared by many positions. Per channel k, the
     # thresholds found by one sort of every map (groups 0) or a selection per group of equal k.
     monkeypatch.setattr(activations._topk, "K_GROUPS", groups)
@@ -416,6 +424,28 @@ def test_topk_keeps_the_lower_index_among_equal_magnitudes(dims, groups, monkeyp
         expected = per_map(naive_topk_positions, x.detach()[:, channel : channel + 1], k)
         np.testing.assert_array_equal(kept[:, channel : channel + 1].numpy(), expected)
     assert torch.equal(out.detach(), x.detach() * kept)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_compiled_topk_equals_the_tensor_operations(dtype, monkeypatch):
+    # Maps that stress the radix selection: many magnitudes in one bin (equal up to the last bits), exact ties
+    # across the threshold, zeros, subnormals, signs, magnitudes 1e-30 to 1e30 apart; every k from 1 to the map.
+    generator = torch.Generator().manual_seed(0)
+    size = 50
+    maps = [
+        torch.randn(size, generator=generator, dtype=dtype),
+        1.0 + torch.randint(0, 4, (size,), generator=generator).to(dtype) * torch.finfo(dtype).eps,
+        torch.randint(-2, 3, (size,), generator=generator).to(dtype),
+        torch.zeros(size, dtype=dtype),
+        torch.randn(size, generator=generator, dtype=dtype) * torch.finfo(dtype).tiny / 4,
+        10.0 ** torch.randint(-30, 31, (size,), generator=generator).to(dtype) * torch.randn(size, generator=generator, dtype=dtype).sign(),
+    ]
+    x = torch.stack(maps)[None]
+    for k in range(1, size + 1):
+        monkeypatch.setattr(_topk, "COMPILED_ON_CPU", True)
+        compiled = topk_absolutes(x, k)
+        monkeypatch.setattr(_topk, "COMPILED_ON_CPU", False)
+        assert torch.equal(compiled, topk_absolutes(x, k)), k
 
 
 def naive_topk_positions(values, k):
