@@ -8,6 +8,9 @@ from sanets.experiments.classifiers import (
     CLASSIFIERS,
     EpilepsyCNN,
     LinearClassifier,
+    _BatchedLinear,
+    _LinearLockstep,
+    _Lockstep,
     _train_epoch,
     train_classifiers,
 )
@@ -49,28 +52,47 @@ def test_lockstep_epoch_is_bitwise_each_model_trained_alone(name, shape):
     for version in versions:
         model = copy.deepcopy(first)
         optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
-        for indices in order.split(32):
+        for indices in order.split(64):
             loss = F.cross_entropy(model(version[indices]), labels[indices])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
         alone.append(model)
-    together = [copy.deepcopy(first) for _ in versions]
-    optimizer = torch.optim.Adam([p for model in together for p in model.parameters()], lr=0.01, foreach=True)
-    _train_epoch(together, optimizer, versions, labels, order, 32)
-    for a, b in zip(alone, together):
-        for (key, p), q in zip(a.named_parameters(), b.parameters()):
+    lockstep = (_LinearLockstep if name == "linear" else _Lockstep)(copy.deepcopy(first), len(versions))
+    optimizer = torch.optim.Adam(lockstep.parameters(), lr=0.01, foreach=True)
+    _train_epoch(lockstep, optimizer, versions, labels, order, 64)
+    for k, a in enumerate(alone):
+        for (key, p), q in zip(a.named_parameters(), lockstep.model(k).parameters()):
             assert torch.equal(p, q), key
         assert not torch.equal(next(a.parameters()), next(first.parameters()))  # trained
 
 
-def test_classifiers_in_lockstep_equal_one_at_a_time():
+@pytest.mark.parametrize("batch", [64, 16])
+def test_batched_linear_layers_compute_what_each_linear_layer_computes(batch):
+    # Table III's shapes: six models, 784 inputs, 10 classes; the last batch of 50000 is 16.
+    generator = torch.Generator().manual_seed(0)
+    x = torch.rand(6, batch, 784, generator=generator)
+    weight = (0.03 * torch.randn(6, 10, 784, generator=generator)).requires_grad_()
+    bias = torch.randn(6, 10, generator=generator).requires_grad_()
+    upstream = torch.randn(6, batch, 10, generator=generator)
+    out = _BatchedLinear.apply(x, weight, bias)
+    grads = torch.autograd.grad(out, (weight, bias), upstream)
+    for k in range(6):
+        w, b = weight[k].detach().requires_grad_(), bias[k].detach().requires_grad_()
+        expected = F.linear(x[k], w, b)
+        assert torch.equal(out[k], expected)
+        for got, want in zip(grads, torch.autograd.grad(expected, (w, b), upstream[k])):
+            assert torch.equal(got[k], want)
+
+
+@pytest.mark.parametrize("name", ["cnn", "linear"])
+def test_classifiers_in_lockstep_equal_one_at_a_time(name):
     # Classes hard to tell apart: accuracies far from 100 % and sensitive to every weight.
     x, labels = _two_classes(300, (1, 30), shift=0.2)
     versions = torch.stack([x, x.flip(-1), 0.5 * x])
     parts = [(versions[:, a:b], labels[a:b]) for a, b in ((0, 200), (200, 250), (250, 300))]
-    together = train_classifiers("cnn", *parts, epochs=3, batch_size=16, seed=4)
-    alone = [train_classifiers("cnn", *[(inputs[k : k + 1], y) for inputs, y in parts], epochs=3, batch_size=16, seed=4)[0]
+    together = train_classifiers(name, *parts, epochs=3, batch_size=16, seed=4)
+    alone = [train_classifiers(name, *[(inputs[k : k + 1], y) for inputs, y in parts], epochs=3, batch_size=16, seed=4)[0]
              for k in range(3)]
     assert together == alone
     assert len({tuple(result.validation_accuracy) for result in together}) == 3  # each trained on its own version
