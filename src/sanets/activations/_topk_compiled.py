@@ -5,9 +5,10 @@ a map counts its magnitudes by their leading bits (the exponent and the first
 mantissa bits); the count from the top finds the bin that holds the k-th largest;
 only that bin's magnitudes are sorted. A last pass keeps what lies above the
 threshold and, of the magnitudes equal to it, the first ones in position order.
-Each map is a few passes over its values without a branch that depends on them,
-where a selection by comparisons (``torch.kthvalue``, a quickselect) mispredicts
-half of its branches, and torch's tie rule took five more passes. The loops are
+Each map is a few passes over its values with no branch that depends on them
+(a selection by comparisons, ``torch.kthvalue``'s quickselect, branches on every
+one), where the tensor operations also took five more passes for the tie rule:
+6.6 against 1.3 ms per Table III batch (``benchmarks/bench_activations.py``). The loops are
 compiled by numba; other devices run :func:`sanets.activations._topk.topk_checked`'s
 tensor operations, which give the same result.
 """
