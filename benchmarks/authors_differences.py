@@ -23,11 +23,11 @@ import argparse
 import contextlib
 import time
 
+import torch
 import torch.nn.functional as F
 
 import sanets
-from sanets import model as model_module
-from sanets import sweep as sweep_module
+from sanets import _coding, sweep
 from sanets._convolution import same_padding
 from sanets.activations import ACTIVATIONS
 from sanets.datasets import load_mnist
@@ -37,20 +37,24 @@ from sanets.experiments._runner import tasks_for
 from sanets.experiments._units import Settings, Unit
 
 
-def mirrored_decoding(codes, kernels):
-    """The authors' decoder: each code map correlated ("same") with its own kernel."""
+def mirrored_decoding(codes, kernels, group_size=1):
+    """The authors' decoder in place of :func:`sanets._convolution.place_kernels`: each code map correlated ("same")
+    with its own kernel, summed over groups of channels."""
+    kernels = kernels if isinstance(kernels, torch.Tensor) else torch.stack(list(kernels))
     conv = F.conv1d if kernels.ndim == 2 else F.conv2d
-    return conv(F.pad(codes, same_padding(kernels.shape[1:])), kernels[:, None], groups=len(kernels))
+    maps = conv(F.pad(codes, same_padding(kernels.shape[1:])), kernels[:, None], groups=len(kernels))
+    return maps.unflatten(1, (-1, group_size)).sum(2)
 
 
 @contextlib.contextmanager
 def decoder(function):
-    saved = model_module.correlate_same_adjoint
-    model_module.correlate_same_adjoint = sweep_module.correlate_same_adjoint = function
+    """Every decoder of sanets (a SAN's and a sweep's) replaced by ``function`` inside the block."""
+    saved = _coding.place_kernels, sweep.place_kernels
+    _coding.place_kernels = sweep.place_kernels = function
     try:
         yield
     finally:
-        model_module.correlate_same_adjoint = sweep_module.correlate_same_adjoint = saved
+        _coding.place_kernels, sweep.place_kernels = saved
 
 
 def table_one(database: str, data_dir: str) -> dict[str, dict[str, float]]:
@@ -62,6 +66,20 @@ def table_one(database: str, data_dir: str) -> dict[str, dict[str, float]]:
     return {row.unit.activation: row.values for row in table_rows(EXPERIMENTS["physionet"], results, "constant")}
 
 
+def check_decoder_swap() -> None:
+    """Refuse to run if swapping the decoder no longer reaches sanets' decoders (it once silently stopped doing so
+    when they moved): an asymmetric kernel must decode differently both ways, in a SAN and in a sweep."""
+    x = torch.linspace(-1, 1, 40).view(1, 1, 40) ** 3
+    model = sanets.SAN([5], "identity", seed=0)
+    outputs = []
+    for swap in (contextlib.nullcontext(), decoder(mirrored_decoding)):
+        with swap:
+            outputs.append((model(x), sweep.reconstruct_many([model], x)[0]))
+    for ours, theirs in zip(*outputs):
+        if torch.allclose(ours, theirs):
+            raise SystemExit("benchmarks/authors_differences.py: the decoder swap has no effect; update decoder()")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", required=True)
@@ -69,6 +87,7 @@ def main() -> None:
     args = parser.parse_args()
 
     start = time.perf_counter()
+    check_decoder_swap()
     ours = table_one(args.database, args.data_dir)
     with decoder(mirrored_decoding):
         theirs = table_one(args.database, args.data_dir)
