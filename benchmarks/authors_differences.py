@@ -67,8 +67,8 @@ def table_one(database: str, data_dir: str) -> dict[str, dict[str, float]]:
 
 
 def check_decoder_swap() -> None:
-    """Refuse to run if swapping the decoder no longer reaches sanets' decoders (it once silently stopped doing so
-    when they moved): an asymmetric kernel must decode differently both ways, in a SAN and in a sweep."""
+    """Refuse to run if swapping the decoder no longer reaches sanets' decoders (the swap broke once when they
+    moved): an asymmetric kernel must decode differently both ways, in a SAN and in a sweep."""
     x = torch.linspace(-1, 1, 40).view(1, 1, 40) ** 3
     model = sanets.SAN([5], "identity", seed=0)
     outputs = []
