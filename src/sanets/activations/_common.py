@@ -61,6 +61,11 @@ def uniform(table: Tensor) -> tuple[int, ...] | None:
     return None
 
 
+def numba_can_run(x: Tensor) -> bool:
+    """Whether the masks compiled by numba (Extrema's, top-k's) take ``x``: float32 or float64 maps on the CPU."""
+    return x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64)
+
+
 def keep(x: Tensor, mask: Tensor) -> Tensor:
     """x where mask is set, 0 elsewhere; the gradient reaches the kept values only."""
     # Promoted from uint8 within the product: twice as fast as converting first, several times faster than bool.

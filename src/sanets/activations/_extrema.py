@@ -6,7 +6,7 @@ import torch
 from torch import Tensor
 
 from sanets.activations import _suppression
-from sanets.activations._common import SpatialSize, check_input, keep, per_channel
+from sanets.activations._common import SpatialSize, check_input, keep, numba_can_run, per_channel
 
 COMPILED_ON_CPU = True
 """On the CPU, Extrema runs compiled by numba (:mod:`sanets.activations._compiled`) instead of the rounds: several
@@ -55,7 +55,7 @@ def extrema_checked(x: Tensor, distances: Tensor) -> Tensor:
     # The selection is piecewise constant: no gradient flows through it, only through the kept values.
     if not radii.any():  # every candidate is kept
         return keep(x, extrema_candidates(x.detach()))
-    if COMPILED_ON_CPU and x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64):
+    if COMPILED_ON_CPU and numba_can_run(x):
         from sanets.activations._compiled import extrema_kept  # numba loads on first use, not with sanets
 
         return keep(x, extrema_kept(x, radii))

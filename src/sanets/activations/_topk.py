@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import math
 
-import torch
 from torch import Tensor
 
-from sanets.activations._common import check_input, keep, per_channel
+from sanets.activations._common import check_input, keep, numba_can_run, per_channel
 
 
 def topk_absolutes(x: Tensor, k: int | Tensor) -> Tensor:
@@ -54,7 +53,7 @@ def topk_checked(x: Tensor, ks: Tensor) -> Tensor:
     t is kept, and of those equal to t the first ones, in position order, until
     k are kept. Channels with k = the map size keep everything.
     """
-    if COMPILED_ON_CPU and x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64):
+    if COMPILED_ON_CPU and numba_can_run(x):
         from sanets.activations._topk_compiled import topk_kept  # numba loads on first use, not with sanets
 
         return keep(x, topk_kept(x, ks))

@@ -244,8 +244,8 @@ class _BatchedLinear(torch.autograd.Function):
 
 def _train_epoch(lockstep: nn.Module, optimizer: torch.optim.Optimizer, x: Tensor, y: Tensor, order: Tensor,
                  batch_size: int) -> None:
-    """One epoch of K classifiers in lockstep (:class:`_Lockstep`): model k on ``x[k]`` ``(K, N, ...)``, batches
-    of ``order``."""
+    """One epoch of K classifiers in lockstep (:class:`_Lockstep` or :class:`_LinearLockstep`): model k on ``x[k]``
+    ``(K, N, ...)``, batches of ``order``."""
     lockstep.train()
     for indices in order.split(batch_size):
         share_cores()
