@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from sanets import activations
-from sanets.activations import _topk
+from sanets.activations import _pool, _topk
 from sanets.activations._extrema import extrema_candidates
 
 
@@ -133,28 +133,40 @@ def cases(quick: bool):
         yield "2D digits similarity", ecg_similarity_2d(count_2d, 28, distance + 2), "extrema", distance, None
 
 
-def topk_paths(repeats: int) -> None:
-    """Top-k on the CPU: the compiled mask against the tensor operations (what other devices run), alternating on
-    the same maps: Table III's packed similarity maps (a batch of 64, two 28 x 28 kernels of each m = 1..6, k =
-    (28 // m)^2) and 1D maps of 1000 samples with Table I's k = 1000 // m for m = 1..12."""
+def compiled_paths(repeats: int) -> None:
+    """Top-k and Extrema-Pool on the CPU: the compiled masks against the tensor operations (what other devices run),
+    alternating on the same maps: Table III's packed similarity maps (a batch of 64, two 28 x 28 kernels of each
+    m = 1..6; k = (28 // m)^2, windows m x m) and 1D maps of 1000 samples (Table I's k = 1000 // m and windows m,
+    for m = 1..12)."""
     generator = torch.Generator().manual_seed(0)
-    table_iii = torch.randn(64, 12, 28, 28, generator=generator), torch.tensor([(28 // m) ** 2 for m in range(1, 7) for _ in range(2)])
-    table_i = torch.randn(64, 12, 1000, generator=generator), torch.tensor([1000 // m for m in range(1, 13)])
+    maps_2d, maps_1d = torch.randn(64, 12, 28, 28, generator=generator), torch.randn(64, 12, 1000, generator=generator)
+    sizes_2d, sizes_1d = [m for m in range(1, 7) for _ in range(2)], list(range(1, 13))
+    cases = [
+        ("top-k", _topk, _topk.topk_checked, [
+            ("2D, Table III's 12 maps", maps_2d, torch.tensor([(28 // m) ** 2 for m in sizes_2d])),
+            ("1D, 1000 samples, 12 maps", maps_1d, torch.tensor([1000 // m for m in sizes_1d])),
+        ]),
+        ("Extrema-Pool", _pool, _pool.pool_checked, [
+            ("2D, Table III's 12 maps", maps_2d, torch.tensor([[m, m] for m in sizes_2d])),
+            ("1D, 1000 samples, 12 maps", maps_1d, torch.tensor([[m] for m in sizes_1d])),
+        ]),
+    ]
+    for name, module, checked, tables in cases:
 
-    def path(compiled: bool):
-        def call(x: torch.Tensor, ks: torch.Tensor) -> torch.Tensor:
-            _topk.COMPILED_ON_CPU = compiled
-            return _topk.topk_checked(x, ks)
+        def path(compiled: bool, module=module, checked=checked):
+            def call(maps: torch.Tensor, parameters: torch.Tensor) -> torch.Tensor:
+                module.COMPILED_ON_CPU = compiled
+                return checked(maps, parameters)
 
-        return call
+            return call
 
-    print("\ntop-k on the CPU, ms per batch of 64: compiled mask vs tensor operations")
-    for label, (x, ks) in (("2D, Table III's 12 maps", table_iii), ("1D, 1000 samples, 12 maps", table_i)):
-        assert torch.equal(path(True)(x, ks), path(False)(x, ks))
-        compiled, tensor = best_seconds([(path(True), (x, ks), torch.device("cpu")),
-                                         (path(False), (x, ks), torch.device("cpu"))], repeats)
-        print(f"{label:<28}{compiled * 1e3:>8.2f}{tensor * 1e3:>8.2f}{tensor / compiled:>7.1f}x")
-    _topk.COMPILED_ON_CPU = True
+        print(f"\n{name} on the CPU, ms per batch of 64: compiled mask vs tensor operations")
+        for label, x, table in tables:
+            assert torch.equal(path(True)(x, table), path(False)(x, table))
+            compiled, tensor = best_seconds([(path(True), (x, table), torch.device("cpu")),
+                                             (path(False), (x, table), torch.device("cpu"))], repeats)
+            print(f"{label:<28}{compiled * 1e3:>8.2f}{tensor * 1e3:>8.2f}{tensor / compiled:>7.1f}x")
+        module.COMPILED_ON_CPU = True
 
 
 def main() -> None:
@@ -186,7 +198,7 @@ def main() -> None:
                 f"{label:<22}{name:<22}{'' if parameter is None else parameter:>6}{device.type:>8}"
                 f"{ours_us:>10.2f}{naive_us:>14.1f}{naive_us / ours_us:>7.0f}x{authors:>12}{versus:>12}"
             )
-    topk_paths(repeats)
+    compiled_paths(repeats)
 
 
 if __name__ == "__main__":

@@ -119,8 +119,15 @@ def test_topk_absolutes_matches_naive_2d(topk_path):
     assert (out.flatten(2) != 0).sum(-1).eq(16).all()
 
 
+@pytest.fixture(params=["compiled", "tensor"])
+def pool_path(request, monkeypatch):
+    """Extrema-Pool's mask compiled (the CPU's default) or by tensor operations (the other devices')."""
+    monkeypatch.setattr(_pool, "COMPILED_ON_CPU", request.param == "compiled")
+    return request.param
+
+
 @pytest.mark.parametrize("window", [1, 3, 7, 50])
-def test_extrema_pool_indices_matches_naive_1d(window):
+def test_extrema_pool_indices_matches_naive_1d(window, pool_path):
     x = smooth_1d(4, 2, 103, seed=window)
     out = extrema_pool_indices(x, window)
     np.testing.assert_array_equal(out.numpy(), per_map(naive_extrema_pool, x, window))
@@ -129,7 +136,7 @@ def test_extrema_pool_indices_matches_naive_1d(window):
 
 
 @pytest.mark.parametrize("window", [1, 2, (3, 4), 5])
-def test_extrema_pool_indices_matches_naive_2d(window):
+def test_extrema_pool_indices_matches_naive_2d(window, pool_path):
     x = smooth_2d(2, 2, 14, seed=3)
     out = extrema_pool_indices(x, window)
     np.testing.assert_array_equal(out.numpy(), per_map(naive_extrema_pool, x, window))
@@ -446,6 +453,30 @@ def test_compiled_topk_equals_the_tensor_operations(dtype, monkeypatch):
         compiled = topk_absolutes(x, k)
         monkeypatch.setattr(_topk, "COMPILED_ON_CPU", False)
         assert torch.equal(compiled, topk_absolutes(x, k)), k
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("shape, table", [
+    ((3, 13, 50), [[1], [2], [3], [4], [5], [6], [7], [9], [11], [13], [25], [50], [49]]),  # 13 windows: one pass
+    ((3, 4, 14, 15), [[1, 1], [2, 2], [3, 4], [14, 15]]),
+    ((2, 12, 28, 28), [[m, m] for m in range(1, 7) for _ in range(2)]),  # Table III's packed sweep
+])
+def test_compiled_extrema_pool_equals_the_tensor_operations(dtype, shape, table, monkeypatch):
+    # Ties everywhere (few distinct magnitudes, both signs, zeros) and subnormals: the first largest magnitude of
+    # each window, row by row, as torch's max pooling picks it.
+    generator = torch.Generator().manual_seed(0)
+    values = torch.randint(-3, 4, shape, generator=generator).to(dtype)
+    values[0, 0] *= torch.finfo(dtype).tiny / 8
+    windows = torch.tensor(table)
+    outputs, kept = [], []
+    for compiled in (True, False):
+        monkeypatch.setattr(_pool, "COMPILED_ON_CPU", compiled)
+        x = values.clone().requires_grad_()
+        outputs.append(extrema_pool_indices(x, windows))
+        outputs[-1].sum().backward()
+        kept.append(x.grad != 0)  # the masks themselves, kept zeros included
+    assert torch.equal(outputs[0], outputs[1]) and torch.equal(kept[0], kept[1])
+    assert kept[0].flatten(2).sum(-1).gt(0).all()
 
 
 def naive_topk_positions(values, k):

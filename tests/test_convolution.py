@@ -1,4 +1,8 @@
-"""The decoder's kernel placement (Eqs. 12-13): FFT and transposed convolutions against a naive loop."""
+"""The encoder's correlation (Eq. 10) and the decoder's kernel placement (Eqs. 12-13): FFT, transposed and native
+convolutions against naive loops and float64."""
+
+import shutil
+import sys
 
 import numpy as np
 import pytest
@@ -103,10 +107,12 @@ def test_equal_2d_kernels_get_equal_gradients_wherever_they_sit(channels, pair):
     assert torch.equal(gradient[pair[0]], gradient[pair[1]])
 
 
+@pytest.mark.parametrize("native", [True, False])
 @pytest.mark.parametrize("batch, kernel_size", [(256, 6), (64, 3)])
-def test_2d_kernel_gradient_in_float32_is_within_2e6_of_the_exact_sum(batch, kernel_size):
+def test_2d_kernel_gradient_in_float32_is_within_2e6_of_the_exact_sum(batch, kernel_size, native, monkeypatch):
     # d/dw[c, i, j] of sum(s * g) is the sum over examples and positions of g[n, c, p] x_padded[n, p + (i, j)]: a
     # loop over (i, j) in float64. Ours is 5e-7 off here; oneDNN's own gradient is 5e-6 to 1.3e-5 off.
+    monkeypatch.setattr(convolution, "NATIVE_ENABLED", native)
     digits = torch.tensor(load_digits().images[:batch], dtype=torch.float32)[:, None] / 16
     x = F.interpolate(digits, size=(28, 28), mode="bilinear")
     generator = torch.Generator().manual_seed(0)
@@ -123,6 +129,7 @@ def test_2d_kernel_gradient_in_float32_is_within_2e6_of_the_exact_sum(batch, ker
 
 @pytest.mark.parametrize("activation", ["identity", "relu", "topk-absolutes", "extrema-pool-indices", "extrema"])
 def test_a_2d_sweep_ends_within_1e5_of_one_with_onednns_kernel_gradient(activation, monkeypatch):
+    monkeypatch.setattr(convolution, "NATIVE_ENABLED", False)  # the torch path, where _Correlate2d runs
     digits = torch.tensor(load_digits().images[:60], dtype=torch.float32)[:, None] / 16
     results = [fit_sweep([1, 2, 3, 4], activation, digits[:48], digits[48:], num_kernels=2, dims=2, epochs=5, batch_size=8, seed=0)]
     monkeypatch.setattr(convolution._Correlate2d, "apply", lambda padded, kernels: F.conv2d(padded, kernels[:, None]))
@@ -131,3 +138,98 @@ def test_a_2d_sweep_ends_within_1e5_of_one_with_onednns_kernel_gradient(activati
         assert [e.flithos for e in ours.history] == pytest.approx([e.flithos for e in onednn.history], rel=1e-5)
         for kernel, reference in zip(ours.model.kernels, onednn.model.kernels):
             torch.testing.assert_close(kernel, reference, rtol=1e-5, atol=1e-6)
+
+
+needs_native = pytest.mark.skipif(convolution._native is None, reason="sanets/_native.c was not built (no C compiler)")
+
+
+def through_torch_in_float64(x, kernels, group_size, upstream_codes, upstream_placed):
+    """Similarity, placement and the three gradients as torch computes them in float64: the exact reference."""
+    x, kernels = x.double().requires_grad_(), kernels.double().requires_grad_()
+    similarity = correlate_same(x, kernels)
+    placed = place_kernels(similarity, kernels, group_size)
+    loss = (similarity * upstream_codes.double()).sum() + (placed * upstream_placed.double()).sum()
+    return (similarity, placed, *torch.autograd.grad(loss, (x, kernels)))
+
+
+@needs_native
+@pytest.mark.parametrize("batch, height, width, channels, size, group_size", [
+    (64, 28, 28, 12, 6, 2),  # Table III's batches
+    (3, 5, 7, 4, 3, 2),  # images narrower than the registers' 32 columns
+    (5, 40, 37, 6, 5, 3),  # wider: two column chunks, an odd height
+    (2, 9, 70, 2, 1, 1),
+    (4, 3, 3, 3, 8, 3),  # kernels larger than the images
+])
+def test_native_correlations_and_gradients_are_within_2e6_of_the_exact_ones(batch, height, width, channels, size,
+                                                                           group_size):
+    generator = torch.Generator().manual_seed(0)
+    x = torch.rand(batch, 1, height, width, generator=generator)
+    kernels = 0.3 * torch.randn(channels, size, size, generator=generator)
+    upstream_codes = torch.randn(batch, channels, height, width, generator=generator)
+    upstream_placed = torch.randn(batch, channels // group_size, height, width, generator=generator)
+    assert convolution.native_applies(x, kernels)
+    ours = through_torch_in_float64(x, kernels, group_size, upstream_codes, upstream_placed)
+    x, kernels = x.clone().requires_grad_(), kernels.clone().requires_grad_()
+    similarity = correlate_same(x, kernels)
+    placed = place_kernels(similarity, kernels, group_size)
+    loss = (similarity * upstream_codes).sum() + (placed * upstream_placed).sum()
+    for got, exact in zip((similarity, placed, *torch.autograd.grad(loss, (x, kernels))), ours):
+        assert got.dtype == torch.float32 and got.shape == exact.shape
+        assert (got.double() - exact).abs().max() <= 2e-6 * exact.abs().max()
+
+
+@needs_native
+def test_native_windows_skip_only_zero_taps_and_leave_their_gradient_zero():
+    # A sweep's kernels of sizes 1..6 zero-padded to 6 x 6 and centred, as fit_sweep packs them.
+    generator = torch.Generator().manual_seed(0)
+    sizes = [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6]
+    windows = torch.tensor([[(6 - 1) // 2 - (m - 1) // 2, m] for m in sizes], dtype=torch.int32)
+    mask = torch.zeros(12, 6, 6)
+    for channel, (first, m) in enumerate(windows.tolist()):
+        mask[channel, first : first + m, first : first + m] = 1
+    kernels = (torch.randn(12, 6, 6, generator=generator) * mask).requires_grad_()
+    x = torch.rand(8, 1, 11, 13, generator=generator)
+    outputs = []
+    for given in (windows, None):
+        similarity = correlate_same(x, kernels, given)
+        placed = place_kernels(similarity, kernels, 2, given)
+        outputs.append((similarity, placed, *torch.autograd.grad(placed.square().sum(), kernels)))
+    (windowed, windowed_placed, windowed_gradient), (full, full_placed, full_gradient) = outputs
+    torch.testing.assert_close(windowed, full, rtol=1e-6, atol=1e-7)
+    torch.testing.assert_close(windowed_placed, full_placed, rtol=1e-6, atol=1e-6)
+    assert torch.equal(windowed_gradient * (1 - mask), torch.zeros_like(mask))
+    torch.testing.assert_close(windowed_gradient, full_gradient * mask, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype, kernel_shape, device_type, enabled, expected", [
+    (torch.float32, (4, 3, 3), "cpu", True, True),
+    (torch.float64, (4, 3, 3), "cpu", True, False),  # float64 stays exact in torch
+    (torch.float32, (4, 3), "cpu", True, False),  # 1D: torch's convolutions and FFTs
+    (torch.float32, (4, 3, 3), "cpu", False, False),  # SANETS_NATIVE=0
+])
+def test_native_correlations_run_only_on_float32_2d_cpu_tensors_when_enabled(
+    dtype, kernel_shape, device_type, enabled, expected, monkeypatch
+):
+    monkeypatch.setattr(convolution, "NATIVE_ENABLED", enabled)
+    x = torch.zeros(1, 1, *(5,) * (len(kernel_shape) - 1), dtype=dtype)
+    built = convolution._native is not None
+    assert convolution.native_applies(x, torch.zeros(kernel_shape, dtype=dtype)) == (expected and built)
+
+
+@needs_native
+@pytest.mark.parametrize("activation", ["identity", "relu", "topk-absolutes", "extrema-pool-indices", "extrema"])
+def test_a_2d_sweep_ends_within_1e5_of_one_through_torchs_convolutions(activation, monkeypatch):
+    digits = torch.tensor(load_digits().images[:60], dtype=torch.float32)[:, None] / 16
+    results = [fit_sweep([1, 2, 3, 4], activation, digits[:48], digits[48:], num_kernels=2, dims=2, epochs=5, batch_size=8, seed=0)]
+    monkeypatch.setattr(convolution, "NATIVE_ENABLED", False)
+    results.append(fit_sweep([1, 2, 3, 4], activation, digits[:48], digits[48:], num_kernels=2, dims=2, epochs=5, batch_size=8, seed=0))
+    for native, torch_only in zip(*results):
+        assert [e.flithos for e in native.history] == pytest.approx([e.flithos for e in torch_only.history], rel=1e-5)
+        for kernel, reference in zip(native.model.kernels, torch_only.model.kernels):
+            torch.testing.assert_close(kernel, reference, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or shutil.which("gcc") is None, reason="no gcc to build it with")
+def test_the_native_library_is_built_where_gcc_is():
+    # Its build is optional (pyproject.toml), so a failed one would only make the tests above skip.
+    assert convolution._native is not None, "sanets/_native.c was not built: reinstall with `pip install -e .`"

@@ -44,10 +44,11 @@ def windows():
 
 @pytest.mark.parametrize("activation", list(sanets.activations.ACTIVATIONS))
 def test_round_trips_per_epoch_do_not_grow_with_the_batches(activation, windows, float_syncs, monkeypatch):
-    # What a GPU runs: Extrema's greedy pass and top-k's mask, compiled for the CPU, read their maps on the host
-    # by design.
+    # What a GPU runs: Extrema's greedy pass and top-k's and Extrema-Pool's masks, compiled for the CPU, read their
+    # maps on the host by design.
     monkeypatch.setattr(sanets.activations._extrema, "COMPILED_ON_CPU", False)
     monkeypatch.setattr(sanets.activations._topk, "COMPILED_ON_CPU", False)
+    monkeypatch.setattr(sanets.activations._pool, "COMPILED_ON_CPU", False)
     counted = []
     for batch_size in (6, 1):  # one batch per epoch, then six
         float_syncs.clear()

@@ -75,14 +75,17 @@ def _kept(maps, ks, shift, bins, kept):  # pragma: no cover - compiled; tested t
             count += bin_ == b
             counts[bin_] = 0  # the counts are left all 0 for the next row
         chosen = candidates[:count]
-        chosen.sort()
         at = count - (k - above)
-        threshold = chosen[at]
-        first, last = at, at  # the run of magnitudes equal to the threshold
-        while first > 0 and chosen[first - 1] == threshold:
-            first -= 1
-        while last + 1 < count and chosen[last + 1] == threshold:
-            last += 1
+        if chosen.min() == chosen.max():  # one magnitude fills the bin (MNIST's exact zeros): nothing to sort
+            threshold, first, last = chosen[0], 0, count - 1
+        else:
+            chosen.sort()
+            threshold = chosen[at]
+            first, last = at, at  # the run of magnitudes equal to the threshold
+            while first > 0 and chosen[first - 1] == threshold:
+                first -= 1
+            while last + 1 < count and chosen[last + 1] == threshold:
+                last += 1
         ties = last - at + 1  # how many of the equal ones are kept: those at and above k's place
         if ties == last - first + 1:
             for i in range(size):
