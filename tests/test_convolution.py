@@ -233,3 +233,13 @@ def test_a_2d_sweep_ends_within_1e5_of_one_through_torchs_convolutions(activatio
 def test_the_native_library_is_built_where_gcc_is():
     # Its build is optional (pyproject.toml), so a failed one would only make the tests above skip.
     assert convolution._native is not None, "sanets/_native.c was not built: reinstall with `pip install -e .`"
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: correlate_same(torch.zeros(2, 3, 5, 5), torch.zeros(4, 3, 3)), "channels"),  # x must have one channel
+    (lambda: place_kernels(torch.zeros(2, 3, 5, 5), torch.zeros(4, 3, 3), 2), "channels"),  # a code channel per kernel
+])
+def test_mismatched_channels_are_refused_not_read_past(call, message):
+    # The native code trusts its shapes: these go to torch, which names the mismatch.
+    with pytest.raises(RuntimeError, match=message):
+        call()

@@ -56,7 +56,7 @@ def correlate_same(x: Tensor, kernels: Tensor, windows: Tensor | None = None) ->
     holding its weights; the taps outside are zero and their gradient unused. They are skipped where the
     native convolutions run (:func:`native_applies`).
     """
-    if native_applies(x, kernels):
+    if native_applies(x, kernels) and x.shape[1] == 1:
         return _NativeCorrelate.apply(x, kernels, _full_windows(kernels) if windows is None else windows)
     padded = F.pad(x, same_padding(kernels.shape[1:]))
     if kernels.ndim == 2:
@@ -72,7 +72,7 @@ def correlate_same_adjoint(codes: Tensor, kernels: Tensor, group_size: int = 1, 
 
     Each code value places its channel's kernel, scaled, at its position. ``windows`` as for :func:`correlate_same`.
     """
-    if native_applies(codes, kernels):
+    if native_applies(codes, kernels) and codes.shape[1] == len(kernels) and len(kernels) % group_size == 0:
         return _NativePlace.apply(codes, kernels, _full_windows(kernels) if windows is None else windows, group_size)
     if kernels.ndim == 2:
         full = F.conv_transpose1d(codes, kernels[:, None], groups=len(kernels))
@@ -204,15 +204,16 @@ class _ChannelsLast(torch.autograd.Function):
 
 
 def native_applies(x: Tensor, kernels: Tensor) -> bool:
-    """Whether the native 2D correlations (``sanets/_native.c``) run: built, enabled, float32 on the CPU.
+    """Whether the native 2D correlations (``sanets/_native.c``) run: built, enabled, float32 on the CPU, square
+    kernels (other shapes go to torch, which also names what is wrong with them).
 
     On one thread they run Table III's training step about 3x faster than oneDNN on two (1D keeps torch's
     convolutions and FFTs). They sum in another order: values and gradients within 2e-6 of the exact ones, sweeps
     within 1e-5 of torch's (``tests/test_convolution.py``). ``SANETS_NATIVE=0`` turns them off.
     """
     return (
-        NATIVE_ENABLED and _native is not None and kernels.ndim == 3 and x.device.type == "cpu"
-        and x.dtype == kernels.dtype == torch.float32
+        NATIVE_ENABLED and _native is not None and kernels.ndim == 3 and kernels.shape[1] == kernels.shape[2]
+        and x.ndim == 4 and x.device.type == "cpu" and x.dtype == kernels.dtype == torch.float32
     )
 
 
@@ -223,7 +224,8 @@ def _full_windows(kernels: Tensor) -> Tensor:
 
 def _flipped(kernels: Tensor, windows: Tensor) -> tuple[Tensor, Tensor]:
     """Kernels turned by 180 degrees, and their windows moved with them."""
-    return kernels.flip(-2, -1).contiguous(), torch.stack([kernels.shape[-1] - windows[:, 0] - windows[:, 1], windows[:, 1]], 1).contiguous()
+    first, size = windows.unbind(1)
+    return kernels.flip(-2, -1).contiguous(), torch.stack([kernels.shape[-1] - first - size, size], 1).contiguous()
 
 
 def _correlate(

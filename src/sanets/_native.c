@@ -2,18 +2,18 @@
  *
  * Table III's convolutions (64 images of 28 x 28, a dozen kernels of at most 6 x 6) are too small for oneDNN
  * to run fast: its step ran at 1-3 GFLOP/s. Here each image is padded once into a cache-resident buffer, and
- * every output row is held in four 8-float registers while the kernel's taps stream past (GCC's generic
- * vectors: AVX2 with FMA where the CPU has it, SSE or scalar code otherwise). Two primitives serve the whole
- * step (sanets/_convolution.py composes them):
+ * two output rows at a time are held in eight 8-float registers while the kernel's taps stream past (GCC's
+ * generic vectors: AVX2 with FMA where the CPU has it, SSE or scalar code otherwise). Two primitives serve the
+ * whole step (sanets/_convolution.py composes them):
  *
  *   correlate:       out[n, o][i][j] = sum_{c / out_div = o} sum_{u,v} in_pad[n, c / in_div][i + u][j + v] k[c][u][v]
  *   kernel_gradient: grad[c][u][v]   = sum_n sum_{i,j} in_pad[n, c / in_div][i + u][j + v] b[n, c][i][j]
  *
- * where x_pad is x with `pad` zero rows and columns before and M - 1 - pad after. Only the taps inside each
+ * where in_pad is the input with `pad` zero rows and columns before and M - 1 - pad after. Only the taps inside each
  * channel's window (its own m x m kernel inside the packed M x M) are visited: the others are zero.
  * Everything runs on the calling thread: torch's OpenMP threads spin for a while after each parallel operation,
  * and threads of ours competing with them for the cores made Table III's step slower, not faster. The kernel
- * gradient sums each image's products in float, then the images in double.
+ * gradient sums each image's products in float, then the images in double. The callers check the shapes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +59,8 @@ static void pad_planes(float *dst, const float *src, int planes, const Job *job,
                    src + ((size_t)p * job->height + i) * job->width, sizeof(float) * job->width);
 }
 
+/* `rows` (1 or 2) output rows of CHUNK columns, from zero or from what `acc_at` holds: two rows give eight
+ * independent sums, enough to keep the multiply-add units busy. */
 static inline __attribute__((always_inline)) void correlate_chunk(float *acc_at, int acc_stride, const float *top,
                                                                   const float *kernel, int stride, int size, int first,
                                                                   int m, int rows, int start_at_zero) {
@@ -79,6 +81,7 @@ static inline __attribute__((always_inline)) void correlate_chunk(float *acc_at,
         for (int t = 0; t < 4; t++) store8(acc_at + r * acc_stride + 8 * t, a[r][t]);
 }
 
+/* A plane's correlation with one kernel window into (or onto) the rows of `acc`. */
 VECTOR_CLONES
 static void correlate_plane(float *acc, const float *plane, const float *kernel, int height, int chunks, int stride,
                             int size, int first, int m, int start_at_zero) {
@@ -95,7 +98,8 @@ static void correlate_plane(float *acc, const float *plane, const float *kernel,
 
 static int correlate_job(const Job *job) {
     int stride = padded_stride(job), rows = job->height + job->size - 1;
-    int chunks = (job->width + CHUNK - 1) / CHUNK, hw = job->height * job->width;
+    int chunks = (job->width + CHUNK - 1) / CHUNK;
+    size_t hw = (size_t)job->height * job->width;
     float *planes = calloc((size_t)job->in_channels * rows * stride, sizeof(float));
     float *acc = malloc(sizeof(float) * (size_t)job->height * chunks * CHUNK);
     if (planes == NULL || acc == NULL) {
@@ -164,7 +168,8 @@ static void gradient_channel(double *grad, const float *plane, const float *b, i
 }
 
 static int gradient_job(const Job *job) {
-    int stride = padded_stride(job), rows = job->height + job->size - 1, hw = job->height * job->width;
+    int stride = padded_stride(job), rows = job->height + job->size - 1;
+    size_t hw = (size_t)job->height * job->width;
     int columns = (job->width + 7) / 8 * 8;
     float *planes = calloc((size_t)job->in_channels * rows * stride, sizeof(float));
     float *b = calloc((size_t)job->height * columns, sizeof(float));
