@@ -20,7 +20,7 @@ from sanets.codec import DEFAULT_STEP, decode_file, encode_signal, inspect_file
 from sanets.codec._format import chunk_payload, read_payload
 from sanets.datasets import load_signal
 from sanets.datasets._types import Signal
-from sanets.errors import CodecError, DataError
+from sanets.errors import CodecError, DataError, OutputError
 
 
 def recording(channels: int = 2, samples: int = 2500, seed: int = 0, source: Path | None = None) -> Signal:
@@ -177,7 +177,7 @@ def test_another_model_a_missing_model_and_bad_requests_are_refused(tmp_path):
         encode_signal(san, recording(1, 800), tmp_path / "x.san", window=8)
     with pytest.raises(ValueError, match="codes 1D signals"):
         encode_signal(sanets.SAN([3], dims=2), recording(1, 800), tmp_path / "x.san")
-    with pytest.raises(CodecError, match="overwrite the input"):
+    with pytest.raises(OutputError, match="the coded file would be written over the recording"):
         encode_signal(san, recording(1, 800, source=tmp_path / "r.san"), tmp_path / "r.san")
 
 
@@ -186,7 +186,7 @@ def test_nan_samples_are_refused_with_their_position_or_interpolated(tmp_path):
     data = signal.data.copy()
     data[1, 417] = np.nan
     holed = replace(signal, data=data)
-    with pytest.raises(DataError, match=r"channel 1 \(lead1\), sample 417: not a number"):
+    with pytest.raises(DataError, match=r"channel 1 \('lead1'\), sample 417: not a number"):
         encode_signal(model(), holed, tmp_path / "r.san")
     encode_signal(model(), holed, tmp_path / "r.san", fill="linear")
     assert np.isfinite(decode_file(tmp_path / "r.san", model())[0]).all()
@@ -218,7 +218,7 @@ def test_the_three_commands_on_a_real_recording_as_csv(shared, tmp_path, capsys)
     assert "must be a .npy or .csv file" in capsys.readouterr().err
     (tmp_path / "odd.npy").write_bytes((tmp_path / "100.san").read_bytes())  # a .san file under an odd name
     assert main(["decode", str(tmp_path / "odd.npy"), "-o", str(tmp_path / "odd.npy"), "--model", str(tmp_path / "model.safetensors")]) == 1
-    assert "overwrite its input" in capsys.readouterr().err
+    assert "the decoded recording would be written over the .san file" in capsys.readouterr().err
 
 
 def test_a_header_without_its_fields_or_with_a_broken_embedded_model_is_refused(tmp_path):

@@ -35,8 +35,10 @@ def _add_demo_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
+    from sanets._files import check_outputs
     from sanets.experiments.demo import run_demo
 
+    check_outputs({}, folders={"figures folder": args.out})
     run_demo(out_dir=args.out, seed=args.seed, echo=print)
     return 0
 
@@ -90,6 +92,8 @@ def _kernel_sizes(text: str) -> list[int]:
 
 
 def _add_reproduce_parser(subparsers: argparse._SubParsersAction) -> None:
+    from sanets.activations import ACTIVATIONS
+    from sanets.datasets import PHYSIONET_DATABASES
     from sanets.experiments import TARGETS
     from sanets.model import INITS
 
@@ -106,15 +110,18 @@ def _add_reproduce_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("targets", nargs="+", choices=TARGETS, metavar="TARGET", help=f"one or more of: {', '.join(TARGETS)}")
     parser.add_argument("--data-dir", type=Path, default=None, help="data root searched first")
     parser.add_argument("--out", type=Path, default=Path("sanets-results"), help="results folder (default: ./sanets-results)")
-    parser.add_argument("--databases", nargs="+", metavar="DB", help="PhysioNet databases for Table I (default: all 15)")
+    parser.add_argument("--databases", nargs="+", metavar="DB",
+                        help=f"PhysioNet databases for Table I, of: {', '.join(PHYSIONET_DATABASES)} (default: all 15)")
     parser.add_argument(
         "--kernel-sizes", nargs="+", type=_kernel_sizes, metavar="M", help="kernel sizes, e.g. 7 or 8-15 (default: the paper's)"
     )
-    parser.add_argument("--activations", nargs="+", metavar="NAME", help="activations (default: all five)")
+    parser.add_argument("--activations", nargs="+", metavar="NAME",
+                        help=f"activations, of: {', '.join(ACTIVATIONS)} (default: all five)")
     parser.add_argument("--epochs", type=int, default=None, help="override the paper's epochs")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument("--workers", type=int, default=1, help="parallel processes on this machine (default: 1)")
-    parser.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run on the Dask cluster of this scheduler")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="run on the Dask cluster of this scheduler, tcp://HOST:PORT (as `dask scheduler` prints it)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to train (default: cpu)")
     parser.add_argument(
         "--init", choices=INITS, default="constant",
@@ -135,8 +142,10 @@ _EXIT_STATUS = {"complete": 0, "failed": 1, "partial": 3}
 
 
 def _run_reproduce(args: argparse.Namespace) -> int:
+    from sanets._files import check_outputs
     from sanets.experiments import reproduce
 
+    check_outputs({}, [] if args.data_dir is None else [("data folder", args.data_dir)], folders={"results folder": args.out})
     outcome = reproduce(
         args.targets,
         args.out,
@@ -161,16 +170,22 @@ def _run_reproduce(args: argparse.Namespace) -> int:
 
 
 def _add_fit_parser(subparsers: argparse._SubParsersAction) -> None:
+    from sanets.activations import ACTIVATIONS
+
     parser = subparsers.add_parser(
         "fit", help="fit a SAN to your own recordings, the kernel size chosen on validation",
         description="Read recordings (WFDB, EDF, CSV, NPY), cut each channel into standardised windows, keep the last "
                     "fifth of each channel's windows for validation, sweep the kernel sizes with Alg. 4 and write the SAN "
-                    "of lowest validation phi, a JSON report and a kernels figure. An interrupted fit resumes when rerun: "
-                    "MODEL.partial/ keeps each epoch.",
+                    "of lowest validation phi. It writes MODEL (the SAN), MODEL.json (its report: m chosen, validation "
+                    "scores, every m tried; MODEL's suffix replaced by .json) and MODEL-kernels.png (its kernels; MODEL's "
+                    "suffix replaced by -kernels.png); none of them may be an input. An interrupted fit resumes when "
+                    "rerun: MODEL.partial/ keeps each epoch.",
     )
-    parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="recordings")
-    parser.add_argument("--out", type=Path, required=True, metavar="MODEL.safetensors", help="the model to write")
-    parser.add_argument("--activation", default="extrema", help="sparse activation (default: extrema)")
+    parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="recordings (WFDB .hea, EDF, CSV, NPY)")
+    parser.add_argument("--out", type=Path, required=True, metavar="MODEL",
+                        help="the model to write (MODEL.safetensors), beside MODEL.json and MODEL-kernels.png")
+    parser.add_argument("--activation", default="extrema", metavar="NAME",
+                        help=f"sparse activation, one of: {', '.join(ACTIVATIONS)} (default: extrema)")
     parser.add_argument("--kernel-sizes", nargs="+", type=_kernel_sizes, metavar="M",
                         help="kernel sizes, e.g. 7 or 8-15 (default: a range from the window and sampling rate)")
     parser.add_argument("--kernels", type=int, default=1, help="kernels per SAN, q (default: 1)")
@@ -184,10 +199,16 @@ def _add_fit_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="windows per Adam step (default: an eighth of the training windows, from 2 to 32)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to train (default: cpu)")
-    parser.add_argument("--fill", choices=("linear",), default=None, help="interpolate NaN samples instead of refusing them")
+    parser.add_argument("--fill", choices=("linear",), default=None,
+                        help="interpolate missing samples (NaN, empty CSV cells) instead of refusing them")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="progress bar on stderr (default: only when stderr is a terminal)")
     parser.set_defaults(handler=_run_fit)
+
+
+def _channels(given: list[str] | None) -> list[int | str] | None:
+    """``--channels`` as indices (digits) and names (anything else)."""
+    return None if given is None else [int(c) if c.isdigit() else c for c in given]
 
 
 def _run_fit(args: argparse.Namespace) -> int:
@@ -195,11 +216,10 @@ def _run_fit(args: argparse.Namespace) -> int:
 
     if args.device == "cuda" and not __import__("torch").cuda.is_available():
         raise ValueError("--device cuda: torch sees no CUDA GPU here")
-    channels = None if args.channels is None else [int(c) if c.isdigit() else c for c in args.channels]
     fit_recordings(
         args.inputs, args.out, activation=args.activation,
         kernel_sizes=None if args.kernel_sizes is None else [m for sizes in args.kernel_sizes for m in sizes],
-        kernels=args.kernels, window=args.window, channels=channels, channel_kernels=args.channel_kernels, epochs=args.epochs, batch_size=args.batch_size,
+        kernels=args.kernels, window=args.window, channels=_channels(args.channels), channel_kernels=args.channel_kernels, epochs=args.epochs, batch_size=args.batch_size,
         seed=args.seed, device=args.device, fill=args.fill,
         progress=sys.stderr.isatty() if args.progress is None else args.progress, echo=print,
     )
@@ -207,79 +227,88 @@ def _run_fit(args: argparse.Namespace) -> int:
 
 
 def _add_codec_parsers(subparsers: argparse._SubParsersAction) -> None:
+    from sanets.codec import CODERS, DEFAULT_STEP
+
     encode = subparsers.add_parser(
         "encode", help="code a recording with a SAN into a compressed .san file",
         description="Cut each channel of a recording (WFDB, EDF, CSV, NPY) into windows, standardise them, encode them "
-                    "with MODEL, quantise the spikes and write them entropy-coded to a .san file.",
+                    "with MODEL, quantise the spikes and write them entropy-coded to a .san file, then decode it and "
+                    "report its size and its distortion (PRD, PRDN, SNR), over all channels and per channel.",
     )
-    encode.add_argument("model", type=Path, metavar="MODEL", help="a SAN saved with SAN.save (.safetensors)")
-    encode.add_argument("input", type=Path, metavar="INPUT", help="the recording")
+    encode.add_argument("model", type=Path, metavar="MODEL", help="a SAN saved by 'sanets fit' or SAN.save (.safetensors)")
+    encode.add_argument("input", type=Path, metavar="INPUT", help="the recording (WFDB .hea, EDF, CSV, NPY)")
     encode.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.san", help="the file to write")
     step = encode.add_mutually_exclusive_group()
-    step.add_argument("--quantization", type=float, metavar="STEP", help="quantisation step of a spike (standardised units)")
-    step.add_argument("--prd", type=float, metavar="TARGET", help="the coarsest step whose PRD (%%) is at most TARGET")
-    encode.add_argument("--window", type=int, default=None, help="samples per window (default: 1000, or the whole signal)")
-    encode.add_argument("--coder", default="lzma", help="entropy coder: lzma (default) or zlib")
+    step.add_argument("--quantization", type=float, metavar="STEP",
+                      help=f"quantisation step of a spike, in standardised units (default: {DEFAULT_STEP:g})")
+    step.add_argument("--prd", type=float, metavar="TARGET", help="instead of a step: the coarsest step whose PRD (%%) is at most TARGET")
+    encode.add_argument("--channels", nargs="+", metavar="C", help="channels by name or index (default: all)")
+    encode.add_argument("--window", type=int, default=None,
+                        help="samples per window, at most the recording's length (default: 1000, or the whole signal)")
+    encode.add_argument("--coder", default="lzma", choices=CODERS, help=f"entropy coder, one of: {', '.join(CODERS)} (default: lzma)")
     encode.add_argument("--embed-model", action="store_true", help="store the model in the file")
-    encode.add_argument("--fill", choices=("linear",), default=None, help="interpolate NaN samples instead of refusing them")
-    encode.add_argument("--json", action="store_true", help="print one JSON object of sizes and distortion")
+    encode.add_argument("--fill", choices=("linear",), default=None,
+                        help="interpolate missing samples (NaN, empty CSV cells) instead of refusing them")
+    encode.add_argument("--json", action="store_true",
+                        help="print one JSON object of sizes and distortion (null for an infinite SNR)")
     encode.set_defaults(handler=_run_encode)
     decode = subparsers.add_parser("decode", help="reconstruct a .san file as .npy or .csv",
-                                   description="Decode a .san file to (channels, samples): .npy, or .csv with a column per channel.")
-    decode.add_argument("input", type=Path, metavar="IN.san")
+                                   description="Decode a .san file to (channels, samples): .npy, or .csv with a column per "
+                                               "channel under a header of the channel names (quoted). The file written is "
+                                               "read back before the command ends.")
+    decode.add_argument("input", type=Path, metavar="IN.san", help="a file written by 'sanets encode'")
     decode.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help="a .npy or .csv file")
     decode.add_argument("--model", type=Path, default=None, help="the model the file names (not needed if embedded)")
     decode.set_defaults(handler=_run_decode)
     inspect = subparsers.add_parser("inspect", help="describe a .san file", description="Print a .san file's header and sizes as JSON.")
-    inspect.add_argument("input", type=Path, metavar="IN.san")
+    inspect.add_argument("input", type=Path, metavar="IN.san", help="a file written by 'sanets encode'")
     inspect.set_defaults(handler=_run_inspect)
 
 
 def _run_encode(args: argparse.Namespace) -> int:
-    import json
     from dataclasses import asdict
 
+    from sanets._files import check_outputs, strict_json
     from sanets.codec import encode_signal
-    from sanets.datasets import load_signal
+    from sanets.datasets import load_signal, recording_files, select_channels
     from sanets.model import SAN
 
-    report = encode_signal(SAN.load(args.model), load_signal(args.input), args.output, quantization=args.quantization,
+    check_outputs({"coded file": args.output}, [("model", args.model)] + [("recording", file) for file in recording_files(args.input)])
+    signal = select_channels(load_signal(args.input), _channels(args.channels))
+    report = encode_signal(SAN.load(args.model), signal, args.output, quantization=args.quantization,
                            prd=args.prd, window=args.window, coder=args.coder, embed_model=args.embed_model, fill=args.fill)
     if args.json:
-        print(json.dumps(asdict(report)))
-    else:
-        print(f"{args.output}: {report.file_bytes} bytes, {report.bits_per_sample:.3f} bits/sample, compression ratio "
-              f"{report.compression_ratio:.1f}, PRD {report.prd:.2f} %, PRDN {report.prdn:.2f} %, SNR {report.snr_db:.1f} dB")
+        print(strict_json(asdict(report)))
+        return 0
+    print(f"{args.output}: {report.file_bytes} bytes, {report.bits_per_sample:.3f} bits/sample, compression ratio "
+          f"{report.compression_ratio:.1f}, PRD {report.prd:.2f} %, PRDN {report.prdn:.2f} %, SNR {report.snr_db:.1f} dB")
+    if len(report.per_channel) > 1:
+        for channel in report.per_channel:
+            print(f"  channel {channel.name!r}: PRD {channel.prd:.2f} %, PRDN {channel.prdn:.2f} %, SNR {channel.snr_db:.1f} dB")
     return 0
 
 
 def _run_decode(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from sanets._files import write_atomically
+    from sanets._files import check_outputs
     from sanets.codec import decode_file
+    from sanets.datasets import save_signal
     from sanets.model import SAN
 
-    if args.output.suffix not in (".npy", ".csv"):
-        raise ValueError(f"{args.output}: the output must be a .npy or .csv file")
-    if args.output.resolve() == args.input.resolve():
-        raise ValueError(f"{args.output}: decoding would overwrite its input")
+    if args.output.suffix.lower() not in (".npy", ".csv"):
+        raise ValueError(f"{str(args.output)!r}: the output must be a .npy or .csv file")
+    check_outputs({"decoded recording": args.output},
+                  [(".san file", args.input)] + ([] if args.model is None else [("model", args.model)]))
     data, header = decode_file(args.input, None if args.model is None else SAN.load(args.model))
-    if args.output.suffix == ".npy":
-        write_atomically(args.output, lambda file: np.save(file, data, allow_pickle=False))
-    else:
-        names = ",".join(header["channel_names"] or [f"ch{i}" for i in range(len(data))])
-        write_atomically(args.output, lambda file: np.savetxt(file, data.T, delimiter=",", header=names, comments="", fmt="%.9g"))
+    save_signal(args.output, data, header["channel_names"] or [f"ch{i}" for i in range(len(data))])
     print(f"{args.output}: {data.shape[0]} channel(s) x {data.shape[1]} samples")
     return 0
 
 
 def _run_inspect(args: argparse.Namespace) -> int:
-    import json
-
+    from sanets._files import strict_json
     from sanets.codec import inspect_file
 
-    print(json.dumps(inspect_file(args.input), indent=2))
+    print(strict_json(inspect_file(args.input), indent=2))
     return 0
 
 
@@ -315,8 +344,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as interrupt:
         print(f"sanets {args.command}: {interrupt or 'interrupted'}", file=sys.stderr)
         return 130
-    except (SanetsError, ValueError, TypeError, FileNotFoundError) as error:
+    except (SanetsError, ValueError, TypeError) as error:
         print(f"sanets {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # a disk full, a folder made read-only mid-run: one line naming the path
+        where = f"{error.filename!r}: " if error.filename else ""
+        print(f"sanets {args.command}: error: {where}{error.strerror or error}", file=sys.stderr)
         return 1
 
 

@@ -35,6 +35,11 @@ class CheckpointError(SanetsError, ValueError):
     """A training checkpoint cannot be resumed: unreadable, or made with other arguments or data."""
 
 
+class OutputError(SanetsError, ValueError):
+    """An output path would overwrite an input or another output, or its folder cannot be written (checked before
+    any work)."""
+
+
 class MissingExtraError(SanetsError, ImportError):
     """A feature needs an optional dependency that is not installed; the message names the pip command."""
 

@@ -101,7 +101,7 @@ def test_csv_without_header(tmp_path):
 def test_csv_bad_cells(tmp_path):
     path = tmp_path / "rec.csv"
     path.write_text("a,b\n1,2\n3,x\n")
-    with pytest.raises(DataError, match=r"rec\.csv: line 3, column 2 \(b\): non-numeric value 'x'"):
+    with pytest.raises(DataError, match=r"rec\.csv: line 3, column 2 \('b'\): non-numeric value 'x'"):
         load_signal(path)
     path.write_text("a,b\n1,2\n3\n")
     with pytest.raises(DataError, match=r"rec\.csv: line 3: 1 columns; expected 2"):
@@ -189,7 +189,7 @@ def test_windows_errors_are_clear():
         windows(signal, 2.5)
     with pytest.raises(DataError, match="the signal has 50 samples per channel; one window needs 64"):
         windows(signal, 64)
-    with pytest.raises(ValueError, match=r"unknown channel 'c'; the channels are: a, b"):
+    with pytest.raises(ValueError, match=r"unknown channel 'c'; the channels are: 'a', 'b'"):
         windows(signal, 10, channel="c")
     with pytest.raises(ValueError, match=r"channel 2 out of range: the signal has 2 channel\(s\)"):
         windows(signal, 10, channel=2)

@@ -93,7 +93,7 @@ def test_uci_non_numeric_cell(tmp_path):
     bad = _row()
     bad[4] = "abc"
     root = _small_csv(tmp_path, [_row(), bad])
-    with pytest.raises(DataError, match=r"data\.csv: line 3, column 5 \(X4\): non-numeric value 'abc'"):
+    with pytest.raises(DataError, match=r"data\.csv: line 3, column 5 \('X4'\): non-numeric value 'abc'"):
         uci_epilepsy.parse_csv(root / "uci-epilepsy" / "data.csv")
 
 

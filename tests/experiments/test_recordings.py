@@ -46,10 +46,10 @@ def test_too_few_windows_nan_samples_and_unknown_channels_are_refused(tmp_path):
     holed[123, 0] = np.nan  # written as WFDB's invalid sample, read back as NaN
     wfdb.wrsamp("holed", fs=100, units=["mV"], sig_name=["ECG"], p_signal=holed, fmt=["16"], adc_gain=[200.0], baseline=[0],
                 write_dir=str(tmp_path))
-    with pytest.raises(DataError, match="channel 0 \\(ECG\\), sample 123: not a number"):
+    with pytest.raises(DataError, match="channel 0 \\('ECG'\\), sample 123: not a number"):
         recording_windows([tmp_path / "holed.hea"], window=100)
     assert recording_windows([tmp_path / "holed.hea"], window=100, fill="linear")[0].isfinite().all()
-    with pytest.raises(ValueError, match="no channel 'V5'; it has ECG"):
+    with pytest.raises(ValueError, match="unknown channel 'V5'; the channels are: 'ECG'"):
         recording_windows([tmp_path / "holed.hea"], window=100, channels=["V5"], fill="linear")
 
 

@@ -50,8 +50,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from sanets._files import check_outputs
 from sanets.codec._format import (
     CODERS,
+    LARGEST_LEVEL,
     chunk_payloads,
     chunk_windows,
     read_file,
@@ -59,15 +61,26 @@ from sanets.codec._format import (
     spike_count,
     write_file,
 )
-from sanets.datasets import Signal, finite_samples, standardize_windows
+from sanets.datasets import Signal, finite_samples, recording_files, standardize_windows
 from sanets.errors import CodecError
 from sanets.metrics import flithos
 from sanets.model import SAN
 
-__all__ = ["encode_signal", "decode_file", "inspect_file", "model_fingerprint", "CodecReport", "CODERS", "DEFAULT_STEP"]
+__all__ = ["encode_signal", "decode_file", "inspect_file", "model_fingerprint", "CodecReport", "ChannelDistortion", "CODERS",
+           "DEFAULT_STEP"]
 
 DEFAULT_STEP = 1 / 64
 """Quantisation step of a spike's value (standardised units) when neither a step nor a PRD is asked for."""
+
+
+@dataclass(frozen=True)
+class ChannelDistortion:
+    """One channel's distortion in a :class:`CodecReport`: its name, PRD, PRDN (%) and SNR (dB)."""
+
+    name: str
+    prd: float
+    prdn: float
+    snr_db: float
 
 
 @dataclass(frozen=True)
@@ -83,14 +96,16 @@ class CodecReport:
     original_bits : int
         Bits per sample of the recording as stored (16 where the format does not say).
     prd, prdn : float
-        Percentage root-mean-square difference, plain and mean-removed (%).
+        Percentage root-mean-square difference, plain and mean-removed (%), over every channel coded.
     snr_db : float
-        ``-20 log10(prdn / 100)``.
+        ``-20 log10(prdn / 100)``; infinite for a reconstruction without error.
     flithos : float
         Mean phi (Eq. 7) over the windows, standardised, with the quantised codes.
     quantization : float
         The step used.
     file_bytes, samples, channels, windows : int
+    per_channel : tuple of ChannelDistortion
+        Each channel's PRD, PRDN and SNR: one channel coded badly hides in the mean of several.
     """
 
     bits_per_sample: float
@@ -105,6 +120,7 @@ class CodecReport:
     samples: int
     channels: int
     windows: int
+    per_channel: tuple[ChannelDistortion, ...] = ()
 
 
 def model_fingerprint(model: SAN) -> str:
@@ -176,10 +192,10 @@ def _reconstruct(model: SAN, levels: torch.Tensor, step: float, mean: np.ndarray
     return _destandardised(_decode_windows(model, (levels.double() * step).to(model.dtype), shape[0]), mean, std, shape)
 
 
-def coarsest_step(decode: Callable[[float], np.ndarray], original: np.ndarray, prd: float, high: float) -> float:
-    """The coarsest quantisation step in (1e-6, ``high``) whose ``decode(step)`` has PRD at most ``prd`` (%):
+def coarsest_step(decode: Callable[[float], np.ndarray], original: np.ndarray, prd: float, high: float,
+                  low: float = 1e-6) -> float:
+    """The coarsest quantisation step in (``low``, ``high``) whose ``decode(step)`` has PRD at most ``prd`` (%):
     40 bisections on log(step), as PRD grows with the step."""
-    low = 1e-6
     for _ in range(40):
         middle = math.sqrt(low * high)
         low, high = (middle, high) if _distortion(original, decode(middle))[0] <= prd else (low, middle)
@@ -187,9 +203,10 @@ def coarsest_step(decode: Callable[[float], np.ndarray], original: np.ndarray, p
 
 
 def _distortion(original: np.ndarray, decoded: np.ndarray) -> tuple[float, float, float]:
+    """PRD, PRDN (%) and SNR (dB) of ``decoded`` against ``original``, both (C, S); PRDN removes each channel's mean."""
     error = float(np.sum((original - decoded) ** 2))
     energy = float(np.sum(original**2))
-    spread = float(np.sum((original - original.mean(1, keepdims=True)) ** 2))
+    spread = float(np.sum((original - original.mean(-1, keepdims=True)) ** 2))
     prd = 100 * math.sqrt(error / energy) if energy > 0 else (0.0 if error == 0 else math.inf)
     prdn = 100 * math.sqrt(error / spread) if spread > 0 else (0.0 if error == 0 else math.inf)
     return prd, prdn, (-20 * math.log10(prdn / 100) if 0 < prdn < math.inf else math.inf if prdn == 0 else -math.inf)
@@ -236,8 +253,7 @@ def encode_signal(
         Sizes and distortion, measured on the decoded file.
     """
     path = Path(path)
-    if signal.source is not None and path.resolve() == Path(signal.source).resolve():
-        raise CodecError(f"{path}: the output would overwrite the input recording")
+    check_outputs({"coded file": path}, [("recording", file) for file in recording_files(signal.source)] if signal.source else ())
     if model.dims != 1:
         raise ValueError(f"a .san file codes 1D signals; this SAN has dims={model.dims}")
     if coder not in CODERS:
@@ -252,6 +268,9 @@ def encode_signal(
     window = min(samples, 1000) if window is None else window
     if isinstance(window, bool) or not isinstance(window, int) or window < 1:
         raise ValueError(f"window must be a positive int, got {window!r}")
+    if window > samples:
+        raise ValueError(f"window {window} is longer than the recording ({samples} samples per channel): its padding would "
+                         f"swamp the standardisation; give a window of at most {samples}")
     if max(model.channel_sizes) > window:
         raise ValueError(f"the model's kernel size {max(model.channel_sizes)} does not fit windows of {window} samples")
     if model.in_channels not in (1, channels):
@@ -261,12 +280,18 @@ def encode_signal(
     codes = _encode_windows(model, x, channels)
 
     step = DEFAULT_STEP if quantization is None else float(quantization)
+    largest = float(codes.abs().max()) if codes.numel() else 0.0
+    finest = largest / LARGEST_LEVEL
     if prd is not None:
         floor = _distortion(data, _destandardised(_decode_windows(model, codes, channels), mean, std, data.shape))[0]
         if floor > prd:
             raise ValueError(f"PRD {prd}% is out of reach: the model's unquantised reconstruction has PRD {floor:.3g}%")
         step = coarsest_step(lambda step: _reconstruct(model, _quantized(codes, step), step, mean, std, data.shape),
-                             data, prd, float(codes.abs().max()) * 2 or 1.0)
+                             data, prd, largest * 2 or 1.0, max(finest, 1e-6))
+    elif step < finest:
+        raise ValueError(f"quantization step {step:g} is too fine: the largest spike ({largest:.3g}) would be level "
+                         f"{largest / step:.3g}, beyond the file's range of {LARGEST_LEVEL}; the finest step for this "
+                         f"recording is {finest:.3g}")
     levels = _quantized(codes, step)
     identity = {"config": model.config(), "sha256": model_fingerprint(model)}
     if embed_model:
@@ -281,12 +306,14 @@ def encode_signal(
     file_bytes = path.stat().st_size
     original_bits = signal.resolution_bits or 16
     prd_value, prdn, snr = _distortion(data, restored)
+    per_channel = tuple(ChannelDistortion(name, *_distortion(data[[c]], restored[[c]]))
+                        for c, name in enumerate(signal.channel_names))
     x_hat = torch.from_numpy(_decode_windows(model, (levels.double() * step).to(model.dtype), channels))[:, None]
     x_in, x_hat, spikes = (_to_model(model, t, channels) for t in (torch.from_numpy(x)[:, None].double(), x_hat, (levels != 0).double()))
     varying = torch.nonzero(x_in.abs().amax((1, 2)) > 0)[:, 0]  # phi is undefined where MAE(x, 0) = 0
     phi = float(flithos(x_in[varying], x_hat[varying], spikes[varying], model).mean()) if len(varying) else 0.0
     return CodecReport(8 * file_bytes / (samples * channels), samples * channels * original_bits / (8 * file_bytes),
-                       original_bits, prd_value, prdn, snr, phi, step, file_bytes, samples, channels, len(levels))
+                       original_bits, prd_value, prdn, snr, phi, step, file_bytes, samples, channels, len(levels), per_channel)
 
 
 def decode_file(path: str | os.PathLike, model: SAN | None = None) -> tuple[np.ndarray, dict]:

@@ -19,6 +19,8 @@ from sanets.errors import CodecError
 MAGIC = b"\x89SAN\r\n\x1a\n"
 VERSION = 1
 WINDOWS_PER_CHUNK = 256
+LARGEST_LEVEL = 2**31 - 1
+"""The largest quantised spike magnitude a file holds: finer steps are refused, not wrapped around."""
 CODERS: dict[str, tuple[Callable[[bytes], bytes], Callable[[bytes], bytes]]] = {
     "lzma": (lambda data: lzma.compress(data, preset=9 | lzma.PRESET_EXTREME), lzma.decompress),
     "zlib": (lambda data: zlib.compress(data, 9), zlib.decompress),

@@ -19,7 +19,15 @@ from sanets.datasets._registry import DATASETS, DatasetStatus, dataset_status, f
 from sanets.datasets._types import Signal, Splits
 from sanets.datasets.mnist import load_fashion_mnist, load_mnist
 from sanets.datasets.physionet import PHYSIONET_DATABASES, load_physionet
-from sanets.datasets.signal import finite_samples, load_signal, standardize_windows, windows
+from sanets.datasets.signal import (
+    finite_samples,
+    load_signal,
+    recording_files,
+    save_signal,
+    select_channels,
+    standardize_windows,
+    windows,
+)
 from sanets.datasets.uci_epilepsy import load_uci_epilepsy
 
 __all__ = [
@@ -39,6 +47,9 @@ __all__ = [
     "load_physionet",
     "load_signal",
     "load_uci_epilepsy",
+    "recording_files",
+    "save_signal",
+    "select_channels",
     "standardize_windows",
     "windows",
 ]

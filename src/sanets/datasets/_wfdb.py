@@ -59,6 +59,20 @@ def read_header(record: Path) -> Any:
         raise DataError(f"{header_path(record)}: unreadable WFDB header: {type(error).__name__}: {error}") from error
 
 
+def record_files(record: Path) -> list[Path]:
+    """The header of ``record`` (path without suffix) and every signal file it names: what a WFDB record is made of.
+
+    A header that cannot be parsed names no signal file (reading it will say why)."""
+    files = [header_path(record)]
+    try:
+        header = read_header(record)
+    except DataError:
+        return files
+    if not isinstance(header, _wfdb().MultiRecord):
+        files += [record.parent / name for name in dict.fromkeys(header.file_name or ())]
+    return files
+
+
 def check_signal_files(record: Path, header: Any) -> None:
     """Check that every signal file ``header`` names exists and is long enough.
 

@@ -21,6 +21,7 @@ Conventions
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 import os
 from collections.abc import Sequence
@@ -30,12 +31,13 @@ import numpy as np
 import torch
 
 from sanets._extras import require
+from sanets._files import write_atomically
 from sanets._validation import check_int
 from sanets.datasets import _csv, _wfdb
 from sanets.datasets._types import Signal
 from sanets.errors import DataError, DataNotFoundError
 
-__all__ = ["load_signal", "windows", "finite_samples"]
+__all__ = ["load_signal", "save_signal", "recording_files", "select_channels", "windows", "finite_samples"]
 
 SUPPORTED_SUFFIXES = (".hea", ".edf", ".csv", ".txt", ".npy")
 
@@ -78,22 +80,24 @@ def _read_edf(path: Path) -> Signal:
 
 
 def _read_csv(path: Path) -> Signal:
-    rows = _csv.read_rows(path)
+    quoted: list[list[bool]] = []
+    rows = _csv.read_rows(path, quoted)
     if not rows:
         raise DataError(f"{path}: empty CSV file")
     first_line, first = rows[0]
     header: tuple[str, ...] | None = None
-    if not all(_csv.is_number(cell) for cell in first):
-        header = tuple(cell.strip() for cell in first)
+    # Names that read as numbers ("1", "nan") are a header when quoted above a row of unquoted samples.
+    names_quoted = all(quoted[0]) and not (len(quoted) > 1 and all(quoted[1]))
+    if names_quoted or not all(_csv.is_number(cell) for cell in first):
+        header = tuple(cell if flag else cell.strip() for cell, flag in zip(first, quoted[0]))
         rows = rows[1:]
         if not rows:
             raise DataError(f"{path}: header row (line {first_line}) but no samples")
     width = len(header) if header is not None else len(rows[0][1])
     _csv.check_widths(path, rows, width)
-    values = _csv.numeric_block(path, rows, 0, width, header)
-    array = np.ascontiguousarray(values.T)
-    names = header if header is not None else _default_names(width)
-    return Signal(array, None, names, ("",) * width, path)
+    values = _csv.numeric_block(path, rows, 0, width, header, missing=True)
+    return _checked(path, Signal(np.ascontiguousarray(values.T), None, header or _default_names(width), ("",) * width, path),
+                    "a row per sample and a column per channel")
 
 
 def _read_npy(path: Path) -> Signal:
@@ -110,10 +114,61 @@ def _read_npy(path: Path) -> Signal:
     bits = array.dtype.itemsize * 8
     array = array.astype(np.float64)
     _check_finite_shape(path, array)
-    if not np.isfinite(array).all():
-        channel, sample = (int(v) for v in np.argwhere(~np.isfinite(array))[0])
-        raise DataError(f"{path}: channel {channel}, sample {sample}: not a finite number")
-    return Signal(array, None, _default_names(array.shape[0]), ("",) * array.shape[0], path, bits)
+    return _checked(path, Signal(array, None, _default_names(array.shape[0]), ("",) * array.shape[0], path, bits),
+                    "shape (channels, samples); save the transpose (array.T) if it is (samples, channels)")
+
+
+def _checked(path: Path, signal: Signal, layout: str) -> Signal:
+    """Refuse a recording of more channels than samples: it was almost surely stored the other way round."""
+    channels, samples = signal.data.shape
+    if channels > samples:
+        raise DataError(f"{path}: read as {channels} channels of {samples} sample(s) each; more channels than samples "
+                        f"means the file is probably transposed: sanets reads {layout}")
+    return signal
+
+
+def save_signal(path: str | os.PathLike[str], data: np.ndarray, channel_names: Sequence[str]) -> Path:
+    """Write a recording ``(channels, samples)`` as ``.npy`` or ``.csv`` (a quoted header of ``channel_names``, a
+    row per sample), atomically, then read it back with :func:`load_signal`: what is written is what loads.
+
+    Raises
+    ------
+    DataError
+        Another suffix, names that do not match the channels, or a file that does not read back the same.
+    """
+    path = Path(path)
+    data = np.asarray(data, dtype=np.float64)
+    names = tuple(channel_names)
+    if path.suffix.lower() not in (".npy", ".csv"):
+        raise DataError(f"{path}: a recording is written as .npy or .csv, not {path.suffix or '(no suffix)'}")
+    if data.ndim != 2 or len(names) != len(data):
+        raise DataError(f"{path}: {len(names)} channel name(s) for data of shape {data.shape}")
+    if path.suffix.lower() == ".npy":
+        write_atomically(path, lambda file: np.save(file, data, allow_pickle=False))
+    else:
+        write_atomically(path, lambda file: _csv.write_table(file, data.T, names))
+    restored = load_signal(path)
+    if restored.data.shape != data.shape or not np.array_equal(restored.data, data) or (
+            path.suffix.lower() == ".csv" and restored.channel_names != names):
+        raise DataError(f"{path}: written, but it does not read back as written")
+    return path
+
+
+def recording_files(path: str | os.PathLike[str]) -> list[Path]:
+    """The files a recording is read from: the file itself, or a WFDB header and every signal file it names.
+
+    What the output guard (:func:`sanets._files.check_outputs`) protects. A WFDB header that cannot be parsed
+    (or no ``wfdb``) gives the header alone; reading the record says what is wrong.
+    """
+    path = Path(path).expanduser()
+    suffix = path.suffix.lower()
+    record = path.with_suffix("") if suffix == ".hea" else path
+    if suffix == ".hea" or (suffix not in SUPPORTED_SUFFIXES and _wfdb.header_path(path).is_file()):
+        try:
+            return _wfdb.record_files(record)
+        except ImportError:
+            return [_wfdb.header_path(record)]
+    return [path]
 
 
 def load_signal(path: str | os.PathLike[str]) -> Signal:
@@ -206,7 +261,7 @@ def _channel_rows(
             if names is None:
                 raise ValueError(f"channel {item!r}: channel names need a Signal; an array has indices 0..{count - 1}")
             if item not in names:
-                raise ValueError(f"unknown channel {item!r}; the channels are: {', '.join(names)}")
+                raise ValueError(f"unknown channel {item!r}; the channels are: {', '.join(map(repr, names))}")
             rows.append(names.index(item))
         elif isinstance(item, numbers.Integral) and not isinstance(item, bool):
             if not -count <= item < count:
@@ -215,6 +270,24 @@ def _channel_rows(
         else:
             raise TypeError(f"channel must be an int index or a channel name, got {item!r}")
     return rows
+
+
+def select_channels(signal: Signal, channels: int | str | Sequence[int | str] | None) -> Signal:
+    """The recording with only ``channels`` (indices or names, in that order; all for None).
+
+    Raises
+    ------
+    ValueError
+        An unknown name or an index out of range, naming the recording and its channels.
+    """
+    if channels is None:
+        return signal
+    try:
+        rows = _channel_rows(channels, signal.n_channels, signal.channel_names)
+    except (ValueError, TypeError) as error:
+        raise type(error)(f"{signal.source or 'signal'}: {error}") from None
+    return dataclasses.replace(signal, data=signal.data[rows], channel_names=tuple(signal.channel_names[r] for r in rows),
+                               units=tuple(signal.units[r] for r in rows) if signal.units else signal.units)
 
 
 def windows(
@@ -301,12 +374,14 @@ def finite_samples(signal: Signal, fill: str | None = None) -> np.ndarray:
         return data
     channel, sample = (int(v) for v in np.argwhere(missing)[0])
     if fill is None:
-        raise DataError(f"{signal.source or 'signal'}: channel {channel} ({signal.channel_names[channel] if signal.channel_names else channel}),"
-                         f" sample {sample}: not a number ({int(missing.sum())} such samples); pass fill='linear' to interpolate them")
+        name = f" ({signal.channel_names[channel]!r})" if signal.channel_names else ""
+        raise DataError(f"{signal.source or 'signal'}: channel {channel}{name}, sample {sample}: not a number "
+                        f"({int(missing.sum())} such samples); --fill linear (fill='linear') interpolates them")
     data = data.copy()
-    for row, gaps in zip(data, missing):
+    for index, (row, gaps) in enumerate(zip(data, missing)):
         if gaps.all():
-            raise DataError(f"{signal.source or 'signal'}: a channel has no finite sample to interpolate from")
+            raise DataError(f"{signal.source or 'signal'}: channel {index} ({signal.channel_names[index]!r}) has no finite "
+                            "sample to interpolate from")
         row[gaps] = np.interp(np.flatnonzero(gaps), np.flatnonzero(~gaps), row[~gaps])
     return data
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import socket
 import time
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from sanets import __version__
 from sanets._extras import require
-from sanets._files import remove_orphaned_temporaries, write_atomically
+from sanets._files import remove_orphaned_temporaries, strict_json, write_atomically
 from sanets.errors import ReproduceError
 from sanets.experiments._units import RESULTS_FORMAT, Settings, Unit
 
@@ -21,6 +22,20 @@ MANIFEST = "sanets-results.json"
 
 LOCK = ".sanets.lock"
 """The lock file held while a reproduction writes to the folder; ``LOCK + ".owner"`` names the holder."""
+
+
+SCORES = ("validation", "test", "test_last_epoch", "curve")
+"""A run record's score fields: numbers only, so their null (strict JSON's non-finite value) reads back as NaN."""
+
+
+def _nan_for_null(value: object) -> object:
+    if value is None:
+        return math.nan
+    if isinstance(value, dict):
+        return {key: _nan_for_null(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_nan_for_null(item) for item in value]
+    return value
 
 
 class ResultsFolder:
@@ -126,7 +141,7 @@ class ResultsFolder:
         )
 
     def _write_manifest(self, manifest: dict) -> None:
-        write_atomically(self.path / MANIFEST, lambda file: file.write(json.dumps(manifest, indent=1).encode()))
+        write_atomically(self.path / MANIFEST, lambda file: file.write(strict_json(manifest, indent=1).encode()))
 
     def has(self, unit: Unit) -> bool:
         """Whether ``unit``'s result is written."""
@@ -135,7 +150,7 @@ class ResultsFolder:
     def write(self, unit: Unit, record: dict) -> None:
         """Write ``unit``'s result atomically (the folder must be locked)."""
         assert self._lock is not None, "write results inside `with folder:`"
-        payload = json.dumps({"unit": unit.__dict__, **record}).encode()
+        payload = strict_json({"unit": unit.__dict__, **record}).encode()
         write_atomically(self.path / unit.path, lambda file: file.write(payload))
 
     def results(self) -> dict[Unit, dict]:
@@ -145,6 +160,9 @@ class ResultsFolder:
             try:
                 record = json.loads(file.read_text())
                 unit = Unit(**record.pop("unit"))
+                for key in SCORES:
+                    if key in record:
+                        record[key] = _nan_for_null(record[key])
             except (OSError, ValueError, KeyError, TypeError) as error:
                 raise ReproduceError(f"{file}: unreadable result ({error}); delete it to recompute the unit") from None
             found[unit] = record

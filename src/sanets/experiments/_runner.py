@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -236,8 +237,24 @@ def _attempt(task: Task) -> Outcome:
 
 
 def connect(scheduler: str):
-    """A Dask client of the scheduler at ``scheduler``, or ReproduceError if it cannot be reached."""
+    """A Dask client of the scheduler at ``scheduler`` (``tcp://HOST:PORT``), or ReproduceError if it is no such
+    address or cannot be reached. Reachability is tried with a plain socket first: a ``Client`` that fails to
+    connect leaves a half-made object that complains when it is collected."""
     distributed = require("distributed", "--scheduler (running on a Dask cluster)")
+    from dask.utils import parse_timedelta
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        protocol, location = parse_address(scheduler)
+        host, port = parse_host_port(location)
+    except ValueError:
+        raise ReproduceError(f"--scheduler {scheduler!r} is not a scheduler address; give tcp://HOST:PORT "
+                             "(as `dask scheduler` prints it, e.g. tcp://127.0.0.1:8786)") from None
+    if protocol in ("tcp", "tls"):
+        try:
+            socket.create_connection((host, int(port)), timeout=parse_timedelta(CONNECT_TIMEOUT)).close()
+        except OSError as error:
+            raise ReproduceError(f"cannot reach the Dask scheduler at {scheduler!r}: {error}") from None
     try:
         return distributed.Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as error:

@@ -9,7 +9,6 @@ validation, sweep the kernel sizes with Alg. 4 (all packed into one training,
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import shutil
@@ -22,14 +21,15 @@ import numpy as np
 import torch
 
 from sanets._extras import require
-from sanets._files import remove_orphaned_temporaries, write_atomically
-from sanets.datasets import Signal, finite_samples, load_signal, standardize_windows
+from sanets._files import check_outputs, remove_orphaned_temporaries, strict_json, write_atomically
+from sanets import activations
+from sanets.datasets import finite_samples, load_signal, recording_files, select_channels, standardize_windows
 from sanets.errors import CheckpointError, DataError, Interrupted
 from sanets.model import CHANNEL_MODES, SAN
 from sanets.sweep import fit_sweep
 from sanets.training import Evaluation, evaluate, first_lowest
 
-__all__ = ["fit_recordings", "RecordingFit", "default_kernel_sizes", "recording_windows", "joined"]
+__all__ = ["fit_recordings", "fit_outputs", "RecordingFit", "default_kernel_sizes", "recording_windows", "joined"]
 
 VALIDATION_SHARE = 0.2
 
@@ -97,22 +97,24 @@ def recording_windows(
         The recordings' rate, if they agree.
     notes : list of str
     """
-    signals = [load_signal(path) for path in paths]
+    signals = [select_channels(load_signal(path), channels) for path in paths]
     rates = {signal.sampling_rate for signal in signals}
-    shortest = min(signal.data.shape[1] for signal in signals)
-    window = min(1000, shortest) if window is None else window
+    shortest = min(signals, key=lambda signal: signal.n_samples)
+    window = min(1000, shortest.n_samples) if window is None else window
     if isinstance(window, bool) or not isinstance(window, int) or window < 2:
         raise ValueError(f"window must be an int >= 2, got {window!r}")
+    if window > shortest.n_samples:
+        raise DataError(f"{shortest.source}: {shortest.n_samples} samples per channel, shorter than one window of {window}; "
+                        "give a smaller --window")
     train, validation, notes, constant_windows, widths = [], [], [], 0, set()
     for signal in signals:
         data = finite_samples(signal, fill)
-        rows = [_channel_row(signal, wanted, len(data)) for wanted in channels or range(len(data))]
-        widths.add(len(rows))
+        widths.add(len(data))
         if together and len(widths) > 1:
-            raise DataError(f"{signal.source}: {len(rows)} channel(s) where the recordings before it have {widths - {len(rows)}}; "
+            raise DataError(f"{signal.source}: {len(data)} channel(s) where the recordings before it have {widths - {len(data)}}; "
                             "coding channels together needs the same channels in every recording (choose them with --channels)")
         count = data.shape[1] // window
-        standardized, _, _, constant = standardize_windows(data[rows, : count * window].reshape(len(rows), count, window))
+        standardized, _, _, constant = standardize_windows(data[:, : count * window].reshape(len(data), count, window))
         if together:
             kept = ~constant.any(0)
             constant_windows += int((~kept).sum())
@@ -125,23 +127,15 @@ def recording_windows(
             train.append(frames[: len(frames) - held])
             validation.append(frames[len(frames) - held :])
     train_x, validation_x = (torch.tensor(np.concatenate(part), dtype=torch.float32) for part in (train, validation))
+    if len(train_x) == 0 and constant_windows:
+        raise DataError(f"every window is constant (all {constant_windows} of {window} samples): a flat line cannot be "
+                        "standardised, so there is nothing to fit")
     if len(train_x) == 0 or len(validation_x) == 0:
         raise DataError(f"{len(train_x) + len(validation_x)} window(s) of {window} samples: training and validation need one "
                         "each; give a longer recording, more recordings, or a smaller --window")
     if constant_windows:
         notes.append(f"{constant_windows} constant window(s) left out (they cannot be standardised)")
     return train_x, validation_x, window, next(iter(rates)) if len(rates) == 1 else None, notes
-
-
-def _channel_row(signal: Signal, wanted: int | str, count: int) -> int:
-    """The row of a channel named or numbered by the user; ValueError naming the recording's channels."""
-    names = list(signal.channel_names)
-    if isinstance(wanted, str) and wanted not in names:
-        raise ValueError(f"{signal.source}: no channel {wanted!r}; it has {', '.join(names)}")
-    row = names.index(wanted) if isinstance(wanted, str) else wanted
-    if not 0 <= row < count:
-        raise ValueError(f"{signal.source}: no channel {row}; it has {count}")
-    return row
 
 
 def joined(models: Sequence[SAN], in_channels: int, channels: str) -> SAN:
@@ -153,11 +147,18 @@ def joined(models: Sequence[SAN], in_channels: int, channels: str) -> SAN:
     return SAN.from_config(config, numbers)
 
 
+def fit_outputs(out: str | os.PathLike) -> tuple[dict[str, Path], dict[str, Path]]:
+    """The files and the folder :func:`fit_recordings` writes for the model ``out``: the model, its JSON report
+    ``<out minus suffix>.json``, its kernels figure ``<out stem>-kernels.png``; the checkpoints ``<out>.partial/``."""
+    out = Path(out)
+    files = {"model": out, "report": out.with_suffix(".json"), "kernels figure": out.with_name(f"{out.stem}-kernels.png")}
+    return files, {"checkpoints folder": out.with_name(out.name + ".partial")}
+
+
 @contextmanager
-def _checkpoints(out: Path, echo: Callable[[str], object]) -> Iterator[Path]:
+def _checkpoints(folder: Path, echo: Callable[[str], object]) -> Iterator[Path]:
     """The locked folder ``<out>.partial`` of a fit's sweep checkpoints; a rerun resumes from what it holds."""
     filelock = require("filelock", "resuming sanets fit")
-    folder = out.with_name(out.name + ".partial")
     folder.mkdir(parents=True, exist_ok=True)
     lock = filelock.FileLock(str(folder / "lock"))
     try:
@@ -173,6 +174,13 @@ def _checkpoints(out: Path, echo: Callable[[str], object]) -> Iterator[Path]:
         raise Interrupted(f"interrupted: the finished epochs are kept in {folder}; rerun the same command to resume") from None
     finally:
         lock.release()
+
+
+def _check_saved(model: SAN, path: Path) -> None:
+    """Read the written model back: the same config and numbers, or an error before anyone relies on it."""
+    saved = SAN.load(path)
+    if saved.config() != model.config() or not all(torch.equal(a, b) for a, b in zip(saved.kernels, model.kernels)):
+        raise OSError(f"{path}: the model read back differs from the one written")
 
 
 def fit_recordings(
@@ -207,7 +215,9 @@ def fit_recordings(
     it trains, ``<out>.partial/`` (locked) keeps a checkpoint per epoch: an interrupted fit rerun with the same
     arguments resumes there and ends as it would have.
     """
-    out = Path(out)
+    files, folders = fit_outputs(out)
+    check_outputs(files, [("recording", file) for path in paths for file in recording_files(path)], folders)
+    activations.spec_of(activation)  # an unknown name is refused before the data is read
     if channel_kernels not in (None, *CHANNEL_MODES):
         raise ValueError(f"channel_kernels must be None or one of {', '.join(CHANNEL_MODES)}, got {channel_kernels!r}")
     train, validation, window, rate, notes = recording_windows(paths, window, channels, fill, together=channel_kernels is not None)
@@ -227,7 +237,7 @@ def fit_recordings(
     else:
         groups = [(train.reshape(-1, 1, window), validation.reshape(-1, 1, window))]
     sizes = sorted(set(kernel_sizes))
-    with _checkpoints(out, echo) as folder:
+    with _checkpoints(folders["checkpoints folder"], echo) as folder:
         sweeps = [fit_sweep(sizes, activation, group_train, group_validation, num_kernels=kernels, init="normal",
                             border_tolerance=border_tolerance, epochs=epochs, batch_size=batch_size, seed=seed, device=device,
                             progress=progress, checkpoint=folder / f"sweep-{g}.pt")
@@ -240,21 +250,22 @@ def fit_recordings(
         model = candidates[chosen][0]
         fit = RecordingFit(model, sizes[chosen], scores[chosen], {m: score.flithos for m, score in zip(sizes, scores)}, window,
                            len(train), len(validation), notes)
-        model.save(out)
+        model.save(files["model"])
+        _check_saved(model, files["model"])
         report = {"inputs": [str(path) for path in paths], "window": window, "sampling_rate": rate,
                   "kernel_size": fit.kernel_size, "channel_kernels": channel_kernels, "validation": asdict(fit.validation),
                   "candidates": fit.candidates, "train_windows": len(train), "validation_windows": len(validation),
                   "epochs": epochs, "seed": seed, "notes": notes, "model": model.config()}
-        write_atomically(out.with_suffix(".json"), lambda file: file.write(json.dumps(report, indent=2).encode()))
+        write_atomically(files["report"], lambda file: file.write(strict_json(report, indent=2).encode()))
         shutil.rmtree(folder)
     try:
         from sanets import plots
 
         figure = plots.plot_kernels({f"m={fit.kernel_size}": [w.detach() for w in model.kernel_weights()]})
-        plots.save_figure(figure, out.with_name(f"{out.stem}-kernels.png"))
+        plots.save_figure(figure, files["kernels figure"])
     except ImportError as error:
         echo(f"no kernels figure: {error}")
     scores = fit.validation
     echo(f"m = {fit.kernel_size}: validation CR^-1 {scores.inverse_compression_ratio:.3f}, L~ {scores.reconstruction_loss:.3f}, "
-         f"phi {scores.flithos:.3f}; model written to {out}")
+         f"phi {scores.flithos:.3f}; model written to {files['model']}")
     return fit

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from sanets._files import write_atomically
 from sanets.activations import ACTIVATIONS
 
 Figure = require("matplotlib.figure", "sanets.plots (figures)").Figure
+MaxNLocator = require("matplotlib.ticker", "sanets.plots (figures)").MaxNLocator
 
 _PANEL_WIDTH = 7.0
 _SIGNAL_PANEL_HEIGHT = 1.5
@@ -33,6 +34,17 @@ def _stacked_layout(fig: Figure, labels: list[str] = (), left: float = 0.85, top
     axes_height = (height - top - 0.55 - gap * (axes - 1)) / axes
     fig.subplots_adjust(left=left / width, right=1 - 0.2 / width, top=1 - top / height, bottom=0.55 / height,
                         hspace=gap / max(axes_height, 0.1))
+
+
+def _labelled_rows(fig: Figure, labels: Sequence[str], columns: int) -> list[np.ndarray]:
+    """A row of ``columns`` axes per label, each row under its label as a title of its own: row labels as y-labels
+    overlap where they are longer than a row is high."""
+    rows = np.atleast_1d(fig.subfigures(len(labels), 1))
+    grid = []
+    for row, label in zip(rows, labels):
+        row.suptitle(label, x=0.01, horizontalalignment="left", fontsize="medium")
+        grid.append(row.subplots(1, columns, squeeze=False)[0])
+    return grid
 
 
 def save_figure(fig: Figure, path: str | os.PathLike) -> Path:

@@ -12,9 +12,11 @@ from sanets.plots._common import (
     _PANEL_WIDTH,
     _SIGNAL_PANEL_HEIGHT,
     Figure,
+    MaxNLocator,
     _color,
     _finite_array,
     _non_empty,
+    _labelled_rows,
     _signed_image,
     _stacked_layout,
 )
@@ -60,21 +62,21 @@ def _plot_kernels_1d(kernels: dict[str, list[np.ndarray]]) -> Figure:
         for number, kernel in enumerate(weights):
             ax.plot(kernel, marker=".", color=_color(label, index), alpha=1.0 / (1 + number), label=f"kernel {number + 1}")
         ax.axhline(0, color="grey", linewidth=0.5)
-        ax.set_ylabel(label, rotation=0, horizontalalignment="right", verticalalignment="center")
+        ax.set_title(label, loc="left", fontsize="medium")
         sizes = ", ".join(str(kernel.size) for kernel in weights)
         ax.set_title(f"m = {sizes}", loc="right", fontsize="small")
+        ax.set_xlim(-0.5, max(kernel.size for kernel in weights) - 0.5)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # taps are whole numbers, even for m = 1
     axes[-1].set_xlabel("tap")
     fig.suptitle("Learned kernels")
-    _stacked_layout(fig, list(kernels), left=0.6, top=0.65, gap=0.6)
+    _stacked_layout(fig, top=0.65, gap=0.6)
     return fig
 
 
 def _plot_kernels_2d(kernels: dict[str, list[np.ndarray]]) -> Figure:
     columns = max(len(weights) for weights in kernels.values())
-    fig = Figure(
-        figsize=(_IMAGE_PANEL_SIZE * columns + 1.5, _IMAGE_PANEL_SIZE * len(kernels)), layout="constrained"
-    )
-    grid = fig.subplots(len(kernels), columns, squeeze=False)
+    fig = Figure(figsize=(_IMAGE_PANEL_SIZE * columns + 0.5, (_IMAGE_PANEL_SIZE + 0.3) * len(kernels) + 0.4), layout="constrained")
+    grid = _labelled_rows(fig, list(kernels), columns)
     for row, (label, weights) in zip(grid, kernels.items()):
         for number, ax in enumerate(row):
             if number >= len(weights):
@@ -82,6 +84,5 @@ def _plot_kernels_2d(kernels: dict[str, list[np.ndarray]]) -> Figure:
                 continue
             _signed_image(ax, weights[number])
             ax.set_title(f"kernel {number + 1} ({weights[number].shape[0]}x{weights[number].shape[1]})", fontsize="small")
-        row[0].set_ylabel(label)
     fig.suptitle("Learned kernels")
     return fig

@@ -16,6 +16,7 @@ from sanets.plots._common import (
     _count_nonzero,
     _example,
     _grey_image,
+    _labelled_rows,
     _maps,
     _non_empty,
     _signed_image,
@@ -179,12 +180,12 @@ def _draw_reconstructions_1d(examples: dict[str, tuple[np.ndarray, np.ndarray, n
 
 def _draw_reconstructions_2d(examples: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> Figure:
     columns = 2 + max(len(codes) for _, codes, _ in examples.values())
-    fig = Figure(
-        figsize=(_IMAGE_PANEL_SIZE * columns, (_IMAGE_PANEL_SIZE + 0.2) * len(examples)), layout="constrained"
-    )
-    grid = fig.subplots(len(examples), columns, squeeze=False)
+    fig = Figure(figsize=(_IMAGE_PANEL_SIZE * columns, (_IMAGE_PANEL_SIZE + 0.5) * len(examples) + 0.4), layout="constrained")
+    grid = _labelled_rows(fig, list(examples), columns)
+    # One grey scale for every input and reconstruction: the same input looks the same in every row, and a
+    # reconstruction beyond the inputs' range saturates instead of changing the contrast of its row.
+    value_range = (min(x.min() for x, _, _ in examples.values()), max(x.max() for x, _, _ in examples.values()))
     for row, (label, (x, codes, x_hat)) in zip(grid, examples.items()):
-        value_range = (min(x.min(), x_hat.min()), max(x.max(), x_hat.max()))
         _grey_image(row[0], x[0], value_range, "input")
         for number, code_map in enumerate(codes):
             _signed_image(row[1 + number], code_map)
@@ -192,5 +193,4 @@ def _draw_reconstructions_2d(examples: dict[str, tuple[np.ndarray, np.ndarray, n
         _grey_image(row[1 + len(codes)], x_hat[0], value_range, "reconstruction")
         for ax in row[2 + len(codes) :]:
             ax.remove()
-        row[0].set_ylabel(label, fontsize="small")
     return fig

@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from sanets import plots
-from sanets._files import write_atomically
+from sanets._files import strict_json, write_atomically
 from sanets.activations import ACTIVATIONS
 from sanets.errors import DataError
 from sanets.experiments._experiment import Experiment, select_by_validation
@@ -197,7 +197,7 @@ def write_figures(
                                              dataset))
     payload = {"fingerprint": fingerprint, "notes": notes, **{
         key: [str(path.relative_to(out)) for path in paths] for key, paths in (("files", files), ("models", models))}}
-    write_atomically(record, lambda file: file.write(json.dumps(payload).encode()))
+    write_atomically(record, lambda file: file.write(strict_json(payload).encode()))
     return files, notes
 
 
