@@ -236,3 +236,20 @@ def test_a_header_without_its_fields_or_with_a_broken_embedded_model_is_refused(
     write_file(tmp_path / "broken.san", header, payloads, "lzma")
     with pytest.raises(CodecError, match="the embedded model is invalid"):
         decode_file(tmp_path / "broken.san")
+
+
+@settings(max_examples=25, deadline=None)
+@given(exponent=st.floats(-20, 0.5))
+def test_property_a_step_is_refused_exactly_when_a_level_would_leave_the_files_integer_range(tmp_path_factory, exponent):
+    step, san, signal = 10.0**exponent, model(), recording(1, 800)
+    with torch.no_grad():
+        codes, _, _ = quantised_codes(san, signal.data, 400, 2.0**-60)  # a step so fine that rounding changes nothing
+    path = tmp_path_factory.mktemp("step") / "r.san"
+    if float(codes.abs().max()) / step > 2**31 - 1:
+        with pytest.raises(ValueError, match="is too fine"):
+            encode_signal(san, signal, path, quantization=step, window=400)
+        assert not path.exists()
+        return
+    encode_signal(san, signal, path, quantization=step, window=400)
+    decoded, _ = decode_file(path, san)
+    np.testing.assert_allclose(decoded, expected_reconstruction(san, signal.data, 400, step), rtol=1e-5, atol=1e-5)

@@ -193,3 +193,53 @@ def test_importing_and_plotting_never_loads_pyplot():
     )
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert completed.stdout.strip() == "False"
+
+
+def _drawn_extents(fig: Figure) -> tuple[object, list]:
+    """Draw ``fig`` with Agg; return its renderer and the window extents of every non-empty text it shows but tick
+    labels (those of ticks outside the view are kept, not drawn)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    ticks = {id(label) for ax in fig.axes for label in ax.get_xticklabels() + ax.get_yticklabels()}
+    texts = [text for text in fig.findobj(lambda artist: hasattr(artist, "get_text") and hasattr(artist, "get_window_extent"))
+             if text.get_visible() and text.get_text().strip() and id(text) not in ticks]
+    return renderer, [(text.get_text(), text.get_window_extent(renderer)) for text in texts]
+
+
+def test_the_rows_of_2d_figures_are_labelled_without_overlap_even_for_long_names():
+    """Issue 28, item 16: long activation names as row labels overlapped one another in digits-kernels.png."""
+    labels = [f"{name} (m=3)" for name in ACTIVATIONS]
+    kernels = {label: kernels_of(sanets.SAN([3, 3], activation="extrema", dims=2, seed=i)) for i, label in enumerate(labels)}
+    example = _two_dimensional_example(q=2)
+    for fig in (plots.plot_kernels(kernels), plots.plot_reconstructions({label: example for label in labels})):
+        renderer, extents = _drawn_extents(fig)
+        shown = [(text, box) for text, box in extents if text in labels]
+        assert sorted(text for text, _ in shown) == sorted(labels)
+        for i, (text, box) in enumerate(shown):
+            assert fig.bbox.contains(box.x0, box.y0) and fig.bbox.contains(box.x1, box.y1), f"{text!r} is clipped"
+            assert not any(box.overlaps(other) for _, other in shown[i + 1 :]), f"{text!r} overlaps another row label"
+            assert not any(box.overlaps(ax.get_window_extent(renderer)) for ax in fig.axes), f"{text!r} overlaps an image"
+
+
+def test_a_1d_kernels_figure_shows_its_labels_whole_and_whole_taps():
+    """Issue 28, item 16: fit's kernels figure clipped its label; the identity kernel's axis showed fractional taps."""
+    fig = plots.plot_kernels({"extrema-pool-indices (m=9)": [np.linspace(-1, 1, 9)], "identity (m=1)": [np.array([0.7])]})
+    _, extents = _drawn_extents(fig)
+    for text, box in extents:
+        assert fig.bbox.contains(box.x0, box.y0) and fig.bbox.contains(box.x1, box.y1), f"{text!r} is clipped"
+    for ax, m in zip(fig.axes, (9, 1)):
+        low, high = ax.get_xlim()
+        taps = [tick for tick in ax.get_xticks() if low <= tick <= high]
+        assert taps and all(float(tick).is_integer() for tick in taps)
+        assert low < 0 and high > m - 1
+
+
+def test_every_row_of_a_2d_reconstructions_figure_draws_on_one_grey_scale():
+    """Issue 28, item 16: the same input was drawn with a different contrast in each row."""
+    x, codes, _ = _two_dimensional_example(q=2)
+    fig = plots.plot_reconstructions({"faithful": (x, codes, x), "overshooting": (x, codes, 3 * x - 1)})
+    greys = [image for ax in fig.axes for image in ax.get_images() if image.get_cmap().name == "gray_r"]
+    assert len(greys) == 4
+    assert {image.get_clim() for image in greys} == {(float(x.min()), float(x.max()))}

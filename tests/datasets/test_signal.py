@@ -1,4 +1,5 @@
-"""Tests of sanets.datasets.signal: load_signal on real WFDB data and files written here, and windows."""
+"""Tests of sanets.datasets.signal: load_signal on real WFDB data and files written here, save_signal's round trip,
+and windows."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import sys
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from sanets.datasets import Signal, load_physionet, load_signal, standardize_windows, windows
+from sanets.datasets import Signal, finite_samples, load_physionet, load_signal, save_signal, standardize_windows, windows
 from sanets.errors import DataError, DataNotFoundError, MissingExtraError
 
 PIP_DATA = r'pip install "sparsely-activated-networks\[data\]"'
@@ -19,8 +22,8 @@ def test_wfdb_record_by_header_and_by_name(shared):
     wfdb = pytest.importorskip("wfdb")
     record = shared / "physionet" / "mitdb" / "100"
     reference = wfdb.rdrecord(str(record))
-    for given in (record.with_suffix(".hea"), record):
-        signal = load_signal(given)
+    for path in (record.with_suffix(".hea"), record):
+        signal = load_signal(path)
         assert isinstance(signal, Signal)
         assert signal.data.shape == (2, 650000)
         assert signal.sampling_rate == 360.0
@@ -235,3 +238,65 @@ def test_standardize_windows_hand_computed_and_flat_windows_only_centred():
     assert standardized[0].tolist() == [[-1.0, 0.0, 1.0], [0.0, 0.0, 0.0]]
     assert standardized[1, 0] == pytest.approx([-2 / np.sqrt(12), -2 / np.sqrt(12), 4 / np.sqrt(12)])
     assert standardize_windows(np.ones((2, 1)))[3].tolist() == [True, True]  # one sample has no spread
+
+
+# Any name a header can hold: every character but NUL (Python's csv refuses it) and lone surrogates (not UTF-8).
+_CHANNEL_NAMES = st.lists(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12),
+                          min_size=1, max_size=4)
+
+
+@settings(max_examples=80, deadline=None)
+@given(names=_CHANNEL_NAMES, samples=st.integers(4, 12), seed=st.integers(0, 2**16))
+def test_property_a_saved_csv_reads_back_with_the_same_names_and_samples(tmp_path_factory, names, samples, seed):
+    data = np.random.default_rng(seed).standard_normal((len(names), samples)) * 10.0 ** np.random.default_rng(seed).integers(-5, 6)
+    path = tmp_path_factory.mktemp("csv") / "decoded.csv"
+    save_signal(path, data, names)
+    back = load_signal(path)
+    assert back.channel_names == tuple(names)
+    np.testing.assert_array_equal(back.data, data)
+
+
+@settings(max_examples=40, deadline=None)
+@given(names=st.lists(st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=10),
+                      min_size=1, max_size=4, unique=True))
+def test_property_a_saved_csv_reads_back_through_pandas(tmp_path_factory, names):
+    pandas = pytest.importorskip("pandas")
+    data = np.arange(len(names) * 5, dtype=float).reshape(len(names), 5) / 7
+    path = tmp_path_factory.mktemp("csv") / "decoded.csv"
+    save_signal(path, data, names)
+    table = pandas.read_csv(path, keep_default_na=False)
+    assert list(table.columns) == names
+    np.testing.assert_array_equal(table.to_numpy(dtype=float).T, data)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.integers(1, 12), columns=st.integers(1, 5), header=st.booleans(), seed=st.integers(0, 2**16))
+def test_property_a_csv_of_any_shape_loads_as_it_is_or_is_refused_as_transposed(tmp_path_factory, rows, columns, header, seed):
+    values = np.round(np.random.default_rng(seed).standard_normal((rows, columns)), 4)
+    path = tmp_path_factory.mktemp("csv") / "table.csv"
+    lines = [",".join(f"c{i}" for i in range(columns))] if header else []
+    path.write_text("\n".join(lines + [",".join(f"{v:g}" for v in row) for row in values]) + "\n")
+    if columns > rows:
+        with pytest.raises(DataError, match=f"read as {columns} channels of {rows} sample"):
+            load_signal(path)
+        return
+    signal = load_signal(path)
+    np.testing.assert_array_equal(signal.data, values.T)
+    assert signal.channel_names == tuple(f"c{i}" if header else f"ch{i}" for i in range(columns))
+
+
+def test_save_signal_refuses_other_suffixes_and_names_that_do_not_match(tmp_path):
+    with pytest.raises(DataError, match=r"written as \.npy or \.csv, not \.wav"):
+        save_signal(tmp_path / "x.wav", np.zeros((1, 3)), ["a"])
+    with pytest.raises(DataError, match=r"1 channel name\(s\) for data of shape \(2, 3\)"):
+        save_signal(tmp_path / "x.csv", np.zeros((2, 3)), ["a"])
+
+
+def test_csv_missing_samples_are_nan_for_finite_samples_to_refuse_or_fill(tmp_path):
+    path = tmp_path / "holes.csv"
+    path.write_text("a,b\n1,2\n,4\n3,nan\n5,6\n")
+    signal = load_signal(path)
+    np.testing.assert_array_equal(np.isnan(signal.data), [[False, True, False, False], [False, False, True, False]])
+    with pytest.raises(DataError, match=r"channel 0 \('a'\), sample 1: not a number \(2 such samples\); --fill linear"):
+        finite_samples(signal)
+    np.testing.assert_array_equal(finite_samples(signal, "linear"), [[1, 2, 3, 5], [2, 4, 5, 6]])

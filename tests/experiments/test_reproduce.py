@@ -368,3 +368,27 @@ def test_ctrl_c_stops_cleanly_with_exit_130_and_says_how_to_resume(shared, tmp_p
     kept = len(list((out / "runs").rglob("*.json")))
     assert lines[0].startswith(f"sanets reproduce: interrupted: {kept} of 24 runs are saved in {out}; resume with `sanets reproduce")
     assert not list(out.rglob("*.tmp")) and not (out / (LOCK + ".owner")).exists()
+
+
+def test_a_run_record_is_strict_json_and_its_non_finite_scores_read_back_as_nan(tmp_path):
+    """Issue 28: JSON is strict everywhere; a diverged run's NaN scores are null on disk and NaN again in memory."""
+    import math
+
+    from sanets.experiments._folder import ResultsFolder
+    from sanets.experiments._units import Settings, Unit
+
+    unit = Unit("physionet", "mitdb", "constant", "relu", 3)
+    record = {"model": {"activation": "relu"}, "best_epoch": None, "validation": [{"flithos": math.nan}],
+              "test": {"flithos": math.inf, "reconstruction_loss": 0.5}, "curve": [[1, math.nan]]}
+    folder = ResultsFolder(tmp_path / "r", Settings())
+    with folder:
+        folder.write(unit, record)
+
+    def refuse(constant):
+        raise ValueError(constant)
+
+    on_disk = json.loads((tmp_path / "r" / unit.path).read_text(), parse_constant=refuse)
+    assert on_disk["test"]["flithos"] is None and on_disk["curve"] == [[1, None]]
+    back = folder.results()[unit]
+    assert math.isnan(back["validation"][0]["flithos"]) and math.isnan(back["test"]["flithos"])
+    assert back["test"]["reconstruction_loss"] == 0.5 and back["best_epoch"] is None and math.isnan(back["curve"][0][1])

@@ -16,7 +16,13 @@ its parameter and the paper's default for a kernel size; :func:`get` builds the
 from sanets.activations._extrema import extrema
 from sanets.activations._pointwise import identity, relu
 from sanets.activations._pool import extrema_pool_indices
-from sanets.activations._registry import ACTIVATIONS, Activation, ActivationSpec, get, spec_of
+from sanets.activations._registry import (
+    ACTIVATIONS,
+    Activation,
+    ActivationSpec,
+    get,
+    spec_of,
+)
 from sanets.activations._topk import topk_absolutes
 
 __all__ = [

@@ -12,9 +12,14 @@ Conventions
   have the same sampling rate.
 - CSV (``.csv``, ``.txt``): one column per channel, one row per sample; an
   optional header row of channel names (detected when its cells are not all
-  numbers); no sampling rate.
+  numbers, or all quoted above a row that is not); an empty or ``nan`` cell is a
+  missing sample (NaN); no sampling rate.
 - NPY (``.npy``): a 1-D array is one channel; a 2-D array is taken as
   ``(channels, samples)`` as stored; no sampling rate.
+
+Missing samples load as NaN and are refused (or filled) by :func:`finite_samples`.
+A recording of more channels than samples is refused: it was almost surely
+stored the other way round.
 
 :func:`windows` turns a recording into the ``(N, C, L)`` batches SANs take.
 """

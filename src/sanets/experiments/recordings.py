@@ -20,10 +20,21 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sanets._extras import require
-from sanets._files import check_outputs, remove_orphaned_temporaries, strict_json, write_atomically
 from sanets import activations
-from sanets.datasets import finite_samples, load_signal, recording_files, select_channels, standardize_windows
+from sanets._extras import require
+from sanets._files import (
+    check_outputs,
+    remove_orphaned_temporaries,
+    strict_json,
+    write_atomically,
+)
+from sanets.datasets import (
+    finite_samples,
+    load_signal,
+    recording_files,
+    select_channels,
+    standardize_windows,
+)
 from sanets.errors import CheckpointError, DataError, Interrupted
 from sanets.model import CHANNEL_MODES, SAN
 from sanets.sweep import fit_sweep

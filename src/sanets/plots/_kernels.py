@@ -15,8 +15,8 @@ from sanets.plots._common import (
     MaxNLocator,
     _color,
     _finite_array,
-    _non_empty,
     _labelled_rows,
+    _non_empty,
     _signed_image,
     _stacked_layout,
 )
