@@ -100,7 +100,8 @@ def test_4_a_decoded_csv_reads_back_with_its_channel_names_through_sanets_and_pa
 
 
 def test_5_a_quantisation_step_beyond_the_files_integer_range_is_refused(files, capsys):
-    arguments = ["encode", str(files / "m.safetensors"), str(files / "rec.csv"), "-o", str(files / "q.san"), "--json"]
+    arguments = ["encode", str(files / "m.safetensors"), str(files / "rec.csv"), "-o", str(files / "q.san"), "--json",
+                 "--codec", "activation"]
     assert main([*arguments, "--quantization", "1e-18"]) == 1
     err = one_line(capsys, "encode")
     assert "is too fine" in err and not (files / "q.san").exists()
@@ -170,7 +171,8 @@ def test_9_encode_json_is_strict_where_the_snr_is_infinite(files, capsys):
 
 
 def test_10_a_window_longer_than_the_recording_is_refused(files, capsys):
-    assert main(["encode", str(files / "m.safetensors"), str(files / "rec.csv"), "-o", str(files / "w.san"), "--window", "5000"]) == 1
+    assert main(["encode", str(files / "m.safetensors"), str(files / "rec.csv"), "-o", str(files / "w.san"), "--window", "5000",
+                 "--codec", "activation"]) == 1
     assert "window 5000 is longer than the recording (3000 samples per channel)" in one_line(capsys, "encode")
     assert main(["fit", str(files / "rec.csv"), "--out", str(files / "w.safetensors"), *FIT[:-3], "--window", "5000"]) == 1
     assert "3000 samples per channel, shorter than one window of 5000" in one_line(capsys, "fit")

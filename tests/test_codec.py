@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import struct
@@ -21,6 +22,10 @@ from sanets.codec._format import chunk_payload, read_payload
 from sanets.datasets import load_signal
 from sanets.datasets._types import Signal
 from sanets.errors import CodecError, DataError, OutputError
+
+
+encode_v1 = functools.partial(encode_signal, codec="activation")
+"""The activation codec (format 1), as issue 11 built it: these tests are its."""
 
 
 def recording(channels: int = 2, samples: int = 2500, seed: int = 0, source: Path | None = None) -> Signal:
@@ -56,7 +61,7 @@ def expected_reconstruction(san: sanets.SAN, data: np.ndarray, window: int, step
 
 def test_decoding_gives_the_models_reconstruction_of_the_quantised_codes(tmp_path):
     san, signal = model(), recording()
-    report = encode_signal(san, signal, tmp_path / "r.san", window=400)
+    report = encode_v1(san, signal, tmp_path / "r.san", window=400)
     decoded, header = decode_file(tmp_path / "r.san", san)
     assert decoded.shape == (2, 2500) and header["channel_names"] == ["lead0", "lead1"] and header["sampling_rate"] == 250.0
     assert np.allclose(decoded, expected_reconstruction(san, signal.data, 400, DEFAULT_STEP), rtol=0, atol=1e-5)
@@ -68,7 +73,7 @@ def test_decoding_gives_the_models_reconstruction_of_the_quantised_codes(tmp_pat
 def test_a_multichannel_model_codes_the_windows_of_each_time_together(tmp_path, channels):
     san = sanets.SAN([5, 9], "extrema", passes=2, seed=0, in_channels=3, channels=channels)
     signal = recording(channels=3, samples=1300)
-    report = encode_signal(san, signal, tmp_path / "r.san", window=400)
+    report = encode_v1(san, signal, tmp_path / "r.san", window=400)
     decoded, header = decode_file(tmp_path / "r.san", san)
     assert report.windows == 3 * 4 and header["channels"] == 3
     # Independently: the model's examples are the times, (4, 3, 400), each channel standardised on its own.
@@ -79,12 +84,12 @@ def test_a_multichannel_model_codes_the_windows_of_each_time_together(tmp_path, 
     x_hat = san.decode(codes.float()).transpose(0, 1).double().numpy() * std + mean
     assert np.allclose(decoded, x_hat.reshape(3, -1)[:, :1300], rtol=0, atol=1e-5)
     with pytest.raises(ValueError, match="the model codes 3 channels together; the recording has 2"):
-        encode_signal(san, recording(channels=2), tmp_path / "two.san")
+        encode_v1(san, recording(channels=2), tmp_path / "two.san")
 
 
 def test_the_reported_numbers_are_those_of_the_file_and_the_decoded_samples(tmp_path):
     san, signal = model(), recording()
-    report = encode_signal(san, signal, tmp_path / "r.san", quantization=0.05)
+    report = encode_v1(san, signal, tmp_path / "r.san", quantization=0.05)
     decoded, _ = decode_file(tmp_path / "r.san", san)
     size = (tmp_path / "r.san").stat().st_size
     assert report.file_bytes == size
@@ -100,12 +105,12 @@ def test_the_reported_numbers_are_those_of_the_file_and_the_decoded_samples(tmp_
 def test_a_prd_target_is_met_by_the_coarsest_step_found(tmp_path):
     lossless = sanets.SAN([1], "identity", unit_norm=True, seed=0)  # decodes its codes exactly: PRD is the quantiser's
     signal = recording(1, 3000)
-    reports = {target: encode_signal(lossless, signal, tmp_path / f"prd-{target}.san", prd=target) for target in (1.0, 5.0)}
+    reports = {target: encode_v1(lossless, signal, tmp_path / f"prd-{target}.san", prd=target) for target in (1.0, 5.0)}
     for target, report in reports.items():
         assert report.prd <= target and report.prd > 0.9 * target
     assert reports[5.0].bits_per_sample < reports[1.0].bits_per_sample
     with pytest.raises(ValueError, match="out of reach: the model's unquantised reconstruction has PRD"):
-        encode_signal(model(), signal, tmp_path / "never.san", prd=0.001)
+        encode_v1(model(), signal, tmp_path / "never.san", prd=0.001)
 
 
 @settings(max_examples=60, deadline=None)
@@ -127,7 +132,7 @@ def test_spike_streams_round_trip_exactly(data):
 
 def test_an_embedded_model_decodes_without_its_file_and_inspect_describes_the_file(tmp_path):
     san, signal = model(), recording(1, 1200)
-    encode_signal(san, signal, tmp_path / "r.san", embed_model=True, coder="zlib")
+    encode_v1(san, signal, tmp_path / "r.san", embed_model=True, coder="zlib")
     alone, header = decode_file(tmp_path / "r.san")
     assert np.array_equal(alone, decode_file(tmp_path / "r.san", san)[0])
     described = inspect_file(tmp_path / "r.san")
@@ -157,7 +162,7 @@ def corrupt(path: Path, how: str) -> None:
 ])
 def test_damaged_files_are_refused_naming_the_file_and_the_problem(tmp_path, how, message):
     san = model()
-    encode_signal(san, recording(1, 800), tmp_path / "r.san")
+    encode_v1(san, recording(1, 800), tmp_path / "r.san")
     corrupt(tmp_path / "r.san", how)
     with pytest.raises(CodecError, match=message) as caught:
         decode_file(tmp_path / "r.san", san)
@@ -166,7 +171,7 @@ def test_damaged_files_are_refused_naming_the_file_and_the_problem(tmp_path, how
 
 def test_another_model_a_missing_model_and_bad_requests_are_refused(tmp_path):
     san = model()
-    encode_signal(san, recording(1, 800), tmp_path / "r.san")
+    encode_v1(san, recording(1, 800), tmp_path / "r.san")
     with pytest.raises(CodecError, match="not the model given"):
         decode_file(tmp_path / "r.san", sanets.SAN([5, 9], "extrema", seed=1))
     with pytest.raises(CodecError, match="names a model .* but none was given"):
@@ -174,11 +179,11 @@ def test_another_model_a_missing_model_and_bad_requests_are_refused(tmp_path):
     with pytest.raises(CodecError, match="not found"):
         decode_file(tmp_path / "absent.san", san)
     with pytest.raises(ValueError, match="kernel size 9 does not fit windows of 8 samples"):
-        encode_signal(san, recording(1, 800), tmp_path / "x.san", window=8)
+        encode_v1(san, recording(1, 800), tmp_path / "x.san", window=8)
     with pytest.raises(ValueError, match="codes 1D signals"):
-        encode_signal(sanets.SAN([3], dims=2), recording(1, 800), tmp_path / "x.san")
+        encode_v1(sanets.SAN([3], dims=2), recording(1, 800), tmp_path / "x.san")
     with pytest.raises(OutputError, match="the coded file would be written over the recording"):
-        encode_signal(san, recording(1, 800, source=tmp_path / "r.san"), tmp_path / "r.san")
+        encode_v1(san, recording(1, 800, source=tmp_path / "r.san"), tmp_path / "r.san")
 
 
 def test_nan_samples_are_refused_with_their_position_or_interpolated(tmp_path):
@@ -187,8 +192,8 @@ def test_nan_samples_are_refused_with_their_position_or_interpolated(tmp_path):
     data[1, 417] = np.nan
     holed = replace(signal, data=data)
     with pytest.raises(DataError, match=r"channel 1 \('lead1'\), sample 417: not a number"):
-        encode_signal(model(), holed, tmp_path / "r.san")
-    encode_signal(model(), holed, tmp_path / "r.san", fill="linear")
+        encode_v1(model(), holed, tmp_path / "r.san")
+    encode_v1(model(), holed, tmp_path / "r.san", fill="linear")
     assert np.isfinite(decode_file(tmp_path / "r.san", model())[0]).all()
 
 
@@ -203,7 +208,7 @@ def test_the_three_commands_on_a_real_recording_as_csv(shared, tmp_path, capsys)
     np.savetxt(tmp_path / "100.csv", record.data[:, :3000].T, delimiter=",", header="MLII,V5", comments="")
     san = model()
     san.save(tmp_path / "model.safetensors")
-    assert main(["encode", str(tmp_path / "model.safetensors"), str(tmp_path / "100.csv"), "-o", str(tmp_path / "100.san"), "--json"]) == 0
+    assert main(["encode", str(tmp_path / "model.safetensors"), str(tmp_path / "100.csv"), "-o", str(tmp_path / "100.san"), "--json", "--codec", "activation"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["bits_per_sample"] == pytest.approx(8 * (tmp_path / "100.san").stat().st_size / 6000)
     assert printed["original_bits"] == 16, "a CSV does not say its resolution: 16 bits are assumed"
@@ -228,7 +233,7 @@ def test_a_header_without_its_fields_or_with_a_broken_embedded_model_is_refused(
     with pytest.raises(CodecError, match="header lacks channels, quantization, samples, window, windows"):
         decode_file(tmp_path / "bare.san")
     san = model()
-    encode_signal(san, recording(1, 800), tmp_path / "r.san", embed_model=True)
+    encode_v1(san, recording(1, 800), tmp_path / "r.san", embed_model=True)
     from sanets.codec._format import read_file
 
     header, payloads = read_file(tmp_path / "r.san")
@@ -247,9 +252,9 @@ def test_property_a_step_is_refused_exactly_when_a_level_would_leave_the_files_i
     path = tmp_path_factory.mktemp("step") / "r.san"
     if float(codes.abs().max()) / step > 2**31 - 1:
         with pytest.raises(ValueError, match="is too fine"):
-            encode_signal(san, signal, path, quantization=step, window=400)
+            encode_v1(san, signal, path, quantization=step, window=400)
         assert not path.exists()
         return
-    encode_signal(san, signal, path, quantization=step, window=400)
+    encode_v1(san, signal, path, quantization=step, window=400)
     decoded, _ = decode_file(path, san)
     np.testing.assert_allclose(decoded, expected_reconstruction(san, signal.data, 400, step), rtol=1e-5, atol=1e-5)

@@ -6,9 +6,10 @@ demo        fit SANs with each activation on embedded real data (ECG, digits)
 data        list where the paper's datasets are found, fetch missing ones
 reproduce   rerun the paper's experiments: Tables I-III, keys-values.csv, figures
 fit         fit a SAN to your own recordings, the kernel size chosen on validation
-encode      code a recording with a SAN into a compressed .san file
+encode      code a recording into a compressed .san file (a SAN's spikes, or the wavelet anchor)
 decode      reconstruct a .san file as .npy or .csv
 inspect     describe a .san file
+rd          bits per sample of the SAN codec and of the wavelet codec at target PRDNs
 """
 
 from __future__ import annotations
@@ -227,25 +228,34 @@ def _run_fit(args: argparse.Namespace) -> int:
 
 
 def _add_codec_parsers(subparsers: argparse._SubParsersAction) -> None:
-    from sanets.codec import CODERS, DEFAULT_STEP
+    from sanets.codec import CODECS, CODERS, DEFAULT_STEP
 
     encode = subparsers.add_parser(
-        "encode", help="code a recording with a SAN into a compressed .san file",
-        description="Cut each channel of a recording (WFDB, EDF, CSV, NPY) into windows, standardise them, encode them "
-                    "with MODEL, quantise the spikes and write them entropy-coded to a .san file, then decode it and "
-                    "report its size and its distortion (PRD, PRDN, SNR), over all channels and per channel.",
+        "encode", help="code a recording into a compressed .san file (a SAN's spikes, or the wavelet anchor)",
+        description="Code each channel of a recording (WFDB, EDF, CSV, NPY) into a .san file, then decode it and report "
+                    "its size and its distortion (PRD, PRDN, SNR), over all channels and per channel. Codecs: "
+                    + "; ".join(f"{name}: {text}" for name, text in CODECS.items()) + ".",
     )
-    encode.add_argument("model", type=Path, metavar="MODEL", help="a SAN saved by 'sanets fit' or SAN.save (.safetensors)")
-    encode.add_argument("input", type=Path, metavar="INPUT", help="the recording (WFDB .hea, EDF, CSV, NPY)")
+    encode.add_argument("paths", nargs="+", type=Path, metavar="[MODEL] INPUT",
+                        help="the model (a .safetensors file from 'sanets fit' or SAN.save; or give --model), then the recording")
     encode.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.san", help="the file to write")
+    encode.add_argument("--model", type=Path, default=None, help="the model, instead of the first path")
+    encode.add_argument("--codec", default="san", choices=CODECS, help=f"one of: {', '.join(CODECS)} (default: san)")
     step = encode.add_mutually_exclusive_group()
+    step.add_argument("--prdn", type=float, metavar="TARGET",
+                      help="the coarsest quantisation whose PRDN (%%, error over each channel's spread about its mean) is at "
+                           "most TARGET in every channel")
+    step.add_argument("--prd", type=float, metavar="TARGET", help="the coarsest quantisation whose PRD (%%) is at most TARGET")
     step.add_argument("--quantization", type=float, metavar="STEP",
-                      help=f"quantisation step of a spike, in standardised units (default: {DEFAULT_STEP:g})")
-    step.add_argument("--prd", type=float, metavar="TARGET", help="instead of a step: the coarsest step whose PRD (%%) is at most TARGET")
+                      help=f"the step, in standardised units (default: {DEFAULT_STEP:g})")
     encode.add_argument("--channels", nargs="+", metavar="C", help="channels by name or index (default: all)")
+    encode.add_argument("--wavelet", default="auto",
+                        help="the wavelet codec's wavelet: auto (the smallest file per channel, default) or a PyWavelets name")
     encode.add_argument("--window", type=int, default=None,
-                        help="samples per window, at most the recording's length (default: 1000, or the whole signal)")
-    encode.add_argument("--coder", default="lzma", choices=CODERS, help=f"entropy coder, one of: {', '.join(CODERS)} (default: lzma)")
+                        help="the activation codec's samples per window, at most the recording's length (default: 1000, or "
+                             "the whole signal)")
+    encode.add_argument("--coder", default=None, choices=CODERS,
+                        help=f"the activation codec's compressor, one of: {', '.join(CODERS)} (default: lzma)")
     encode.add_argument("--embed-model", action="store_true", help="store the model in the file")
     encode.add_argument("--fill", choices=("linear",), default=None,
                         help="interpolate missing samples (NaN, empty CSV cells) instead of refusing them")
@@ -258,11 +268,44 @@ def _add_codec_parsers(subparsers: argparse._SubParsersAction) -> None:
                                                "read back before the command ends.")
     decode.add_argument("input", type=Path, metavar="IN.san", help="a file written by 'sanets encode'")
     decode.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help="a .npy or .csv file")
-    decode.add_argument("--model", type=Path, default=None, help="the model the file names (not needed if embedded)")
+    decode.add_argument("--model", type=Path, default=None,
+                        help="the model the file names (not needed if embedded, nor for the wavelet codec)")
     decode.set_defaults(handler=_run_decode)
     inspect = subparsers.add_parser("inspect", help="describe a .san file", description="Print a .san file's header and sizes as JSON.")
     inspect.add_argument("input", type=Path, metavar="IN.san", help="a file written by 'sanets encode'")
     inspect.set_defaults(handler=_run_inspect)
+    rd = subparsers.add_parser(
+        "rd", help="bits per sample of the SAN codec and of the wavelet codec at target PRDNs",
+        description="For each recording and each target PRDN, code the chosen channels with the san codec (with --model) "
+                    "and with the wavelet codec, decode each file, and print bits per sample and the PRDN reached (the "
+                    "worst channel's). A target a codec cannot reach is shown with the floor it reached.")
+    rd.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="recordings (WFDB .hea, EDF, CSV, NPY)")
+    rd.add_argument("--model", type=Path, default=None, help="the SAN whose kernels the san codec uses (without it: wavelet only)")
+    rd.add_argument("--channels", nargs="+", metavar="C", help="channels by name or index (default: all)")
+    rd.add_argument("--prdn", nargs="+", type=float, default=[2.0, 5.0, 9.0], metavar="TARGET",
+                    help="target PRDNs in %% (default: 2 5 9)")
+    rd.add_argument("--wavelet", default="auto", help="the wavelet codec's wavelet (default: auto)")
+    rd.add_argument("--fill", choices=("linear",), default=None, help="interpolate missing samples instead of refusing them")
+    rd.add_argument("--json", action="store_true",
+                    help='one JSON object per input and target: {"input", "target_prdn", "san_bits_per_sample", "san_prdn", '
+                         '"wavelet_bits_per_sample", "wavelet_prdn", "wavelet"}; null where a target is out of reach, with '
+                         '"san_floor" the PRDN reached')
+    rd.set_defaults(handler=_run_rd)
+
+
+def _model_and_input(args: argparse.Namespace) -> tuple[Path | None, Path]:
+    """``encode``'s paths: [MODEL] INPUT, or INPUT with --model."""
+    if len(args.paths) > 2:
+        raise ValueError(f"encode takes [MODEL] INPUT, got {len(args.paths)} paths")
+    if len(args.paths) == 2 and args.model is not None:
+        raise ValueError("give the model as the first path or as --model, not both")
+    return (args.paths[0], args.paths[1]) if len(args.paths) == 2 else (args.model, args.paths[0])
+
+
+def _load_model(path: Path | None):
+    from sanets.model import SAN
+
+    return None if path is None else SAN.load(path)
 
 
 def _run_encode(args: argparse.Namespace) -> int:
@@ -271,12 +314,16 @@ def _run_encode(args: argparse.Namespace) -> int:
     from sanets._files import check_outputs, strict_json
     from sanets.codec import encode_signal
     from sanets.datasets import load_signal, recording_files, select_channels
-    from sanets.model import SAN
 
-    check_outputs({"coded file": args.output}, [("model", args.model)] + [("recording", file) for file in recording_files(args.input)])
-    signal = select_channels(load_signal(args.input), _channels(args.channels))
-    report = encode_signal(SAN.load(args.model), signal, args.output, quantization=args.quantization,
-                           prd=args.prd, window=args.window, coder=args.coder, embed_model=args.embed_model, fill=args.fill)
+    model_path, input_path = _model_and_input(args)
+    if model_path is None and args.codec != "wavelet":
+        raise ValueError(f"the {args.codec} codec needs a model: give MODEL INPUT or --model (or --codec wavelet)")
+    check_outputs({"coded file": args.output}, ([("model", model_path)] if model_path else [])
+                  + [("recording", file) for file in recording_files(input_path)])
+    signal = select_channels(load_signal(input_path), _channels(args.channels))
+    report = encode_signal(_load_model(model_path), signal, args.output, codec=args.codec, prdn=args.prdn, prd=args.prd,
+                           quantization=args.quantization, window=args.window, coder=args.coder, wavelet=args.wavelet,
+                           embed_model=args.embed_model, fill=args.fill)
     if args.json:
         print(strict_json(asdict(report)))
         return 0
@@ -292,15 +339,34 @@ def _run_decode(args: argparse.Namespace) -> int:
     from sanets._files import check_outputs
     from sanets.codec import decode_file
     from sanets.datasets import save_signal
-    from sanets.model import SAN
 
     if args.output.suffix.lower() not in (".npy", ".csv"):
         raise ValueError(f"{str(args.output)!r}: the output must be a .npy or .csv file")
     check_outputs({"decoded recording": args.output},
                   [(".san file", args.input)] + ([] if args.model is None else [("model", args.model)]))
-    data, header = decode_file(args.input, None if args.model is None else SAN.load(args.model))
+    data, header = decode_file(args.input, _load_model(args.model))
     save_signal(args.output, data, header["channel_names"] or [f"ch{i}" for i in range(len(data))])
     print(f"{args.output}: {data.shape[0]} channel(s) x {data.shape[1]} samples")
+    return 0
+
+
+def _run_rd(args: argparse.Namespace) -> int:
+    from sanets._files import strict_json
+    from sanets.codec import rate_distortion
+    from sanets.datasets import load_signal, select_channels
+
+    model = _load_model(args.model)
+    for path in args.inputs:
+        signal = select_channels(load_signal(path), _channels(args.channels))
+        for row in rate_distortion(model, signal, args.prdn, wavelet=args.wavelet, fill=args.fill):
+            row = {"input": str(path), **row}
+            if args.json:
+                print(strict_json(row), flush=True)
+                continue
+            san = ("no model" if model is None else f"{row['san_bits_per_sample']:.3f} bits/sample (PRDN {row['san_prdn']:.2f} %)"
+                   if row["san_bits_per_sample"] is not None else f"out of reach (floor {row['san_floor']:.2f} %)")
+            print(f"{path} PRDN {row['target_prdn']:g} %: san {san}; wavelet {row['wavelet_bits_per_sample']:.3f} bits/sample "
+                  f"(PRDN {row['wavelet_prdn']:.2f} %, {', '.join(row['wavelet'])})", flush=True)
     return 0
 
 

@@ -31,6 +31,14 @@ class CodecError(SanetsError, ValueError):
     """A ``.san`` file is missing, truncated, corrupt, of another format, or coded with another model."""
 
 
+class OutOfReachError(SanetsError, ValueError):
+    """A codec cannot reach the quality asked for; ``floor`` is the lowest error (%) it reached."""
+
+    def __init__(self, message: str, floor: float) -> None:
+        super().__init__(message)
+        self.floor = floor
+
+
 class CheckpointError(SanetsError, ValueError):
     """A training checkpoint cannot be resumed: unreadable, or made with other arguments or data."""
 

@@ -68,7 +68,7 @@ def test_sanets_fit_keeps_the_kernel_size_of_lowest_validation_phi_and_its_model
     assert report["validation"]["flithos"] == pytest.approx(candidates[report["kernel_size"]], rel=1e-5)
     assert (tmp_path / "model-kernels.png").is_file()
     assert f"m = {report['kernel_size']}" in capsys.readouterr().out
-    assert main(["encode", str(out), str(tmp_path / "100.csv"), "-o", str(tmp_path / "100.san"), "--window", "500"]) == 0
+    assert main(["encode", str(out), str(tmp_path / "100.csv"), "-o", str(tmp_path / "100.san"), "--window", "500", "--codec", "activation"]) == 0
 
 
 def test_windows_kept_together_drop_a_time_where_any_channel_is_constant(tmp_path):
@@ -104,12 +104,12 @@ def test_a_multichannel_fit_chooses_m_by_the_multichannel_sans_phi_and_codes_the
     assert report["validation"]["flithos"] == min(report["candidates"].values())
     assert not out.with_name(out.name + ".partial").exists()
     san = tmp_path / "100.san"
-    assert main(["encode", str(out), str(tmp_path / "100.csv"), "-o", str(san), "--window", "500"]) == 0
+    assert main(["encode", str(out), str(tmp_path / "100.csv"), "-o", str(san), "--window", "500", "--codec", "activation"]) == 0
     decoded, header = sanets.codec.decode_file(san, model)
     assert decoded.shape == (2, 5000) and header["channels"] == 2
     np.savetxt(tmp_path / "one.csv", record.data[:1, :5000].T, delimiter=",", header="MLII", comments="")
     with pytest.raises(ValueError, match="the model codes 2 channels together; the recording has 1"):
-        sanets.codec.encode_signal(model, sanets.datasets.load_signal(tmp_path / "one.csv"), tmp_path / "one.san")
+        sanets.codec.encode_signal(model, sanets.datasets.load_signal(tmp_path / "one.csv"), tmp_path / "one.san", codec="activation")
 
 
 def test_an_interrupted_fit_resumes_and_a_locked_one_is_refused(tmp_path, monkeypatch):

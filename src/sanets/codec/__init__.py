@@ -1,37 +1,32 @@
-"""The ``.san`` file: a recording coded by a SAN, its spikes quantised and entropy-coded (issue 11).
+"""The ``.san`` file: a recording coded in bits, by a SAN or by the classical anchor it is measured against.
 
-CR^-1 (Eq. 2) counts numbers; a ``.san`` file counts bits. Each channel of the
-recording is cut into windows, each window standardised (mean 0, sample std 1,
-as the paper's PhysioNet protocol) and encoded by a 1D SAN: a one-channel SAN
-codes each window on its own, a SAN of C input channels codes the C windows of
-the same time together (with its shared or separate kernels); a spike's value is
-quantised with a uniform step, and the spikes are written as streams
-(positions delta-coded within their window) and entropy-coded.
+CR^-1 (Eq. 2) counts numbers; a ``.san`` file counts bits. Three codecs, picked by name from :data:`CODECS`:
+
+- ``"san"`` (issue 29, the default): matching pursuit with a SAN's kernels, amplitudes quantised in the loop,
+  spikes sent only while they reach the threshold, so the rate goes where the signal needs it; range-coded
+  streams (:mod:`sanets.codec._pursuit`).
+- ``"wavelet"``: the strongest classical anchor (whole-segment transform, per-band dead-zone quantiser,
+  context-adaptive arithmetic coding, the wavelet chosen per channel; :mod:`sanets.codec._wavelet`).
+- ``"activation"`` (issue 11): the SAN's own sparse activation on standardised windows, a uniform step,
+  lzma (:mod:`sanets.codec._activation`).
 
 Layout (integers little-endian)::
 
     8 bytes   magic b"\\x89SAN\\r\\n\\x1a\\n"
-    2 bytes   format version (1)
+    2 bytes   format version (2; 1 for the activation codec, as issue 11 wrote it)
     4 bytes   header length H
-    H bytes   header: UTF-8 JSON (see below)
+    H bytes   header: UTF-8 JSON
     4 bytes   CRC-32 of the header
-    then chunks to the end of the file, each of up to 256 windows:
+    then chunks to the end of the file, each:
     4 bytes   payload length P
-    P bytes   payload, compressed by the header's coder
+    P bytes   payload
     4 bytes   CRC-32 of the payload
 
-The header holds the model's identity (its config and the SHA-256 of its
-learned numbers, :func:`model_fingerprint`, or with ``embed_model`` the numbers
-themselves), the sampling rate, channel names and units, the number of samples
-per channel, the window, the quantisation step, the coder and the number of
-windows. A payload holds, for its windows (channel-major, in time order), each
-window's mean and standard deviation (float32), its spike count, and per spike
-its code channel, its position's distance from the previous spike of the window
-and its quantised value (zig-zag), each stream stored in the fewest bytes that
-hold it, byte planes apart.
-
-Decoding gives the model's reconstruction of the quantised codes, de-standardised:
-exactly what :func:`encode_signal` measured its PRD against.
+Version 2: a chunk is one segment of one channel (channel-major), range-coded by the codec: the segment's mean
+(float64), then the codec's streams. The header names the ``codec``, each channel's ``steps`` and ``choices``
+(the wavelet), the ``segment`` length, the number of ``chunks``, and the model (config and SHA-256 of its
+numbers, or the numbers themselves with ``embed_model``) where the codec uses one. Version 1: see
+:mod:`sanets.codec._activation`. Every decoded file is exactly what the encoder measured.
 """
 
 from __future__ import annotations
@@ -41,8 +36,8 @@ import hashlib
 import json
 import math
 import os
-import struct
-from collections.abc import Callable
+import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,26 +46,27 @@ import numpy as np
 import torch
 
 from sanets._files import check_outputs
-from sanets.codec._format import (
-    CODERS,
-    LARGEST_LEVEL,
-    chunk_payloads,
-    chunk_windows,
-    read_file,
-    read_payload,
-    spike_count,
-    write_file,
-)
-from sanets.datasets import Signal, finite_samples, recording_files, standardize_windows
-from sanets.errors import CodecError
-from sanets.metrics import flithos
+from sanets.codec import _activation
+from sanets.codec._channels import decode_channels, encode_channels
+from sanets.codec._format import CODERS, LARGEST_LEVEL, chunk_payloads, chunk_windows, read_file, spike_count, write_file
+from sanets.codec._pursuit import PursuitCodec
+from sanets.codec._wavelet import WaveletCodec
+from sanets.datasets import Signal, finite_samples, recording_files
+from sanets.errors import CodecError, OutOfReachError
 from sanets.model import SAN
 
-__all__ = ["encode_signal", "decode_file", "inspect_file", "model_fingerprint", "CodecReport", "ChannelDistortion", "CODERS",
-           "DEFAULT_STEP"]
+__all__ = ["encode_signal", "decode_file", "inspect_file", "rate_distortion", "model_fingerprint", "CodecReport",
+           "ChannelDistortion", "CODECS", "CODERS", "DEFAULT_STEP"]
+
+CODECS = {
+    "san": "matching pursuit with the model's kernels, spikes while they pay, range-coded (needs a model)",
+    "wavelet": "the classical anchor: whole-segment wavelet transform, dead-zone quantiser, context coding",
+    "activation": "the model's own sparse activation on standardised windows, a uniform step, lzma (issue 11)",
+}
+"""The codecs by name, with what each does."""
 
 DEFAULT_STEP = 1 / 64
-"""Quantisation step of a spike's value (standardised units) when neither a step nor a PRD is asked for."""
+"""Quantisation step, in standardised units (a channel's or window's standard deviation), when no target is given."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +85,7 @@ class CodecReport:
 
     Attributes
     ----------
+    codec : str
     bits_per_sample : float
         8 x file size / (samples x channels).
     compression_ratio : float
@@ -99,11 +96,13 @@ class CodecReport:
         Percentage root-mean-square difference, plain and mean-removed (%), over every channel coded.
     snr_db : float
         ``-20 log10(prdn / 100)``; infinite for a reconstruction without error.
-    flithos : float
-        Mean phi (Eq. 7) over the windows, standardised, with the quantised codes.
-    quantization : float
-        The step used.
-    file_bytes, samples, channels, windows : int
+    flithos : float or None
+        Mean phi (Eq. 7) over the standardised windows with the quantised codes (the activation codec only).
+    quantization : float or None
+        The activation codec's step (standardised units); the others' steps are each channel's ``step``.
+    file_bytes, samples, channels : int
+    windows : int
+        The activation codec's windows, or the other codecs' chunks (segments of channels).
     per_channel : tuple of ChannelDistortion
         Each channel's PRD, PRDN and SNR: one channel coded badly hides in the mean of several.
     """
@@ -114,13 +113,14 @@ class CodecReport:
     prd: float
     prdn: float
     snr_db: float
-    flithos: float
-    quantization: float
+    flithos: float | None
+    quantization: float | None
     file_bytes: int
     samples: int
     channels: int
     windows: int
     per_channel: tuple[ChannelDistortion, ...] = ()
+    codec: str = "activation"
 
 
 def model_fingerprint(model: SAN) -> str:
@@ -136,72 +136,6 @@ def _on_cpu(model: SAN) -> SAN:
     return model if model.kernels[0].device.type == "cpu" else copy.deepcopy(model).cpu()
 
 
-def _windows(data: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(C, S) -> standardised windows (C * n, L) float32 and each window's mean and std (float32), tail padded;
-    a constant window codes as zeros around its mean."""
-    count = math.ceil(data.shape[1] / window)
-    padded = np.pad(data, ((0, 0), (0, count * window - data.shape[1])), mode="edge").reshape(-1, window)
-    _, mean, std, _ = standardize_windows(padded)
-    mean, std = mean.astype(np.float32), std.astype(np.float32)  # as stored, so decoding inverts exactly this
-    return ((padded - mean[:, None]) / std[:, None]).astype(np.float32), mean, std
-
-
-def _to_model(model: SAN, windows: torch.Tensor, channels: int) -> torch.Tensor:
-    """Channel-major windows (C * n, k, L) as the model's examples: as they are for a one-channel model (it codes
-    each window), (n, C * k, L) for a C-channel one."""
-    if model.in_channels == 1:
-        return windows
-    count, k, length = windows.shape
-    return windows.view(channels, count // channels, k, length).transpose(0, 1).reshape(count // channels, channels * k, length)
-
-
-def _from_model(model: SAN, examples: torch.Tensor, channels: int) -> torch.Tensor:
-    """The inverse of :func:`_to_model`."""
-    if model.in_channels == 1:
-        return examples
-    count, k, length = examples.shape
-    return examples.view(count, channels, k // channels, length).transpose(0, 1).reshape(channels * count, k // channels, length)
-
-
-@torch.no_grad()
-def _encode_windows(model: SAN, x: np.ndarray, channels: int, batch: int = 256) -> torch.Tensor:
-    """Standardised windows (C * n, L) -> their codes (C * n, Q, L), Q code channels per input channel."""
-    examples = _to_model(model, torch.from_numpy(x)[:, None], channels)
-    if not len(examples):
-        return examples.new_zeros(0, model.num_channels // model.in_channels, x.shape[1])
-    return _from_model(model, torch.cat([model.encode(part) for part in examples.split(batch)]), channels)
-
-
-@torch.no_grad()
-def _decode_windows(model: SAN, codes: torch.Tensor, channels: int, batch: int = 256) -> np.ndarray:
-    """Codes (C * n, Q, L) -> the decoded windows (C * n, L) float64."""
-    examples = _to_model(model, codes, channels)
-    return _from_model(model, torch.cat([model.decode(part) for part in examples.split(batch)]), channels)[:, 0].double().numpy()
-
-
-def _quantized(codes: torch.Tensor, step: float) -> torch.Tensor:
-    return torch.round(codes.double() / step).to(torch.int64)
-
-
-def _destandardised(windows: np.ndarray, mean: np.ndarray, std: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Windows (C * n, L) back to the recording (C, S): scaled, shifted, the tail's padding cut."""
-    return (windows * std[:, None] + mean[:, None]).reshape(shape[0], -1)[:, : shape[1]]
-
-
-def _reconstruct(model: SAN, levels: torch.Tensor, step: float, mean: np.ndarray, std: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    return _destandardised(_decode_windows(model, (levels.double() * step).to(model.dtype), shape[0]), mean, std, shape)
-
-
-def coarsest_step(decode: Callable[[float], np.ndarray], original: np.ndarray, prd: float, high: float,
-                  low: float = 1e-6) -> float:
-    """The coarsest quantisation step in (``low``, ``high``) whose ``decode(step)`` has PRD at most ``prd`` (%):
-    40 bisections on log(step), as PRD grows with the step."""
-    for _ in range(40):
-        middle = math.sqrt(low * high)
-        low, high = (middle, high) if _distortion(original, decode(middle))[0] <= prd else (low, middle)
-    return low
-
-
 def _distortion(original: np.ndarray, decoded: np.ndarray) -> tuple[float, float, float]:
     """PRD, PRDN (%) and SNR (dB) of ``decoded`` against ``original``, both (C, S); PRDN removes each channel's mean."""
     error = float(np.sum((original - decoded) ** 2))
@@ -212,36 +146,80 @@ def _distortion(original: np.ndarray, decoded: np.ndarray) -> tuple[float, float
     return prd, prdn, (-20 * math.log10(prdn / 100) if 0 < prdn < math.inf else math.inf if prdn == 0 else -math.inf)
 
 
+def _worst_prdn(original: np.ndarray, decoded: np.ndarray) -> float:
+    return max(_distortion(original[[c]], decoded[[c]])[1] for c in range(len(original)))
+
+
+def coarsest_step(error_at, target: float, high: float, low: float = 1e-6) -> float:
+    """The coarsest quantisation step in (``low``, ``high``) whose ``error_at(step)`` is at most ``target``:
+    40 bisections on log(step), as the error grows with the step (the activation codec's search)."""
+    for _ in range(40):
+        middle = math.sqrt(low * high)
+        low, high = (middle, high) if error_at(middle) <= target else (low, middle)
+    return low
+
+
+def _check_target(name: str, value: float | None) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf):
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+
+
+def _identity(model: SAN, embed: bool) -> dict:
+    identity = {"config": model.config(), "sha256": model_fingerprint(model)}
+    if embed:
+        identity["kernels"] = [kernel.detach().to(torch.float32).tolist() for kernel in model.kernels]
+    return identity
+
+
+def _segment_codec(name: str, model: SAN | None, wavelet: str = "auto"):
+    if name == "wavelet":
+        return WaveletCodec(wavelet)
+    if model.in_channels != 1:
+        raise ValueError(f"the san codec takes a one-channel SAN (it codes each channel alone); this one has "
+                         f"{model.in_channels} input channels")
+    return PursuitCodec(model.kernel_weights())
+
+
 def encode_signal(
-    model: SAN,
+    model: SAN | None,
     signal: Signal,
     path: str | os.PathLike,
     *,
-    quantization: float | None = None,
+    codec: str = "san",
+    prdn: float | None = None,
     prd: float | None = None,
+    quantization: float | None = None,
     window: int | None = None,
-    coder: str = "lzma",
+    coder: str | None = None,
+    wavelet: str = "auto",
     embed_model: bool = False,
     fill: str | None = None,
 ) -> CodecReport:
-    """Write ``signal`` coded by ``model`` to the ``.san`` file ``path``, atomically.
+    """Write ``signal`` coded by ``codec`` to the ``.san`` file ``path``, atomically, then decode it and measure.
 
     Parameters
     ----------
-    model : SAN
-        A 1D SAN with one input channel (it codes every channel) or as many as the
-        recording (coded on the CPU; a model elsewhere is copied, not moved).
+    model : SAN or None
+        A 1D SAN (coded on the CPU; a model elsewhere is copied, not moved); None for ``codec="wavelet"``.
+        The san codec takes one-channel SANs; the activation codec also SANs of as many channels as the recording.
     signal : Signal
         ``data`` (channels, samples).
-    quantization : float, optional
-        Step of a spike's value in standardised units (default :data:`DEFAULT_STEP`).
+    codec : {"san", "wavelet", "activation"}
+        See :data:`CODECS`.
+    prdn : float, optional
+        Target PRDN (%) of every channel: the coarsest step that meets it (per channel, or for the activation
+        codec one step for all). Refused, naming the floor reached, where the codec cannot reach it.
     prd : float, optional
-        Instead of a step: the largest step whose decoded PRD (%) is at most this
-        (bisection over the step); refused when the model alone cannot reach it.
+        Target PRD (%) over the whole recording, instead.
+    quantization : float, optional
+        Instead of a target, the step in standardised units (default :data:`DEFAULT_STEP`).
     window : int, optional
-        Samples per window (default: 1000, the paper's, or the whole signal if shorter).
-    coder : {"lzma", "zlib"}
-        Entropy coder of the payloads.
+        The activation codec's samples per window (default: 1000, or the whole signal if shorter).
+    coder : {"lzma", "zlib"}, optional
+        The activation codec's compressor (default lzma).
+    wavelet : str
+        The wavelet codec's wavelet: ``"auto"`` (the smallest file of :data:`sanets.codec._wavelet.WAVELETS`, per
+        channel) or a PyWavelets name.
     embed_model : bool
         Store the model's config and learned numbers in the header, so decoding needs no model file.
     fill : {None, "linear"}
@@ -254,16 +232,57 @@ def encode_signal(
     """
     path = Path(path)
     check_outputs({"coded file": path}, [("recording", file) for file in recording_files(signal.source)] if signal.source else ())
-    if model.dims != 1:
-        raise ValueError(f"a .san file codes 1D signals; this SAN has dims={model.dims}")
+    if codec not in CODECS:
+        raise ValueError(f"codec must be one of {', '.join(CODECS)}, got {codec!r}")
+    if sum(value is not None for value in (prdn, prd, quantization)) > 1:
+        raise ValueError("give one of a PRDN target, a PRD target or a quantization step")
+    for name, value in (("prdn", prdn), ("prd", prd), ("quantization", quantization)):
+        _check_target(name, value)
+    if codec != "activation" and (window is not None or coder is not None):
+        raise ValueError("window and coder are the activation codec's (codec='activation'); the others code whole "
+                         "segments with a range coder")
+    if codec != "wavelet":
+        if model is None:
+            raise ValueError(f"the {codec} codec needs a model (a SAN, a model file or a pretrained name)")
+        if model.dims != 1:
+            raise ValueError(f"a .san file codes 1D signals; this SAN has dims={model.dims}")
+        model = _on_cpu(model)
+    data = finite_samples(signal, fill)
+    meta = {"sampling_rate": signal.sampling_rate, "channel_names": list(signal.channel_names), "units": list(signal.units),
+            "samples": data.shape[1], "channels": data.shape[0], "original_bits": signal.resolution_bits}
+    if codec == "activation":
+        coder = coder or "lzma"
+        header, payloads, phi, step = _encode_activation(model, data, prdn, prd, quantization, window, coder)
+        header |= {"model": _identity(model, embed_model), "coder": coder}
+        write_file(path, meta | header, payloads, coder)
+    else:
+        if quantization is None and prd is None and prdn is None:
+            quantization = DEFAULT_STEP
+        try:
+            header, payloads = encode_channels(_segment_codec(codec, model, wavelet), data, prdn_target=prdn, prd_target=prd,
+                                               quantization=quantization)
+        except OutOfReachError as error:
+            raise OutOfReachError(f"{'PRDN' if prdn is not None else 'PRD'} {prdn or prd}% is {error} for the {codec} codec",
+                                  error.floor) from None
+        header |= {"codec": codec, "model": None if model is None or codec == "wavelet" else _identity(model, embed_model),
+                   "coder": "range"}
+        phi, step = None, None
+        write_file(path, meta | header, payloads)
+    restored, _ = decode_file(path, model)
+    file_bytes = path.stat().st_size
+    samples, channels = data.shape[1], data.shape[0]
+    original_bits = signal.resolution_bits or 16
+    per_channel = tuple(ChannelDistortion(name, *_distortion(data[[c]], restored[[c]])) for c, name in enumerate(signal.channel_names))
+    return CodecReport(8 * file_bytes / (samples * channels), samples * channels * original_bits / (8 * file_bytes),
+                       original_bits, *_distortion(data, restored), phi, step, file_bytes, samples, channels,
+                       header.get("windows", header.get("chunks")), per_channel, codec)
+
+
+def _encode_activation(model: SAN, data: np.ndarray, prdn: float | None, prd: float | None, quantization: float | None,
+                       window: int | None, coder: str) -> tuple[dict, list[bytes], float, float]:
+    """The activation codec (format 1): its header fields, payloads, phi and step."""
     if coder not in CODERS:
         raise ValueError(f"coder must be one of {', '.join(CODERS)}, got {coder!r}")
-    if quantization is not None and prd is not None:
-        raise ValueError("give a quantization step or a PRD target, not both")
-    for name, value in (("quantization", quantization), ("prd", prd)):
-        if value is not None and not (isinstance(value, (int, float)) and 0 < value < math.inf):
-            raise ValueError(f"{name} must be a positive number, got {value!r}")
-    data = finite_samples(signal, fill)
     channels, samples = data.shape
     window = min(samples, 1000) if window is None else window
     if isinstance(window, bool) or not isinstance(window, int) or window < 1:
@@ -275,45 +294,26 @@ def encode_signal(
         raise ValueError(f"the model's kernel size {max(model.channel_sizes)} does not fit windows of {window} samples")
     if model.in_channels not in (1, channels):
         raise ValueError(f"the model codes {model.in_channels} channels together; the recording has {channels}")
-    model = _on_cpu(model)
-    x, mean, std = _windows(data, window)
-    codes = _encode_windows(model, x, channels)
-
+    x, mean, std = _activation.windows(data, window)
+    codes = _activation.encode_windows(model, x, channels)
     step = DEFAULT_STEP if quantization is None else float(quantization)
     largest = float(codes.abs().max()) if codes.numel() else 0.0
     finest = largest / LARGEST_LEVEL
-    if prd is not None:
-        floor = _distortion(data, _destandardised(_decode_windows(model, codes, channels), mean, std, data.shape))[0]
-        if floor > prd:
-            raise ValueError(f"PRD {prd}% is out of reach: the model's unquantised reconstruction has PRD {floor:.3g}%")
-        step = coarsest_step(lambda step: _reconstruct(model, _quantized(codes, step), step, mean, std, data.shape),
-                             data, prd, largest * 2 or 1.0, max(finest, 1e-6))
+    target, measure = (prdn, _worst_prdn) if prdn is not None else (prd, lambda a, b: _distortion(a, b)[0])
+    if target is not None:
+        floor = measure(data, _activation.destandardised(_activation.decode_windows(model, codes, channels), mean, std, data.shape))
+        if floor > target:
+            raise OutOfReachError(f"{'PRDN' if prdn is not None else 'PRD'} {target}% is out of reach: the model's unquantised "
+                                  f"reconstruction has {'PRDN' if prdn is not None else 'PRD'} {floor:.3g}%", floor)
+        decode = lambda step: _activation.reconstruct(model, _activation.quantized(codes, step), step, mean, std, data.shape)  # noqa: E731
+        step = coarsest_step(lambda step: measure(data, decode(step)), target, largest * 2 or 1.0, max(finest, 1e-6))
     elif step < finest:
         raise ValueError(f"quantization step {step:g} is too fine: the largest spike ({largest:.3g}) would be level "
                          f"{largest / step:.3g}, beyond the file's range of {LARGEST_LEVEL}; the finest step for this "
                          f"recording is {finest:.3g}")
-    levels = _quantized(codes, step)
-    identity = {"config": model.config(), "sha256": model_fingerprint(model)}
-    if embed_model:
-        identity["kernels"] = [kernel.detach().to(torch.float32).tolist() for kernel in model.kernels]
-    header = {
-        "model": identity, "sampling_rate": signal.sampling_rate, "channel_names": list(signal.channel_names),
-        "units": list(signal.units), "samples": samples, "channels": channels, "window": window,
-        "windows": len(levels), "quantization": step, "coder": coder, "original_bits": signal.resolution_bits,
-    }
-    write_file(path, header, chunk_payloads(levels, mean, std), coder)
-    restored, _ = decode_file(path, model)
-    file_bytes = path.stat().st_size
-    original_bits = signal.resolution_bits or 16
-    prd_value, prdn, snr = _distortion(data, restored)
-    per_channel = tuple(ChannelDistortion(name, *_distortion(data[[c]], restored[[c]]))
-                        for c, name in enumerate(signal.channel_names))
-    x_hat = torch.from_numpy(_decode_windows(model, (levels.double() * step).to(model.dtype), channels))[:, None]
-    x_in, x_hat, spikes = (_to_model(model, t, channels) for t in (torch.from_numpy(x)[:, None].double(), x_hat, (levels != 0).double()))
-    varying = torch.nonzero(x_in.abs().amax((1, 2)) > 0)[:, 0]  # phi is undefined where MAE(x, 0) = 0
-    phi = float(flithos(x_in[varying], x_hat[varying], spikes[varying], model).mean()) if len(varying) else 0.0
-    return CodecReport(8 * file_bytes / (samples * channels), samples * channels * original_bits / (8 * file_bytes),
-                       original_bits, prd_value, prdn, snr, phi, step, file_bytes, samples, channels, len(levels), per_channel)
+    levels = _activation.quantized(codes, step)
+    phi = _activation.window_flithos(model, x, levels, step, channels)
+    return {"window": window, "windows": len(levels), "quantization": step}, chunk_payloads(levels, mean, std), phi, step
 
 
 def decode_file(path: str | os.PathLike, model: SAN | None = None) -> tuple[np.ndarray, dict]:
@@ -322,17 +322,34 @@ def decode_file(path: str | os.PathLike, model: SAN | None = None) -> tuple[np.n
     Parameters
     ----------
     model : SAN, optional
-        The model the file names (checked by its SHA-256); not needed for a file with an embedded model.
+        The model the file names (checked by its SHA-256); not needed for a file with an embedded model, nor for
+        one of the wavelet codec.
 
     Raises
     ------
     CodecError
-        The file is missing, truncated, corrupt (a checksum fails), of another
-        format or version, or names another model than ``model``.
+        The file is missing, truncated, corrupt (a checksum fails), of another format or version, or names another
+        model than ``model``.
     """
     path = Path(path)
     header, payloads = read_file(path)
-    identity = header["model"]
+    codec = header.get("codec", "activation")
+    if codec not in CODECS:
+        raise CodecError(f"{path}: coded by {codec!r}, which this sanets does not know ({', '.join(CODECS)})")
+    if codec == "wavelet":
+        return decode_channels(WaveletCodec(), header, payloads, path), header
+    model = _file_model(path, header["model"], model)
+    if codec == "san":
+        return decode_channels(_segment_codec("san", model), header, payloads, path), header
+    if model.in_channels not in (1, header["channels"]):
+        raise CodecError(f"{path}: the model codes {model.in_channels} channels together; the file has {header['channels']}")
+    levels, mean, std = _activation.read_levels(path, header, payloads, model)
+    data = _activation.reconstruct(model, levels, header["quantization"], mean, std, (header["channels"], header["samples"]))
+    return data, header
+
+
+def _file_model(path: Path, identity: dict, model: SAN | None) -> SAN:
+    """The model a file names: ``model`` if its fingerprint matches, else the embedded one."""
     if model is None:
         if "kernels" not in identity:
             raise CodecError(f"{path}: the file names a model (sha256 {identity['sha256'][:12]}…) but none was given")
@@ -340,30 +357,53 @@ def decode_file(path: str | os.PathLike, model: SAN | None = None) -> tuple[np.n
             model = SAN.from_config(identity["config"], identity["kernels"])
         except (KeyError, TypeError, ValueError) as error:
             raise CodecError(f"{path}: the embedded model is invalid: {error}") from None
-    if model.in_channels not in (1, header["channels"]):
-        raise CodecError(f"{path}: the model codes {model.in_channels} channels together; the file has {header['channels']}")
     if model_fingerprint(model) != identity["sha256"]:
         raise CodecError(f"{path}: coded with model sha256 {identity['sha256'][:12]}…, "
                          f"not the model given ({model_fingerprint(model)[:12]}…)")
-    model = _on_cpu(model)
-    parts = []
-    for index, (payload, count) in enumerate(zip(payloads, chunk_windows(header["windows"]))):
-        try:
-            parts.append(read_payload(payload, count, model.num_channels // model.in_channels, header["window"]))
-        except (ValueError, struct.error) as error:
-            raise CodecError(f"{path}: chunk {index} is malformed: {error}") from None
-    levels = torch.cat([levels for levels, _, _ in parts])
-    mean, std = (np.concatenate([part[i] for part in parts]) for i in (1, 2))
-    data = _reconstruct(model, levels, header["quantization"], mean, std, (header["channels"], header["samples"]))
-    return data, header
+    return _on_cpu(model)
 
 
 def inspect_file(path: str | os.PathLike) -> dict[str, Any]:
-    """A ``.san`` file described: its header (without embedded numbers), size, bits per sample and spike count."""
+    """A ``.san`` file described: its header (without embedded numbers), size, bits per sample and, for the activation
+    codec, its spike count."""
     path = Path(path)
     header, payloads = read_file(path)
-    spikes = sum(spike_count(payload, count) for payload, count in zip(payloads, chunk_windows(header["windows"])))
-    model = {key: value for key, value in header["model"].items() if key != "kernels"}
+    described = dict(header)
+    if header.get("model"):
+        model = {key: value for key, value in header["model"].items() if key != "kernels"}
+        described["model"] = {**model, "embedded": "kernels" in header["model"]}
+    if header["version"] == 1:
+        described["spikes"] = sum(spike_count(payload, count) for payload, count in zip(payloads, chunk_windows(header["windows"])))
     size = path.stat().st_size
-    return {**header, "model": {**model, "embedded": "kernels" in header["model"]}, "file_bytes": size, "chunks": len(payloads),
-            "spikes": spikes, "bits_per_sample": 8 * size / (header["samples"] * header["channels"])}
+    return {**described, "codec": header.get("codec", "activation"), "file_bytes": size, "chunks": len(payloads),
+            "bits_per_sample": 8 * size / (header["samples"] * header["channels"])}
+
+
+def rate_distortion(model: SAN | None, signal: Signal, targets: Sequence[float], *, wavelet: str = "auto",
+                    fill: str | None = None) -> list[dict]:
+    """Bits per sample of the san codec (with ``model``) and of the wavelet codec at each target PRDN (%), each file
+    written, decoded and measured against ``signal`` (``sanets rd``).
+
+    Returns
+    -------
+    list of dict
+        Per target: ``target_prdn``, ``san_bits_per_sample``, ``san_prdn`` (None without a model, or where the
+        target is out of the codec's reach, with ``san_floor`` the lowest PRDN it reached), ``wavelet_bits_per_sample``,
+        ``wavelet_prdn`` and ``wavelet`` (the wavelet of each channel).
+    """
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        for target in targets:
+            _check_target("a PRDN target", target)
+            row: dict[str, Any] = {"target_prdn": float(target)}
+            for name in ("san", "wavelet") if model is not None else ("wavelet",):
+                try:
+                    report = encode_signal(model, signal, Path(folder) / f"{name}.san", codec=name, prdn=target, wavelet=wavelet, fill=fill)
+                except OutOfReachError as error:
+                    row |= {f"{name}_bits_per_sample": None, f"{name}_prdn": None, f"{name}_floor": error.floor}
+                    continue
+                row |= {f"{name}_bits_per_sample": report.bits_per_sample, f"{name}_prdn": max(c.prdn for c in report.per_channel)}
+                if name == "wavelet":
+                    row["wavelet"] = read_file(Path(folder) / "wavelet.san")[0]["choices"]
+            rows.append(row)
+    return rows

@@ -17,7 +17,12 @@ from sanets._files import write_atomically
 from sanets.errors import CodecError
 
 MAGIC = b"\x89SAN\r\n\x1a\n"
-VERSION = 1
+VERSION = 2
+"""Version 2 (issue 29): a ``codec`` named in the header, each chunk one segment of one channel, range-coded by the
+codec itself. Version 1 (issue 11): the activation codec's chunks of windows, compressed by the header's coder."""
+READABLE = (1, 2)
+_REQUIRED = {1: {"model", "samples", "channels", "window", "windows", "quantization"},
+             2: {"codec", "samples", "channels", "chunks", "steps"}}
 WINDOWS_PER_CHUNK = 256
 LARGEST_LEVEL = 2**31 - 1
 """The largest quantised spike magnitude a file holds: finer steps are refused, not wrapped around."""
@@ -99,10 +104,11 @@ def read_payload(payload: bytes, windows: int, channels: int, window: int) -> tu
     return levels, mean, std
 
 
-def write_file(path: Path, header: dict, payloads: list[bytes], coder: str) -> None:
-    compress = CODERS[coder][0]
+def write_file(path: Path, header: dict, payloads: list[bytes], coder: str | None = None) -> None:
+    """Write a file of the current version, or of version 1 where a ``coder`` compresses the payloads."""
+    compress = (lambda data: data) if coder is None else CODERS[coder][0]
     text = json.dumps(header, sort_keys=True).encode()
-    parts = [MAGIC, struct.pack("<HI", VERSION, len(text)), text, struct.pack("<I", zlib.crc32(text))]
+    parts = [MAGIC, struct.pack("<HI", VERSION if coder is None else 1, len(text)), text, struct.pack("<I", zlib.crc32(text))]
     for payload in payloads:
         packed = compress(payload)
         parts += [struct.pack("<I", len(packed)), packed, struct.pack("<I", zlib.crc32(packed))]
@@ -119,8 +125,8 @@ def read_file(path: Path) -> tuple[dict, list[bytes]]:
     if len(blob) < len(MAGIC) + 6:
         raise CodecError(f"{path}: truncated in its header")
     version, length = struct.unpack_from("<HI", blob, len(MAGIC))
-    if version != VERSION:
-        raise CodecError(f"{path}: .san format version {version}; this sanets reads version {VERSION}")
+    if version not in READABLE:
+        raise CodecError(f"{path}: .san format version {version}; this sanets reads versions {', '.join(map(str, READABLE))}")
     start = len(MAGIC) + 6
     text = blob[start : start + length]
     if len(text) != length or len(blob) < start + length + 4:
@@ -129,10 +135,11 @@ def read_file(path: Path) -> tuple[dict, list[bytes]]:
         raise CodecError(f"{path}: header checksum mismatch (the file is corrupt)")
     try:
         header = json.loads(text)
-        decompress = CODERS[header["coder"]][1]
+        decompress = CODERS[header["coder"]][1] if version == 1 else (lambda data: data)
     except (ValueError, KeyError, TypeError) as error:
         raise CodecError(f"{path}: unreadable header: {error!r}") from None
-    missing = sorted({"model", "samples", "channels", "window", "windows", "quantization"} - set(header))
+    header["version"] = version
+    missing = sorted(_REQUIRED[version] - set(header))
     if missing:
         raise CodecError(f"{path}: header lacks {', '.join(missing)}")
     payloads, offset, index = [], start + length + 4, 0
@@ -150,7 +157,7 @@ def read_file(path: Path) -> tuple[dict, list[bytes]]:
         except Exception as error:  # each coder raises its own kind
             raise CodecError(f"{path}: chunk {index} does not decompress: {error}") from None
         offset, index = offset + 8 + size, index + 1
-    expected = len(chunk_windows(header["windows"]))
+    expected = len(chunk_windows(header["windows"])) if version == 1 else header["chunks"]
     if len(payloads) != expected:
         raise CodecError(f"{path}: truncated: {len(payloads)} of {expected} chunks")
     return header, payloads

@@ -1,0 +1,165 @@
+"""Format-2 files: each channel coded on its own, in segments, at the step its target asks for (issue 29).
+
+A segment codec (:class:`~sanets.codec._pursuit.PursuitCodec`, :class:`~sanets.codec._wavelet.WaveletCodec`)
+quantises and restores a mean-free segment, and writes and reads what it quantised with a range coder. This
+module cuts channels into segments (their means sent as float64 first), finds each channel's step and, where
+the codec offers choices (the wavelet), keeps the smallest file.
+
+Rate control
+------------
+``prdn``: per channel, the coarsest step whose PRDN (the error over the channel's spread about its mean, %) is
+at most the target. ``prd``: one step relative to each channel's standard deviation for all channels, the
+coarsest whose PRD over the whole recording is at most the target. ``quantization``: that relative step. The
+search (:func:`coarsest_step`) steps down from a coarse step until the target is met, then interpolates on
+log step against log error to 1 % of the step.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+
+from sanets.codec._entropy import Reader, Writer
+from sanets.errors import CodecError, OutOfReachError
+
+SEGMENT = 2**18
+"""Samples of a channel coded together (12 minutes at 360 Hz); a longer channel is coded in segments of about this."""
+
+
+class SegmentCodec(Protocol):
+    name: str
+    choices: tuple
+    finest: float
+
+    def header(self) -> dict: ...
+
+    def reconstruct_segment(self, x: np.ndarray, step: float, choice: Any) -> tuple[np.ndarray, Any]: ...
+
+    def write_segment(self, writer: Writer, coded: Any, choice: Any) -> None: ...
+
+    def read_segment(self, reader: Reader, length: int, step: float, choice: Any) -> np.ndarray: ...
+
+
+def segments(length: int) -> list[slice]:
+    """The segments of a channel of ``length`` samples; a short last one joins the one before it."""
+    count = max(1, round(length / SEGMENT))
+    edges = np.linspace(0, length, count + 1).round().astype(int)
+    return [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
+
+
+def prdn(x: np.ndarray, decoded: np.ndarray) -> float:
+    """100 ||x - decoded|| / ||x - mean x||; 0 for an exact copy of a constant channel, inf for any other of one."""
+    error, spread = float(np.sum((x - decoded) ** 2)), float(np.sum((x - x.mean()) ** 2))
+    return 100 * math.sqrt(error / spread) if spread > 0 else (0.0 if error == 0 else math.inf)
+
+
+def coarsest_step(error_at: Callable[[float], float], target: float, start: float, finest: float) -> float:
+    """The coarsest step (to 1 %) whose ``error_at(step)`` is at most ``target``: down from ``start`` by factors of 4
+    until it is met, then interpolation of log error against log step (each try kept inside the middle 80 % of
+    the bracket). Raises :class:`~sanets.errors.OutOfReachError` with the floor reached if ``finest`` does not meet it."""
+    high, error_high = start, error_at(start)
+    if error_high <= target:
+        return start
+    low = high / 4
+    while True:
+        error_low = error_at(low)
+        if error_low <= target:
+            break
+        if low <= finest:
+            raise OutOfReachError(f"out of reach: the finest step reaches {error_low:.3g} %", error_low)
+        high, error_high, low = low, error_low, max(low / 4, finest)
+    for _ in range(40):
+        if high / low < 1.01:
+            break
+        fraction = 0.5
+        if error_low > 0 and math.isfinite(error_high) and error_high > error_low:
+            fraction = math.log(target / error_low) / math.log(error_high / error_low)
+        middle = low * (high / low) ** min(max(fraction, 0.1), 0.9)
+        error = error_at(middle)
+        if error <= target:
+            low, error_low = middle, error
+        else:
+            high, error_high = middle, error
+    return low
+
+
+class _Channel:
+    """One channel's segments, each restored at a step, with memory of the last step tried (so that the file is
+    written from the pursuit that met the target, not from a second one)."""
+
+    def __init__(self, codec: SegmentCodec, x: np.ndarray, choice: Any) -> None:
+        self.codec, self.x, self.choice = codec, x, choice
+        self.parts = segments(len(x))
+        self.means = [float(x[part].mean()) for part in self.parts]
+        self._tried: dict[float, tuple[np.ndarray, list]] = {}
+
+    def restored(self, step: float) -> np.ndarray:
+        if step not in self._tried:
+            results = [self.codec.reconstruct_segment(self.x[part] - mean, step, self.choice) for part, mean in zip(self.parts, self.means)]
+            decoded = np.concatenate([values + mean for (values, _), mean in zip(results, self.means)])
+            self._tried[step] = (decoded, [coded for _, coded in results])
+        return self._tried[step][0]
+
+    def payloads(self, step: float) -> list[bytes]:
+        self.restored(step)
+        out = []
+        for mean, coded in zip(self.means, self._tried[step][1]):
+            writer = Writer()
+            writer.float64(mean)
+            self.codec.write_segment(writer, coded, self.choice)
+            out.append(writer.bytes())
+        return out
+
+
+def encode_channels(codec: SegmentCodec, data: np.ndarray, *, prdn_target: float | None = None,
+                    prd_target: float | None = None, quantization: float | None = None) -> tuple[dict, list[bytes]]:
+    """Code ``data`` ``(C, S)`` channel by channel; return the header's fields (steps, choices, chunks) and the
+    payloads (channel-major, segments in time order)."""
+    spreads = [float(x.std()) or 1.0 for x in data]
+    best: list[tuple[int, float, Any, list[bytes]]] = []
+    if prd_target is not None:
+        channels = [_Channel(codec, x, codec.choices[0]) for x in data]
+        energy = float(np.sum(data**2))
+
+        def total_prd(relative: float) -> float:
+            error = sum(float(np.sum((ch.x - ch.restored(relative * spread)) ** 2)) for ch, spread in zip(channels, spreads))
+            return 100 * math.sqrt(error / energy) if energy > 0 else (0.0 if error == 0 else math.inf)
+
+        relative = coarsest_step(total_prd, prd_target, 1.0, codec.finest)
+        for channel, spread in zip(channels, spreads):
+            payloads = channel.payloads(relative * spread)
+            best.append((sum(map(len, payloads)), relative * spread, channel.choice, payloads))
+    else:
+        for x, spread in zip(data, spreads):
+            tried = []
+            for choice in codec.choices:
+                channel = _Channel(codec, x, choice)
+                if prdn_target is not None:
+                    step = coarsest_step(lambda step, channel=channel: prdn(x, channel.restored(step)), prdn_target, spread,
+                                         codec.finest * spread)
+                else:
+                    step = quantization * spread
+                payloads = channel.payloads(step)
+                tried.append((sum(map(len, payloads)), step, choice, payloads))
+            best.append(min(tried, key=lambda entry: entry[0]))
+    fields = {"steps": [step for _, step, _, _ in best], "choices": [choice for _, _, choice, _ in best],
+              "segment": SEGMENT, "chunks": sum(len(payloads) for *_, payloads in best), **codec.header()}
+    return fields, [payload for *_, payloads in best for payload in payloads]
+
+
+def decode_channels(codec: SegmentCodec, header: dict, payloads: list[bytes], path: Any) -> np.ndarray:
+    """The mirror of :func:`encode_channels`: ``(C, S)`` float64."""
+    samples, data, index = header["samples"], np.zeros((header["channels"], header["samples"])), 0
+    for c, (step, choice) in enumerate(zip(header["steps"], header["choices"])):
+        for part in segments(samples):
+            try:
+                reader = Reader(payloads[index])
+                mean = reader.float64()
+                data[c, part] = codec.read_segment(reader, part.stop - part.start, step, choice) + mean
+            except (ValueError, IndexError, OverflowError) as error:
+                raise CodecError(f"{path}: chunk {index} is malformed: {error}") from None
+            index += 1
+    return data

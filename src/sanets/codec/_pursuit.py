@@ -1,0 +1,321 @@
+"""The SAN codec: convolutional matching pursuit with a SAN's kernels, the rate spent where the signal needs it.
+
+A channel is cut into blocks of :data:`BLOCK` samples. In each block, matching pursuit
+(Mallat & Zhang 1993; the SAN's encoder with its kernels, unit-norm, as the dictionary)
+repeatedly takes the kernel and shift of largest |correlation| with the residual, quantises
+its amplitude to a multiple of the step inside the loop, and subtracts the quantised atom,
+until no correlation reaches the threshold (``THRESHOLD`` steps). The threshold is the same in
+every block, so a busy block gets many spikes and a quiet one few: each spike is kept only
+while it removes at least as much error as any spike left out elsewhere. Atoms may hang over
+a block's edges into zero padding; what they put there counts as error, so pursuit keeps
+them inside. Correlations are updated through the kernels' Gram matrix, never recomputed.
+
+The spikes of a segment of blocks are range-coded (:mod:`sanets.codec._entropy`): each block's
+spike count, each spike's start as the gap from the previous one in its block, its kernel
+(one probability per kernel, sent), its level's magnitude (a geometric model per kernel) and
+its sign.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+import numpy as np
+import torch
+
+from sanets._extras import require
+from sanets.codec import _wavelet
+from sanets.codec._entropy import Reader, Writer, fitted_scale_code, probability_code, probability_of, scale_of
+
+BLOCK = 1024
+"""Samples per block of pursuit."""
+THRESHOLD = 0.75
+"""A spike is sent while its |amplitude| reaches this many of its quantisation steps."""
+ADAPT_ROUNDS = 2
+"""Rounds of kernel adaptation to each segment (:func:`adapt`)."""
+KERNEL_STEP = 1 / 128
+"""The quantisation step of an adapted kernel (unit norm) as the file carries it, wavelet-coded."""
+SPIKE_SHARES = (0.35, 0.5, 0.7)
+"""The thresholds tried per channel, as shares of a kernel-long stretch's norm (std x sqrt(M)); the smallest file wins."""
+RESIDUAL_WAVELET = "bior4.4"
+
+
+def dictionary(kernels: list[torch.Tensor]) -> np.ndarray:
+    """A SAN's kernels ``[(m_k,)]`` -> unit-norm atoms ``(K, M)`` float64, each centred in M = max m_k samples."""
+    width = max(len(kernel) for kernel in kernels)
+    atoms = np.zeros((len(kernels), width))
+    for k, kernel in enumerate(kernels):
+        values = kernel.detach().cpu().double().numpy()
+        start = (width - len(values)) // 2
+        atoms[k, start : start + len(values)] = values / max(np.linalg.norm(values), 1e-12)
+    return atoms
+
+
+def gram(atoms: np.ndarray) -> np.ndarray:
+    """``G[k, j, d + M - 1] = sum_t atoms[k, t] atoms[j, t + d]`` for shifts d in (-M, M): ``(K, K, 2M - 1)``."""
+    count, width = atoms.shape
+    padded = np.pad(atoms, ((0, 0), (width - 1, width - 1)))
+    windows = np.lib.stride_tricks.sliding_window_view(padded, width, axis=1)  # (K, 2M - 1, M)
+    return np.einsum("kt,jdt->kjd", atoms, windows)
+
+
+def _blocks(x: np.ndarray, width: int) -> np.ndarray:
+    """A segment ``(S,)`` -> blocks ``(B, BLOCK + 2 (M - 1))``, zero beyond the segment and in each block's margins."""
+    count = -(-len(x) // BLOCK)
+    blocks = np.zeros((count, BLOCK + 2 * (width - 1)))
+    padded = np.zeros(count * BLOCK)
+    padded[: len(x)] = x
+    blocks[:, width - 1 : width - 1 + BLOCK] = padded.reshape(count, BLOCK)
+    return blocks
+
+
+def correlations(blocks: np.ndarray, atoms: np.ndarray) -> np.ndarray:
+    """``(B, E)`` blocks -> ``(B, K, E - M + 1)`` correlations with every atom at every start (torch's conv1d)."""
+    with torch.no_grad():
+        return torch.nn.functional.conv1d(torch.from_numpy(blocks)[:, None], torch.from_numpy(atoms)[:, None]).numpy()
+
+
+def _compiled():
+    numba = require("numba", "the SAN codec's matching pursuit")
+
+    @numba.njit(parallel=True, cache=True)
+    def pursue(corr, gram, step, threshold, limit):  # pragma: no cover - compiled
+        blocks, count, positions = corr.shape
+        width = (gram.shape[2] + 1) // 2
+        counts = np.zeros(blocks, np.int64)
+        starts = np.zeros((blocks, limit), np.int64)
+        kernels = np.zeros((blocks, limit), np.int64)
+        levels = np.zeros((blocks, limit), np.int64)
+        for b in numba.prange(blocks):
+            c = corr[b]
+            best = np.zeros(positions)
+            which = np.zeros(positions, np.int64)
+            for s in range(positions):
+                for k in range(count):
+                    if abs(c[k, s]) > best[s]:
+                        best[s], which[s] = abs(c[k, s]), k
+            n = 0
+            while n < limit:
+                s = np.argmax(best)
+                k = which[s]
+                amplitude = c[k, s]
+                if abs(amplitude) < threshold:
+                    break
+                level = np.rint(amplitude / step)
+                if level == 0:
+                    break
+                starts[b, n], kernels[b, n], levels[b, n] = s, k, np.int64(level)
+                n += 1
+                low, high = max(0, s - width + 1), min(positions, s + width)
+                for j in range(count):
+                    for t in range(low, high):
+                        c[j, t] -= level * step * gram[k, j, s - t + width - 1]
+                for t in range(low, high):
+                    best[t], which[t] = 0.0, 0
+                    for j in range(count):
+                        if abs(c[j, t]) > best[t]:
+                            best[t], which[t] = abs(c[j, t]), j
+            counts[b] = n
+        return counts, starts, kernels, levels
+
+    return pursue
+
+
+_PURSUE = None
+
+
+def pursue(x: np.ndarray, atoms: np.ndarray, step: float, grams: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+    """Matching pursuit of a segment ``(S,)``: per block its spike count ``(B,)`` and, per spike in block order, its
+    start (in the block's padded frame), kernel and level."""
+    global _PURSUE
+    if _PURSUE is None:
+        _PURSUE = _compiled()
+    blocks = _blocks(x, atoms.shape[1])
+    counts, starts, kernels, levels = _PURSUE(correlations(blocks, atoms), gram(atoms) if grams is None else grams,
+                                               float(step), THRESHOLD * float(step), BLOCK)
+    kept = np.arange(starts.shape[1]) < counts[:, None]
+    block_of = np.repeat(np.arange(len(counts)), starts.shape[1]).reshape(starts.shape)
+    flat = [a[kept] for a in (block_of, starts, kernels, levels)]
+    order = np.lexsort((flat[2], flat[1], flat[0]))  # by block, then start, then kernel
+    return (counts, *(a[order] for a in flat[1:]))
+
+
+def synthesise(counts: np.ndarray, starts: np.ndarray, kernels: np.ndarray, levels: np.ndarray, atoms: np.ndarray,
+               step: float, length: int) -> np.ndarray:
+    """Spikes -> the segment ``(length,)``: each block's quantised atoms summed, its margins dropped."""
+    width = atoms.shape[1]
+    extent = BLOCK + 2 * (width - 1)
+    blocks = np.zeros((len(counts), extent))
+    block_of = np.repeat(np.arange(len(counts)), counts)
+    index = block_of[:, None] * extent + starts[:, None] + np.arange(width)
+    np.add.at(blocks.reshape(-1), index.reshape(-1), ((levels * step)[:, None] * atoms[kernels]).reshape(-1))
+    return blocks[:, width - 1 : width - 1 + BLOCK].reshape(-1)[:length]
+
+
+def write_spikes(writer: Writer, counts: np.ndarray, starts: np.ndarray, kernels: np.ndarray, levels: np.ndarray,
+                 kernel_count: int) -> None:
+    """A segment's spikes into ``writer`` (see the module's docstring)."""
+    count_scale = fitted_scale_code(counts)
+    writer.scales(count_scale)
+    writer.geometric(counts, scale_of(count_scale))
+    first = np.r_[0, np.cumsum(counts)[:-1]][counts > 0]
+    gaps = np.diff(starts, prepend=0)
+    gaps[first] = starts[first]
+    is_first = np.zeros(len(starts), bool)
+    is_first[first] = True
+    gap_scales = np.array([fitted_scale_code(gaps[is_first]), fitted_scale_code(gaps[~is_first])], dtype=np.int32)
+    writer.scales(gap_scales)
+    writer.geometric(gaps, scale_of(gap_scales)[(~is_first).astype(int)])
+    shares = probability_code((np.bincount(kernels, minlength=kernel_count) + 0.5) / (len(kernels) + 1))
+    writer.probabilities(shares)
+    writer.categorical(kernels, _normalised(shares))
+    magnitudes = np.abs(levels) - 1
+    scales = np.array([fitted_scale_code(magnitudes[kernels == k]) for k in range(kernel_count)], dtype=np.int32)
+    writer.scales(scales)
+    writer.geometric(magnitudes, scale_of(scales)[kernels])
+    writer.bernoulli(levels < 0, 0.5)
+
+
+def read_spikes(reader: Reader, blocks: int, kernel_count: int) -> tuple[np.ndarray, ...]:
+    """The mirror of :func:`write_spikes` for a segment of ``blocks`` blocks."""
+    counts = reader.geometric(blocks, scale_of(reader.scales(1)))
+    total = int(counts.sum())
+    first = np.r_[0, np.cumsum(counts)[:-1]][counts > 0]
+    is_first = np.zeros(total, bool)
+    is_first[first] = True
+    gap_scales = scale_of(reader.scales(2))
+    gaps = reader.geometric(total, gap_scales[(~is_first).astype(int)])
+    starts = _starts(gaps, counts)
+    kernels = reader.categorical(total, _normalised(reader.probabilities(kernel_count)))
+    scales = scale_of(reader.scales(kernel_count))
+    magnitudes = reader.geometric(total, scales[kernels]) + 1
+    signs = reader.bernoulli(total, 0.5)
+    return counts, starts, kernels, np.where(signs == 1, -magnitudes, magnitudes)
+
+
+def _starts(gaps: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Gaps (each block's first gap is its first start) -> starts: running sums restarted at each block."""
+    running = np.cumsum(gaps)
+    before = np.r_[0, running][np.r_[0, np.cumsum(counts)[:-1]]]
+    return running - np.repeat(before, counts)
+
+
+def _normalised(codes: np.ndarray) -> np.ndarray:
+    p = probability_of(codes)
+    return p / p.sum()
+
+
+def global_starts(counts: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+    """Spike starts in a block's padded frame -> in the segment's samples (negative where an atom hangs over)."""
+    return np.repeat(np.arange(len(counts)), counts) * BLOCK + starts - (width - 1)
+
+
+def with_derivatives(templates: np.ndarray) -> np.ndarray:
+    """Templates ``(K, M)`` and their unit-norm derivatives: a spike of both shifts a template by a fraction of a
+    sample, as a first-order Taylor step does."""
+    slopes = np.gradient(templates, axis=1)
+    return np.concatenate([templates, slopes / np.maximum(np.linalg.norm(slopes, axis=1, keepdims=True), 1e-12)])
+
+
+def adapt_step(x: np.ndarray, width: int, share: float) -> float:
+    """The spike step of a threshold at ``share`` of a kernel-long stretch's norm (std x sqrt(width))."""
+    return share * float(np.std(x)) * math.sqrt(width) / THRESHOLD or 1.0
+
+
+def pooled_adaptation(signals: list[np.ndarray], templates: np.ndarray, steps: list[float]) -> np.ndarray:
+    """One round of kernel adaptation (approximate K-SVD, Rubinstein et al. 2008) pooled over ``signals``: pursue
+    each with the kernels and their derivatives at its spike step, then make each kernel the unit-norm,
+    amplitude-weighted mean of the residual it explains at its spikes. A kernel no spike uses is kept."""
+    width = templates.shape[1]
+    atoms = with_derivatives(templates)
+    sums = np.zeros_like(templates)
+    for x, step in zip(signals, steps):
+        counts, starts, kernels, levels = pursue(x, atoms, step)
+        residual = x - synthesise(counts, starts, kernels, levels, atoms, step, len(x))
+        where = global_starts(counts, starts, width)[:, None] + np.arange(width)
+        amplitude = levels * step
+        pieces = np.where((where >= 0) & (where < len(x)), residual[np.clip(where, 0, len(x) - 1)], 0.0)
+        pieces += amplitude[:, None] * atoms[kernels]
+        own = kernels < len(templates)
+        np.add.at(sums, kernels[own], amplitude[own, None] * pieces[own])
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    return np.where(norms > 0, sums / np.maximum(norms, 1e-12), templates)
+
+
+def adapt(x: np.ndarray, templates: np.ndarray, step: float, rounds: int = ADAPT_ROUNDS) -> np.ndarray:
+    """``templates`` adapted to one segment: ``rounds`` of :func:`pooled_adaptation`."""
+    for _ in range(rounds):
+        templates = pooled_adaptation([x], templates, [step])
+    return templates
+
+
+def _kernel_levels(template: np.ndarray) -> list[np.ndarray]:
+    return _wavelet.reconstruct_segment(template, KERNEL_STEP, RESIDUAL_WAVELET)[1]
+
+
+def _restored_kernel(levels: list[np.ndarray], width: int) -> np.ndarray:
+    """A kernel as the file carries it: its wavelet levels restored and scaled to unit norm (both sides compute it)."""
+    norms = _wavelet.band_norms(RESIDUAL_WAVELET, len(levels) - 1, width)
+    kernel = _wavelet.inverse(_wavelet.dequantize(levels, KERNEL_STEP, norms), RESIDUAL_WAVELET, width)
+    return kernel / max(np.linalg.norm(kernel), 1e-12)
+
+
+class PursuitCodec:
+    """``codec="san"``, the segment-level interface :mod:`sanets.codec._channels` drives.
+
+    Per segment: the SAN's kernels adapted to it (:func:`adapt`), sent wavelet-coded at :data:`KERNEL_STEP`;
+    matching pursuit with them and their derivatives, spikes while they reach the threshold (a choice per channel
+    among :data:`SPIKE_SHARES`, the smallest file kept); the residual coded by the wavelet codec's quantiser and
+    coder at the channel's step, which sets the quality.
+    """
+
+    name = "san"
+    choices = SPIKE_SHARES
+    finest = 1e-6
+
+    def __init__(self, kernels: list[torch.Tensor]) -> None:
+        self.initial = dictionary(kernels)
+        self._sparse_parts: dict[tuple, tuple] = {}
+
+    def header(self) -> dict:
+        return {"block": BLOCK, "threshold": THRESHOLD, "kernel_step": KERNEL_STEP, "residual_wavelet": RESIDUAL_WAVELET,
+                "adapt_rounds": ADAPT_ROUNDS}
+
+    def _sparse(self, x: np.ndarray, share: float) -> tuple:
+        """The segment's adapted kernels (their levels), spike step, spikes and their synthesis, for a share."""
+        key = (share, len(x), hashlib.sha1(x.tobytes()).hexdigest())
+        if key not in self._sparse_parts:
+            width = self.initial.shape[1]
+            spike_step = adapt_step(x, width, share)
+            levels = [_kernel_levels(t) for t in adapt(x, self.initial, spike_step)]
+            atoms = with_derivatives(np.array([_restored_kernel(level, width) for level in levels]))
+            spikes = pursue(x, atoms, spike_step)
+            self._sparse_parts[key] = (levels, spike_step, spikes, synthesise(*spikes, atoms, spike_step, len(x)))
+        return self._sparse_parts[key]
+
+    def reconstruct_segment(self, x: np.ndarray, step: float, share: float) -> tuple[np.ndarray, tuple]:
+        kernel_levels, spike_step, spikes, sparse = self._sparse(x, share)
+        residual, levels = _wavelet.reconstruct_segment(x - sparse, step, RESIDUAL_WAVELET)
+        return sparse + residual, (kernel_levels, spike_step, spikes, levels)
+
+    def write_segment(self, writer: Writer, coded: tuple, share: float) -> None:
+        kernel_levels, spike_step, spikes, levels = coded
+        writer.float64(spike_step)
+        for level in kernel_levels:
+            _wavelet.write_segment(writer, level)
+        write_spikes(writer, *spikes, 2 * len(kernel_levels))
+        _wavelet.write_segment(writer, levels)
+
+    def read_segment(self, reader: Reader, length: int, step: float, share: float) -> np.ndarray:
+        count, width = self.initial.shape
+        spike_step = reader.float64()
+        lengths = _wavelet.band_lengths(width, RESIDUAL_WAVELET)
+        atoms = with_derivatives(np.array([_restored_kernel(_wavelet.read_segment(reader, lengths), width) for _ in range(count)]))
+        spikes = read_spikes(reader, -(-length // BLOCK), len(atoms))
+        if len(spikes[1]) and (spikes[1].max() > BLOCK + width - 2 or spikes[2].max() >= len(atoms)):
+            raise ValueError("a spike outside its block or of a kernel the segment lacks")
+        levels = _wavelet.read_segment(reader, _wavelet.band_lengths(length, RESIDUAL_WAVELET))
+        residual = _wavelet.inverse(_wavelet.dequantize(levels, step, _wavelet.band_norms(RESIDUAL_WAVELET, len(levels) - 1, length)),
+                                    RESIDUAL_WAVELET, length)
+        return synthesise(*spikes, atoms, spike_step, length) + residual

@@ -1,0 +1,209 @@
+"""The wavelet codec: the strong classical anchor a SAN codec is measured against (issue 29).
+
+What is known to work for biomedical signals, built the way a demanding reviewer
+would ask for it:
+
+- the whole segment transformed (about 2**18 samples of a channel, not short windows), with
+  ``mode="periodization"`` (as many coefficients as samples) and up to 8 levels;
+- a dead-zone uniform quantiser per band, its step scaled by the band's synthesis norm
+  (biorthogonal wavelets are not orthonormal: equal steps would not spend the error evenly);
+- context-adaptive arithmetic coding: each detail band coarse to fine, its even coefficients
+  first and then its odd ones, every coefficient's significance coded with a probability of
+  its class (how large its parent in the next coarser band and, for odd ones, its two decoded
+  neighbours are), magnitudes with a geometric model per class group, signs raw; the
+  approximation band by first differences. Each class's parameters are sent quantised
+  (8 bits) when the class holds a coefficient;
+- the quantiser step bisected per channel to the target PRDN, and the wavelet chosen per
+  recording among :data:`WAVELETS` by the smallest file.
+
+Coefficients ``c`` are quantised to ``sign(c) floor(|c| / step + ROUNDING)`` and restored at
+``sign(q) (|q| + BIAS) step``: with ROUNDING below 1/2 the zero bin is wider than a step, as the
+near-Laplacian coefficients ask. Both constants were chosen on the first 10 minutes of MIT-BIH
+records 100 and 101 (a 1 % effect), not on the records the README's table scores.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from sanets._extras import require
+from sanets.codec._entropy import Reader, Writer, fitted_scale_code, probability_code, probability_of, scale_code, scale_of
+
+WAVELETS = ("bior4.4", "bior2.2", "db4", "sym6", "coif3")
+"""The wavelets tried per recording (``wavelet="auto"``)."""
+MAX_LEVELS = 8
+ROUNDING = 0.37
+BIAS = 0.05
+_BUCKETS = np.array([0, 1, 3, 7, 15])
+"""Context magnitudes are bucketed in octaves: 0, 1, 2-3, 4-7, 8-15 and 16 or more."""
+_CLASSES = (len(_BUCKETS) + 1) ** 2
+
+
+def _pywt():
+    return require("pywt", "the wavelet codec")
+
+
+def levels_for(length: int, wavelet: str) -> int:
+    return max(1, min(MAX_LEVELS, _pywt().dwt_max_level(length, _pywt().Wavelet(wavelet).dec_len)))
+
+
+@functools.lru_cache(maxsize=64)
+def band_norms(wavelet: str, levels: int, length: int) -> tuple[float, ...]:
+    """The synthesis norm of one coefficient of each band (approximation first), measured by reconstructing an
+    impulse placed mid-band: how much a unit of error in that band costs in the signal."""
+    pywt = _pywt()
+    bands = pywt.wavedec(np.zeros(length), wavelet, mode="periodization", level=levels)
+    norms = []
+    for index, band in enumerate(bands):
+        impulse = [np.zeros_like(b) for b in bands]
+        impulse[index][len(band) // 2] = 1.0
+        norms.append(float(np.linalg.norm(pywt.waverec(impulse, wavelet, mode="periodization"))))
+    return tuple(norms)
+
+
+def transform(x: np.ndarray, wavelet: str) -> list[np.ndarray]:
+    """A segment ``(S,)`` -> its bands, approximation first."""
+    return _pywt().wavedec(x, wavelet, mode="periodization", level=levels_for(len(x), wavelet))
+
+
+def inverse(bands: list[np.ndarray], wavelet: str, length: int) -> np.ndarray:
+    return _pywt().waverec(bands, wavelet, mode="periodization")[:length]
+
+
+def quantize(bands: list[np.ndarray], step: float, norms: tuple[float, ...]) -> list[np.ndarray]:
+    return [(np.sign(band) * np.floor(np.abs(band) / (step / norm) + ROUNDING)).astype(np.int64) for band, norm in zip(bands, norms)]
+
+
+def dequantize(levels: list[np.ndarray], step: float, norms: tuple[float, ...]) -> list[np.ndarray]:
+    return [np.sign(q) * (np.abs(q) + BIAS) * (step / norm) for q, norm in zip(levels, norms)]
+
+
+def reconstruct_segment(x: np.ndarray, step: float, wavelet: str) -> tuple[np.ndarray, list[np.ndarray]]:
+    """A segment quantised at ``step`` and restored, and its quantised bands."""
+    bands = transform(x, wavelet)
+    norms = band_norms(wavelet, len(bands) - 1, len(x))
+    levels = quantize(bands, step, norms)
+    return inverse(dequantize(levels, step, norms), wavelet, len(x)), levels
+
+
+def _bucket(magnitude: np.ndarray) -> np.ndarray:
+    return np.searchsorted(_BUCKETS, magnitude, side="left")
+
+
+def _context(parent: np.ndarray | None, length: int, start: int, neighbours: np.ndarray | None) -> np.ndarray:
+    """The class of every other coefficient of a band from ``start``: the bucket of its parent's magnitude (the parent
+    and half its two neighbours) and the bucket of its decoded neighbours' magnitudes."""
+    index = np.arange(start, length, 2)
+    if parent is None or not len(parent):
+        parental = np.zeros(len(index))
+    else:
+        magnitude = np.abs(parent)
+        at = np.minimum(index // 2, len(parent) - 1)
+        parental = magnitude[at] + 0.5 * (magnitude[np.maximum(at - 1, 0)] + magnitude[np.minimum(at + 1, len(parent) - 1)])
+    near = np.zeros(len(index)) if neighbours is None else neighbours
+    return (len(_BUCKETS) + 1) * _bucket(np.ceil(parental)) + _bucket(near)
+
+
+def _neighbours(even: np.ndarray, length: int) -> np.ndarray:
+    """For the odd coefficients of a band of ``length``, the summed magnitudes of their two even neighbours."""
+    magnitude = np.abs(even)
+    odd = np.arange(1, length, 2)
+    right = np.minimum(odd + 1, length - 1 - (length - 1) % 2) // 2
+    return magnitude[odd // 2] + magnitude[np.minimum(right, len(even) - 1)]
+
+
+def _write_classes(writer: Writer, values: np.ndarray, classes: np.ndarray) -> None:
+    """Significance by class, then magnitudes by class (of the significant ones), then signs."""
+    significant = values != 0
+    present = np.unique(classes)
+    counts = np.bincount(classes, minlength=_CLASSES)[present]
+    hits = np.bincount(classes, weights=significant, minlength=_CLASSES)[present]
+    codes = probability_code((hits + 0.5) / (counts + 1))
+    writer.probabilities(codes)
+    writer.bernoulli(significant, probability_of(codes)[np.searchsorted(present, classes)])
+    magnitudes, classes = np.abs(values[significant]) - 1, classes[significant]
+    holding = np.unique(classes)
+    scales = np.array([fitted_scale_code(magnitudes[classes == c]) for c in holding], dtype=np.int32)
+    writer.scales(scales)
+    writer.geometric(magnitudes, scale_of(scales)[np.searchsorted(holding, classes)])
+    writer.bernoulli(values[significant] < 0, 0.5)
+
+
+def _read_classes(reader: Reader, classes: np.ndarray) -> np.ndarray:
+    present = np.unique(classes)
+    significant = reader.bernoulli(len(classes), probability_of(reader.probabilities(len(present)))[np.searchsorted(present, classes)])
+    significant = significant.astype(bool)
+    classes = classes[significant]
+    holding = np.unique(classes)
+    scales = scale_of(reader.scales(len(holding)))
+    magnitudes = reader.geometric(len(classes), scales[np.searchsorted(holding, classes)]) + 1
+    signs = reader.bernoulli(len(classes), 0.5)
+    values = np.zeros(len(significant), dtype=np.int64)
+    values[significant] = np.where(signs == 1, -magnitudes, magnitudes)
+    return values
+
+
+def write_segment(writer: Writer, levels: list[np.ndarray]) -> None:
+    """The quantised bands of a segment, approximation first, into ``writer``."""
+    approximation = np.diff(levels[0], prepend=0)
+    code = scale_code(max(np.abs(approximation).mean(), 0.05) if len(approximation) else 1.0)
+    writer.scales(code)
+    writer.laplace(approximation, scale_of(code))
+    parent = None
+    for band in levels[1:]:
+        even = band[0::2]
+        _write_classes(writer, even, _context(parent, len(band), 0, None))
+        _write_classes(writer, band[1::2], _context(parent, len(band), 1, _neighbours(even, len(band))))
+        parent = band
+
+
+def read_segment(reader: Reader, lengths: list[int]) -> list[np.ndarray]:
+    """The mirror of :func:`write_segment`, given the bands' lengths."""
+    scale = scale_of(reader.scales(1))
+    levels = [np.cumsum(reader.laplace(lengths[0], scale))]
+    parent = None
+    for length in lengths[1:]:
+        band = np.zeros(length, dtype=np.int64)
+        band[0::2] = _read_classes(reader, _context(parent, length, 0, None))
+        band[1::2] = _read_classes(reader, _context(parent, length, 1, _neighbours(band[0::2], length)))
+        levels.append(band)
+        parent = band
+    return levels
+
+
+def band_lengths(length: int, wavelet: str) -> list[int]:
+    lengths = [length]
+    for _ in range(levels_for(length, wavelet)):
+        lengths.append(math.ceil(lengths[-1] / 2))
+    return [lengths[-1], *reversed(lengths[1:])]
+
+
+class WaveletCodec:
+    """``codec="wavelet"``: the segment-level interface :mod:`sanets.codec._channels` drives. A channel's choice is
+    its wavelet: the one asked for, or each of :data:`WAVELETS` tried (``"auto"``) and the smallest file kept."""
+
+    name = "wavelet"
+    finest = 1e-6
+
+    def __init__(self, wavelet: str = "auto") -> None:
+        pywt = _pywt()
+        if wavelet != "auto" and wavelet not in pywt.wavelist(kind="discrete"):
+            raise ValueError(f"wavelet must be 'auto' or a discrete wavelet of PyWavelets (such as {', '.join(WAVELETS)}), "
+                             f"got {wavelet!r}")
+        self.choices = WAVELETS if wavelet == "auto" else (wavelet,)
+
+    def header(self) -> dict:
+        return {}
+
+    def reconstruct_segment(self, x: np.ndarray, step: float, wavelet: str) -> tuple[np.ndarray, list[np.ndarray]]:
+        return reconstruct_segment(x, step, wavelet)
+
+    def write_segment(self, writer: Writer, levels: list[np.ndarray], wavelet: str) -> None:
+        write_segment(writer, levels)
+
+    def read_segment(self, reader: Reader, length: int, step: float, wavelet: str) -> np.ndarray:
+        levels = read_segment(reader, band_lengths(length, wavelet))
+        return inverse(dequantize(levels, step, band_norms(wavelet, len(levels) - 1, length)), wavelet, length)
