@@ -1,122 +1,149 @@
-"""Rate-distortion of the .san codec against a wavelet codec built the same way, on the shared PhysioNet records.
+"""Bits per sample of the san codec against the wavelet codec at PRDN 2, 5 and 9 %, on recordings no model saw.
 
 Run by hand (not part of the tests)::
 
-    python benchmarks/bench_codec.py --data-dir ../shared/data [--passes 80] [--epochs 30] [--seconds 300] [--plot rd.png]
+    python benchmarks/bench_codec.py --data-dir ../shared/data [--seconds S] [--plot rd.png] [--json rd.jsonl]
 
-Per record, a SAN of the ``pursuit-gaussian`` variant (Gaussian-derivative
-kernels of 7-127 samples, matching pursuit with ``--passes`` spikes per window)
-is trained with Alg. 4 on the record's training windows, then the record's first
-``--seconds`` (every channel) are written as a .san file at the coarsest quantisation step that
-reaches PRD 2 %, 5 % and 9 %. The wavelet codec cuts and standardises the same
-windows, keeps the wavelet coefficients (the wavelet and mode chosen on the
-record's validation windows by the classical baseline) and quantises them with
-the same uniform quantiser, writes them as the same streams with the same coder
-and framing, and is bisected on its step the same way. Printed: bits per sample
-at each PRD, or the lowest PRD a codec reaches where it cannot reach the target.
-``--plot`` also draws bits per sample against PRD from 1 % to 20 % per record.
+MIT-BIH (every record of ``<data-dir>/physionet/mitdb``, channel 0, whole records): two folds by record order;
+each fold's model is ``sanets fit --for codec`` on the other fold (channel 0), so no record is scored with a model
+that saw it. The other Table I records (emgdb, ctu-uhb-ctgdb, noneeg, voiced; channel 0): the pretrained ``ecg``
+model resampled to the record's rate where it serves that rate, else an untrained SAN of 4 kernels of 0.75 s (the
+san codec learns each segment's kernels from the segment itself and sends them; the model is where that starts).
+Every cell is a file written, decoded and measured (:func:`sanets.codec.rate_distortion`). ``--plot`` draws bits
+per sample against PRDN, one panel per record; ``--speed`` times encoding and decoding a 2-lead record instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import statistics
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-import pywt
-import torch
-
 import sanets
-from sanets import codec
-from sanets.baselines import BASELINES
-from sanets.codec import encode_signal
-from sanets.codec._format import chunk_payloads, write_file
-from sanets.datasets import finite_samples, load_physionet, load_signal
+from sanets.codec import decode_file, encode_signal, rate_distortion
+from sanets.datasets import load_signal
+from sanets.experiments.codec_models import fit_codec
+from sanets.pretrained import pretrained
 
-RECORDS = {"mitdb": "mitdb/100", "emgdb": "emgdb/emg_healthy", "ctu-uhb-ctgdb": "ctu-uhb-ctgdb/1001"}
 TARGETS = (2.0, 5.0, 9.0)
-CURVE = (1.0, 2.0, 3.0, 5.0, 7.0, 9.0, 12.0, 15.0, 20.0)
+CURVE = (1.0, 2.0, 3.0, 5.0, 7.0, 9.0, 12.0)
+OTHERS = {"emgdb": "emg_healthy", "ctu-uhb-ctgdb": "1001", "noneeg": "Subject10_AccTempEDA", "voiced": "voice001"}
 
 
-def wavelet_bits(data: np.ndarray, wavelet: str, mode: str, target: float, window: int = 1000) -> float:
-    """Bits per sample of the wavelet codec at the coarsest step reaching PRD ``target`` (%)."""
-    x, mean, std = codec._windows(data, window)
-    bands = pywt.wavedec(x.astype(np.float64), wavelet, mode=mode, axis=-1)
-    coefficients, edges = np.concatenate(bands, axis=-1), np.cumsum([band.shape[-1] for band in bands])[:-1]
+def first_channel(path: Path, seconds: float | None):
+    signal = load_signal(path)
+    end = signal.n_samples if seconds is None else round(seconds * signal.sampling_rate)
+    return replace(signal, data=signal.data[:1, :end], channel_names=signal.channel_names[:1], units=signal.units[:1])
 
-    def decoded(step: float) -> np.ndarray:
-        restored = pywt.waverec(np.split(np.round(coefficients / step) * step, edges, axis=-1), wavelet, mode=mode, axis=-1)
-        return codec._destandardised(restored[:, :window], mean, std, data.shape)
 
-    step = codec.coarsest_step(decoded, data, target, float(np.abs(coefficients).max()) * 2)
-    levels = torch.from_numpy(np.round(coefficients / step).astype(np.int64))[:, None]
-    header = {"wavelet": wavelet, "mode": mode, "samples": data.shape[1], "channels": data.shape[0], "window": window,
-              "windows": len(levels), "quantization": step, "coder": "lzma"}
-    payloads = chunk_payloads(levels, mean, std)
+def fold_models(records: list[Path], folder: Path) -> dict[Path, sanets.SAN]:
+    """Each record's model: ``fit --for codec`` on channel 0 of the other fold's records."""
+    half = len(records) // 2
+    folds = [records[:half], records[half:]]
+    models = {}
+    for index, fold in enumerate(folds):
+        other = folds[1 - index]
+        fit = fit_codec(other, folder / f"fold{index}.safetensors", channels=[0], echo=lambda line: None)
+        print(f"fold {index + 1}: model of {fit.kernels} kernels x {fit.length} samples from {', '.join(p.stem for p in other)}",
+              flush=True)
+        models.update({record: fit.model for record in fold})
+    return models
+
+
+def other_model(signal) -> tuple[sanets.SAN, str]:
+    try:
+        return pretrained("ecg", signal.sampling_rate), "pretrained ecg"
+    except ValueError:
+        return sanets.SAN([round(0.75 * signal.sampling_rate)] * 4, "extrema", seed=0), "untrained 4 x 0.75 s"
+
+
+def speed(data_dir: Path, seconds: float) -> None:
+    """Encode and decode a 2-lead MIT-BIH record at PRDN 5 % with the pretrained model: times real time."""
+    signal = load_signal(data_dir / "physionet" / "mitdb" / "100.hea")
+    signal = replace(signal, data=signal.data[:, : round(seconds * signal.sampling_rate)])
+    duration = signal.n_samples / signal.sampling_rate
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "w.san"
-        write_file(path, header, payloads, "lzma")
-        return 8 * path.stat().st_size / data.size
+        for codec, model in (("san", pretrained("ecg")), ("wavelet", None)):
+            start = time.perf_counter()
+            report = encode_signal(model, signal, Path(folder) / "r.san", codec=codec, prdn=5.0)
+            encoded = time.perf_counter() - start
+            start = time.perf_counter()
+            decode_file(Path(folder) / "r.san", model)
+            decoded = time.perf_counter() - start
+            print(f"{codec}: 2 leads x {duration:.0f} s at PRDN 5 %: {report.bits_per_sample:.3f} bits/sample; encode {encoded:.1f} s "
+                  f"({duration / encoded:.0f}x real time, the decode check included), decode {decoded:.2f} s "
+                  f"({duration / decoded:.0f}x)", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", required=True, type=Path)
-    parser.add_argument("--passes", type=int, default=80)
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--records", nargs="+", default=list(RECORDS))
-    parser.add_argument("--seconds", type=float, default=300.0, help="seconds of each record to code (default: 300)")
-    parser.add_argument("--plot", type=Path, default=None, help="also draw bits/sample against PRD (1-20 %%) to this PNG")
+    parser.add_argument("--seconds", type=float, default=None, help="code only the first S seconds of each record")
+    parser.add_argument("--plot", type=Path, default=None, help="draw bits/sample against PRDN to this PNG")
+    parser.add_argument("--json", type=Path, default=None, help="write every row as JSON lines to this file")
+    parser.add_argument("--speed", action="store_true", help="time encoding and decoding instead")
     args = parser.parse_args()
+    if args.speed:
+        speed(args.data_dir, args.seconds or 1805.0)
+        return
     targets = sorted(set(TARGETS) | (set(CURVE) if args.plot else set()))
-    print(f"{'record':<15}{'codec':<34}" + "".join(f"{f'PRD {t:g} %':>14}" for t in targets) + f"{'time':>8}")
-    curves: dict[str, dict[str, list[tuple[float, float]]]] = {}
-    for database in args.records:
-        splits = load_physionet(database, data_dir=args.data_dir, download=False)
-        signal = load_signal(args.data_dir / "physionet" / f"{RECORDS[database]}.hea")
-        signal = replace(signal, data=signal.data[:, : round(args.seconds * signal.sampling_rate)])
-        start = time.perf_counter()
-        sizes = [7, 15, 31, 63, 127]
-        model = sanets.SAN(sizes, "topk-absolutes", sparsity=[1] * 5, competition="across-kernels", passes=args.passes,
-                           unit_norm=True, kernel_family="gaussian-derivatives", seed=0)
-        sanets.fit(model, splits.train, splits.validation, epochs=args.epochs, batch_size=2, seed=0)
-        cells, curve = [], curves.setdefault(database, {})
-        for target in targets:
-            with tempfile.TemporaryDirectory() as folder:
-                try:
-                    report = encode_signal(model, signal, Path(folder) / "r.san", prd=target, fill="linear")
-                    cells.append(f"{report.bits_per_sample:.3f}")
-                    curve.setdefault("SAN", []).append((report.prd, report.bits_per_sample))
-                except ValueError as error:
-                    floor = str(error).rsplit("PRD ", 1)[-1].rstrip("%")
-                    cells.append(f"> {floor}%")
-        print(f"{database:<15}{f'SAN pursuit-gaussian T={args.passes}':<34}" + "".join(f"{c:>14}" for c in cells)
-              + f"{time.perf_counter() - start:7.0f}s", flush=True)
-        start = time.perf_counter()
-        baseline = BASELINES["wavelet"]()
-        baseline.fit(splits.train, splits.validation, seed=0)
-        wavelet, mode = baseline.parameters.split("/")[:2]
-        data = finite_samples(signal, "linear")  # as encode_signal(fill="linear")
-        bits = [wavelet_bits(data, wavelet, mode, target) for target in targets]
-        curve[f"wavelet {wavelet}"] = list(zip(targets, bits))
-        cells = [f"{b:.3f}" for b in bits]
-        print(f"{database:<15}{f'wavelet {wavelet}/{mode}':<34}" + "".join(f"{c:>14}" for c in cells)
-              + f"{time.perf_counter() - start:7.0f}s", flush=True)
-
+    records = sorted((args.data_dir / "physionet" / "mitdb").glob("*.hea"))
+    rows, ratios = [], {target: [] for target in TARGETS}
+    print(f"{'record':<22}{'model':<22}" + "".join(f"{f'PRDN {t:g} %: san / wavelet':>30}" for t in TARGETS), flush=True)
+    with tempfile.TemporaryDirectory() as folder:
+        models = fold_models(records, Path(folder)) if records else {}
+        others = [args.data_dir / "physionet" / db / f"{record}.hea" for db, record in OTHERS.items()]
+        for path in records + [p for p in others if p.is_file()]:
+            signal = first_channel(path, args.seconds)
+            model, origin = (models[path], "the other fold") if path in models else other_model(signal)
+            found = rate_distortion(model, signal, targets, fill="linear")
+            cells = []
+            for row in found:
+                rows.append({"input": f"{path.parent.name}/{path.stem}", "model": origin, **row})
+                if row["target_prdn"] not in TARGETS:
+                    continue
+                san, wavelet = row["san_bits_per_sample"], row["wavelet_bits_per_sample"]
+                if san is None:
+                    cells.append(f"out of reach ({row['san_floor']:.2f} %) / {wavelet:.3f}")
+                    continue
+                ratio = san / wavelet
+                if path in models:
+                    ratios[row["target_prdn"]].append(ratio)
+                cells.append(f"{san:.3f} / {wavelet:.3f} = {ratio:.2f}")
+            print(f"{path.parent.name + '/' + path.stem:<22}{origin:<22}" + "".join(f"{c:>30}" for c in cells), flush=True)
+    for target, values in ratios.items():
+        if values:
+            print(f"MIT-BIH, PRDN {target:g} %: median san/wavelet {statistics.median(values):.3f}, worst {max(values):.3f}, "
+                  f"san smaller on {sum(v <= 1 for v in values)} of {len(values)}")
+    if args.json:
+        args.json.write_text("".join(json.dumps(row) + "\n" for row in rows))
     if args.plot:
-        from matplotlib.figure import Figure
+        plot(rows, args.plot)
 
-        figure = Figure(figsize=(4 * len(curves), 3.5), layout="constrained")
-        for ax, (database, lines) in zip(figure.subplots(1, len(curves), squeeze=False)[0], curves.items()):
-            for label, points in lines.items():
-                ax.plot(*zip(*points), marker="o", label=label)
-            ax.set(title=database, xlabel="PRD (%)", ylabel="bits per sample")
-            ax.legend(fontsize="small")
-        figure.savefig(args.plot, dpi=100)
-        print(f"figure: {args.plot}")
+
+def plot(rows: list[dict], path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    inputs = list(dict.fromkeys(row["input"] for row in rows))
+    columns = 4
+    figure = Figure(figsize=(3.2 * columns, 2.6 * -(-len(inputs) // columns)), layout="constrained")
+    axes = figure.subplots(-(-len(inputs) // columns), columns, squeeze=False).ravel()
+    for ax, name in zip(axes, inputs):
+        mine = [row for row in rows if row["input"] == name]
+        for codec, style in (("san", "o-"), ("wavelet", "s--")):
+            points = [(row[f"{codec}_prdn"], row[f"{codec}_bits_per_sample"]) for row in mine if row[f"{codec}_bits_per_sample"]]
+            if points:
+                ax.plot(*zip(*points), style, label=codec, markersize=3)
+        ax.set(title=name, xlabel="PRDN (%)", ylabel="bits per sample")
+        ax.legend(fontsize="x-small")
+    for ax in axes[len(inputs) :]:
+        ax.remove()
+    figure.savefig(path, dpi=90)
+    print(f"figure: {path}")
 
 
 if __name__ == "__main__":

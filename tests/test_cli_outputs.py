@@ -56,7 +56,7 @@ def contents(folder: Path) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in sorted(folder.iterdir()) if path.is_file()}
 
 
-FIT = ["--epochs", "1", "--kernel-sizes", "8", "--window", "500", "--no-progress"]
+FIT = ["--for", "paper", "--epochs", "1", "--kernel-sizes", "8", "--window", "500", "--no-progress"]
 
 
 def test_1_fit_never_writes_over_a_recording_or_a_signal_file_its_header_names(files, capsys):

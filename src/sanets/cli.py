@@ -174,37 +174,48 @@ def _add_fit_parser(subparsers: argparse._SubParsersAction) -> None:
     from sanets.activations import ACTIVATIONS
 
     parser = subparsers.add_parser(
-        "fit", help="fit a SAN to your own recordings, the kernel size chosen on validation",
-        description="Read recordings (WFDB, EDF, CSV, NPY), cut each channel into standardised windows, keep the last "
-                    "fifth of each channel's windows for validation, sweep the kernel sizes with Alg. 4 and write the SAN "
-                    "of lowest validation phi. It writes MODEL (the SAN), MODEL.json (its report: m chosen, validation "
-                    "scores, every m tried; MODEL's suffix replaced by .json) and MODEL-kernels.png (its kernels; MODEL's "
-                    "suffix replaced by -kernels.png); none of them may be an input. An interrupted fit resumes when "
-                    "rerun: MODEL.partial/ keeps each epoch.",
+        "fit", help="fit a SAN to your own recordings: kernels for the codec, or the paper's SAN",
+        description="Read recordings (WFDB, EDF, CSV, NPY) and learn a SAN from every chosen channel. --for codec "
+                    "(default): kernels for the san codec, learned on the first four fifths of each channel, their "
+                    "count and length chosen by the fewest bits on the last fifth at --prdn. --for paper: the paper's "
+                    "protocol: standardised windows, the last fifth for validation, the kernel sizes swept with Alg. 4, "
+                    "the SAN of lowest validation phi kept (an interrupted fit resumes when rerun: MODEL.partial/ keeps "
+                    "each epoch). Either writes MODEL (the SAN), MODEL.json (its report; MODEL's suffix replaced by "
+                    ".json) and MODEL-kernels.png (its kernels; MODEL's suffix replaced by -kernels.png); none of them "
+                    "may be an input.",
     )
     parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="recordings (WFDB .hea, EDF, CSV, NPY)")
     parser.add_argument("--out", type=Path, required=True, metavar="MODEL",
                         help="the model to write (MODEL.safetensors), beside MODEL.json and MODEL-kernels.png")
-    parser.add_argument("--activation", default="extrema", metavar="NAME",
-                        help=f"sparse activation, one of: {', '.join(ACTIVATIONS)} (default: extrema)")
-    parser.add_argument("--kernel-sizes", nargs="+", type=_kernel_sizes, metavar="M",
-                        help="kernel sizes, e.g. 7 or 8-15 (default: a range from the window and sampling rate)")
-    parser.add_argument("--kernels", type=int, default=1, help="kernels per SAN, q (default: 1)")
-    parser.add_argument("--window", type=int, default=None, help="samples per window (default: 1000, or the shortest signal)")
+    parser.add_argument("--for", dest="purpose", choices=("codec", "paper"), default="codec",
+                        help="codec: kernels for 'sanets encode' (default); paper: the paper's SAN (Alg. 4, phi)")
     parser.add_argument("--channels", nargs="+", metavar="C", help="channels by name or index (default: all)")
-    parser.add_argument("--channel-kernels", choices=("shared", "separate"), default=None,
-                        help="code the channels together, as one SAN of C input channels with kernels shared by every "
-                             "channel or a set per channel (default: a one-channel SAN that codes each channel alone)")
-    parser.add_argument("--epochs", type=int, default=30, help="epochs of Alg. 4 (default: 30)")
-    parser.add_argument("--batch-size", type=int, default=None,
-                        help="windows per Adam step (default: an eighth of the training windows, from 2 to 32)")
+    codec = parser.add_argument_group("--for codec")
+    codec.add_argument("--prdn", type=float, default=5.0, metavar="TARGET",
+                       help="the PRDN (%%) at which validation bits choose the kernels (default: 5)")
+    paper = parser.add_argument_group("--for paper")
+    paper.add_argument("--activation", default=None, metavar="NAME",
+                       help=f"sparse activation, one of: {', '.join(ACTIVATIONS)} (default: extrema)")
+    paper.add_argument("--kernel-sizes", nargs="+", type=_kernel_sizes, metavar="M",
+                       help="kernel sizes, e.g. 7 or 8-15 (default: a range from the window and sampling rate)")
+    paper.add_argument("--kernels", type=int, default=None, help="kernels per SAN, q (default: 1)")
+    paper.add_argument("--window", type=int, default=None, help="samples per window (default: 1000, or the shortest signal)")
+    paper.add_argument("--channel-kernels", choices=("shared", "separate"), default=None,
+                       help="code the channels together, as one SAN of C input channels with kernels shared by every "
+                            "channel or a set per channel (default: a one-channel SAN that codes each channel alone)")
+    paper.add_argument("--epochs", type=int, default=None, help="epochs of Alg. 4 (default: 30)")
+    paper.add_argument("--batch-size", type=int, default=None,
+                       help="windows per Adam step (default: an eighth of the training windows, from 2 to 32)")
+    paper.add_argument("--device", choices=("cpu", "cuda"), default=None, help="where to train (default: cpu)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to train (default: cpu)")
     parser.add_argument("--fill", choices=("linear",), default=None,
                         help="interpolate missing samples (NaN, empty CSV cells) instead of refusing them")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="progress bar on stderr (default: only when stderr is a terminal)")
     parser.set_defaults(handler=_run_fit)
+
+
+_PAPER_OPTIONS = ("activation", "kernel_sizes", "kernels", "window", "channel_kernels", "epochs", "batch_size", "device")
 
 
 def _channels(given: list[str] | None) -> list[int | str] | None:
@@ -213,15 +224,24 @@ def _channels(given: list[str] | None) -> list[int | str] | None:
 
 
 def _run_fit(args: argparse.Namespace) -> int:
+    if args.purpose == "codec":
+        from sanets.experiments.codec_models import fit_codec
+
+        given = [f"--{name.replace('_', '-')}" for name in _PAPER_OPTIONS if getattr(args, name) is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)}: the paper's options; add --for paper (or leave them out for the codec)")
+        fit_codec(args.inputs, args.out, channels=_channels(args.channels), prdn=args.prdn, fill=args.fill, seed=args.seed,
+                  echo=print)
+        return 0
     from sanets.experiments.recordings import fit_recordings
 
     if args.device == "cuda" and not __import__("torch").cuda.is_available():
         raise ValueError("--device cuda: torch sees no CUDA GPU here")
     fit_recordings(
-        args.inputs, args.out, activation=args.activation,
+        args.inputs, args.out, activation=args.activation or "extrema",
         kernel_sizes=None if args.kernel_sizes is None else [m for sizes in args.kernel_sizes for m in sizes],
-        kernels=args.kernels, window=args.window, channels=_channels(args.channels), channel_kernels=args.channel_kernels, epochs=args.epochs, batch_size=args.batch_size,
-        seed=args.seed, device=args.device, fill=args.fill,
+        kernels=args.kernels or 1, window=args.window, channels=_channels(args.channels), channel_kernels=args.channel_kernels,
+        epochs=args.epochs or 30, batch_size=args.batch_size, seed=args.seed, device=args.device or "cpu", fill=args.fill,
         progress=sys.stderr.isatty() if args.progress is None else args.progress, echo=print,
     )
     return 0
@@ -239,7 +259,8 @@ def _add_codec_parsers(subparsers: argparse._SubParsersAction) -> None:
     encode.add_argument("paths", nargs="+", type=Path, metavar="[MODEL] INPUT",
                         help="the model (a .safetensors file from 'sanets fit' or SAN.save; or give --model), then the recording")
     encode.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.san", help="the file to write")
-    encode.add_argument("--model", type=Path, default=None, help="the model, instead of the first path")
+    encode.add_argument("--model", type=Path, default=None,
+                        help="the model, instead of the first path: a file or a pretrained name (ecg)")
     encode.add_argument("--codec", default="san", choices=CODECS, help=f"one of: {', '.join(CODECS)} (default: san)")
     step = encode.add_mutually_exclusive_group()
     step.add_argument("--prdn", type=float, metavar="TARGET",
@@ -269,7 +290,8 @@ def _add_codec_parsers(subparsers: argparse._SubParsersAction) -> None:
     decode.add_argument("input", type=Path, metavar="IN.san", help="a file written by 'sanets encode'")
     decode.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help="a .npy or .csv file")
     decode.add_argument("--model", type=Path, default=None,
-                        help="the model the file names (not needed if embedded, nor for the wavelet codec)")
+                        help="the model the file names, a file or a pretrained name (not needed if embedded, nor for the "
+                             "wavelet codec)")
     decode.set_defaults(handler=_run_decode)
     inspect = subparsers.add_parser("inspect", help="describe a .san file", description="Print a .san file's header and sizes as JSON.")
     inspect.add_argument("input", type=Path, metavar="IN.san", help="a file written by 'sanets encode'")
@@ -280,7 +302,9 @@ def _add_codec_parsers(subparsers: argparse._SubParsersAction) -> None:
                     "and with the wavelet codec, decode each file, and print bits per sample and the PRDN reached (the "
                     "worst channel's). A target a codec cannot reach is shown with the floor it reached.")
     rd.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="recordings (WFDB .hea, EDF, CSV, NPY)")
-    rd.add_argument("--model", type=Path, default=None, help="the SAN whose kernels the san codec uses (without it: wavelet only)")
+    rd.add_argument("--model", type=Path, default=None,
+                    help="the SAN whose kernels the san codec starts from, a file or a pretrained name (ecg); without "
+                         "it, the wavelet codec alone")
     rd.add_argument("--channels", nargs="+", metavar="C", help="channels by name or index (default: all)")
     rd.add_argument("--prdn", nargs="+", type=float, default=[2.0, 5.0, 9.0], metavar="TARGET",
                     help="target PRDNs in %% (default: 2 5 9)")
@@ -302,10 +326,11 @@ def _model_and_input(args: argparse.Namespace) -> tuple[Path | None, Path]:
     return (args.paths[0], args.paths[1]) if len(args.paths) == 2 else (args.model, args.paths[0])
 
 
-def _load_model(path: Path | None):
-    from sanets.model import SAN
+def _load_model(given: Path | None, sampling_rate: float | None = None):
+    """``--model``: a model file or a pretrained name (its kernels resampled to the recording's rate)."""
+    from sanets.pretrained import resolve_model
 
-    return None if path is None else SAN.load(path)
+    return None if given is None else resolve_model(given, sampling_rate)
 
 
 def _run_encode(args: argparse.Namespace) -> int:
@@ -321,7 +346,7 @@ def _run_encode(args: argparse.Namespace) -> int:
     check_outputs({"coded file": args.output}, ([("model", model_path)] if model_path else [])
                   + [("recording", file) for file in recording_files(input_path)])
     signal = select_channels(load_signal(input_path), _channels(args.channels))
-    report = encode_signal(_load_model(model_path), signal, args.output, codec=args.codec, prdn=args.prdn, prd=args.prd,
+    report = encode_signal(_load_model(model_path, signal.sampling_rate), signal, args.output, codec=args.codec, prdn=args.prdn, prd=args.prd,
                            quantization=args.quantization, window=args.window, coder=args.coder, wavelet=args.wavelet,
                            embed_model=args.embed_model, fill=args.fill)
     if args.json:
@@ -344,7 +369,10 @@ def _run_decode(args: argparse.Namespace) -> int:
         raise ValueError(f"{str(args.output)!r}: the output must be a .npy or .csv file")
     check_outputs({"decoded recording": args.output},
                   [(".san file", args.input)] + ([] if args.model is None else [("model", args.model)]))
-    data, header = decode_file(args.input, _load_model(args.model))
+    from sanets.codec._format import read_file
+
+    model = None if args.model is None else _load_model(args.model, read_file(args.input)[0].get("sampling_rate"))
+    data, header = decode_file(args.input, model)
     save_signal(args.output, data, header["channel_names"] or [f"ch{i}" for i in range(len(data))])
     print(f"{args.output}: {data.shape[0]} channel(s) x {data.shape[1]} samples")
     return 0
@@ -355,9 +383,9 @@ def _run_rd(args: argparse.Namespace) -> int:
     from sanets.codec import rate_distortion
     from sanets.datasets import load_signal, select_channels
 
-    model = _load_model(args.model)
     for path in args.inputs:
         signal = select_channels(load_signal(path), _channels(args.channels))
+        model = _load_model(args.model, signal.sampling_rate)
         for row in rate_distortion(model, signal, args.prdn, wavelet=args.wavelet, fill=args.fill):
             row = {"input": str(path), **row}
             if args.json:

@@ -57,7 +57,7 @@ def test_sanets_fit_keeps_the_kernel_size_of_lowest_validation_phi_and_its_model
     record = sanets.datasets.load_signal(shared / "physionet" / "mitdb" / "100.hea")
     np.savetxt(tmp_path / "100.csv", record.data[:, :6000].T, delimiter=",", header="MLII,V5", comments="")
     out = tmp_path / "model.safetensors"
-    assert main(["fit", str(tmp_path / "100.csv"), "--out", str(out), "--kernel-sizes", "5", "9-10", "--window", "500",
+    assert main(["fit", "--for", "paper", str(tmp_path / "100.csv"), "--out", str(out), "--kernel-sizes", "5", "9-10", "--window", "500",
                  "--channels", "MLII", "--epochs", "3", "--no-progress"]) == 0
     report = json.loads(out.with_suffix(".json").read_text())
     candidates = {int(m): phi for m, phi in report["candidates"].items()}
@@ -92,7 +92,7 @@ def test_a_multichannel_fit_chooses_m_by_the_multichannel_sans_phi_and_codes_the
     record = sanets.datasets.load_signal(shared / "physionet" / "mitdb" / "100.hea")
     np.savetxt(tmp_path / "100.csv", record.data[:, :5000].T, delimiter=",", header="MLII,V5", comments="")
     out = tmp_path / "model.safetensors"
-    assert main(["fit", str(tmp_path / "100.csv"), "--out", str(out), "--kernel-sizes", "5", "9", "--window", "500",
+    assert main(["fit", "--for", "paper", str(tmp_path / "100.csv"), "--out", str(out), "--kernel-sizes", "5", "9", "--window", "500",
                  "--channel-kernels", channel_kernels, "--epochs", "2", "--no-progress"]) == 0
     report = json.loads(out.with_suffix(".json").read_text())
     model = sanets.SAN.load(out)

@@ -13,7 +13,8 @@ Models
 - :meth:`Writer.uniform`: integers in ``[0, 2**bits)``.
 - :meth:`Writer.laplace`: signed integers, a quantised Laplace of a given scale
   per symbol (its range sent first, as a bit length).
-- :meth:`Writer.geometric`: non-negative integers, a one-sided quantised Laplace.
+- :meth:`Writer.geometric`: non-negative integers, a geometric distribution (a categorical of its masses per
+  distinct scale: constriction's one-sided Laplace lumps the cut-off tail into zero).
 - :meth:`Writer.bernoulli`: bits, a probability per symbol.
 - :meth:`Writer.scales` / :meth:`Writer.probabilities`: parameters as 8-bit codes
   (a Laplace scale in eighths of an octave; a probability in eighths of a bit of
@@ -55,20 +56,20 @@ def probability_of(code: np.ndarray | int) -> np.ndarray:
     return 1 / (1 + 2.0 ** (-(np.asarray(code, dtype=np.float64) - 128) / 8))
 
 
+def _ratio(scale: np.ndarray | float) -> np.ndarray:
+    """The geometric ratio of a scale: P(k) is proportional to ratio**k, exp(-1 / scale)."""
+    return np.exp(-1 / np.maximum(np.asarray(scale, dtype=np.float64), 1e-6))
+
+
 def fitted_scale_code(values: np.ndarray) -> int:
-    """The 8-bit scale code whose one-sided quantised Laplace codes ``values`` (integers >= 0) in the fewest bits,
-    by the model's exact bin probabilities: a mean alone misjudges the mass at zero."""
+    """The 8-bit scale code whose geometric model (:meth:`Writer.geometric`) codes ``values`` (integers >= 0) in the
+    fewest bits."""
     values = np.asarray(values, dtype=np.int64)
     if not values.size:
         return int(scale_code(1.0))
-    counts = np.bincount(values)
-    k = np.arange(len(counts), dtype=np.float64)
-    guess = int(scale_code(max(values.mean(), 0.05)))
-    codes = np.arange(max(0, guess - 24), min(256, guess + 25))
-    b = scale_of(codes)[:, None]
-    low, high = np.exp(-np.maximum(k - 0.5, 0) / b), np.exp(-(k + 0.5) / b)
-    mass = np.where(k == 0, 1 - high, 0.5 * (low - high)) / (1 - 0.5 * np.exp(-0.5 / b))
-    cost = -(counts * np.log2(np.maximum(mass, 1e-300))).sum(1)
+    codes = np.arange(256)
+    ratio = _ratio(scale_of(codes))
+    cost = -values.size * np.log2(1 - ratio) - values.sum() * np.log2(np.maximum(ratio, 1e-300))
     return int(codes[np.argmin(cost)])
 
 
@@ -101,12 +102,14 @@ class Writer:
             self._encoder.encode(values.astype(np.int32), family, *_parameters(values.size, mean, scale))
 
     def geometric(self, values: np.ndarray, scale: np.ndarray | float) -> None:
+        """Integers >= 0, P(k) proportional to exp(-k / scale) (up to the largest, sent first as a bit length); the
+        symbols of each scale coded together, in increasing order of scale."""
         values = np.asarray(values, dtype=np.int64)
         bits = _bit_length(values)
         self.uniform(bits, 6)
         if values.size and bits:
-            family = self._c.stream.model.QuantizedLaplace(0, 2**bits - 1)
-            self._encoder.encode(values.astype(np.int32), family, *_parameters(values.size, 0.0, scale))
+            for group, probabilities in _geometric_groups(values.size, scale, bits):
+                self.categorical(values[group], probabilities)
 
     def bernoulli(self, bits: np.ndarray, p: np.ndarray | float) -> None:
         bits = np.asarray(bits, dtype=np.int32)
@@ -158,10 +161,11 @@ class Reader:
 
     def geometric(self, count: int, scale: np.ndarray | float) -> np.ndarray:
         bits = int(self.uniform(1, 6)[0])
-        if not count or not bits:
-            return np.zeros(count, dtype=np.int64)
-        family = self._c.stream.model.QuantizedLaplace(0, 2**bits - 1)
-        return self._decoder.decode(family, *_parameters(count, 0.0, scale)).astype(np.int64)
+        values = np.zeros(count, dtype=np.int64)
+        if count and bits:
+            for group, probabilities in _geometric_groups(count, scale, bits):
+                values[group] = self.categorical(int(group.sum()), probabilities)
+        return values
 
     def bernoulli(self, count: int, p: np.ndarray | float) -> np.ndarray:
         if not count:
@@ -183,6 +187,16 @@ class Reader:
         return self.uniform(count, 8)
 
     probabilities = scales
+
+
+def _geometric_groups(count: int, scale: np.ndarray | float, bits: int):
+    """For each distinct scale (increasing): which symbols have it, and the geometric probabilities of 0 .. 2**bits - 1."""
+    scales = np.broadcast_to(np.asarray(scale, dtype=np.float64), (count,))
+    support = np.arange(2**bits, dtype=np.float64)
+    for value in np.unique(scales):
+        ratio = float(_ratio(value))
+        probabilities = np.exp(support * np.log(max(ratio, 1e-300)))
+        yield scales == value, probabilities / probabilities.sum()
 
 
 def _parameters(count: int, mean: np.ndarray | float, scale: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:

@@ -26,13 +26,14 @@ import torch
 
 from sanets._extras import require
 from sanets.codec import _wavelet
+from sanets.codec._learn import EVENTS, spherical_kmeans, stretches_around_events
 from sanets.codec._entropy import Reader, Writer, fitted_scale_code, probability_code, probability_of, scale_of
 
 BLOCK = 1024
 """Samples per block of pursuit."""
 THRESHOLD = 0.75
 """A spike is sent while its |amplitude| reaches this many of its quantisation steps."""
-ADAPT_ROUNDS = 2
+ADAPT_ROUNDS = 3
 """Rounds of kernel adaptation to each segment (:func:`adapt`)."""
 KERNEL_STEP = 1 / 128
 """The quantisation step of an adapted kernel (unit norm) as the file carries it, wavelet-coded."""
@@ -226,10 +227,13 @@ def adapt_step(x: np.ndarray, width: int, share: float) -> float:
 def pooled_adaptation(signals: list[np.ndarray], templates: np.ndarray, steps: list[float]) -> np.ndarray:
     """One round of kernel adaptation (approximate K-SVD, Rubinstein et al. 2008) pooled over ``signals``: pursue
     each with the kernels and their derivatives at its spike step, then make each kernel the unit-norm,
-    amplitude-weighted mean of the residual it explains at its spikes. A kernel no spike uses is kept."""
+    amplitude-weighted mean of the residual it explains at its spikes. A kernel no spike uses is replaced by the
+    stretch of largest residual energy (as K-SVD replaces unused atoms), so that kernels that fit nothing, such
+    as an untrained SAN's, start from what the signal holds."""
     width = templates.shape[1]
     atoms = with_derivatives(templates)
     sums = np.zeros_like(templates)
+    residuals = []
     for x, step in zip(signals, steps):
         counts, starts, kernels, levels = pursue(x, atoms, step)
         residual = x - synthesise(counts, starts, kernels, levels, atoms, step, len(x))
@@ -239,8 +243,30 @@ def pooled_adaptation(signals: list[np.ndarray], templates: np.ndarray, steps: l
         pieces += amplitude[:, None] * atoms[kernels]
         own = kernels < len(templates)
         np.add.at(sums, kernels[own], amplitude[own, None] * pieces[own])
-    norms = np.linalg.norm(sums, axis=1, keepdims=True)
-    return np.where(norms > 0, sums / np.maximum(norms, 1e-12), templates)
+        residuals.append(residual.copy())
+    norms = np.linalg.norm(sums, axis=1)
+    adapted = sums / np.maximum(norms, 1e-12)[:, None]
+    for k in np.flatnonzero(norms == 0):
+        adapted[k] = _most_energetic_stretch(residuals, width, fallback=templates[k])
+    return adapted
+
+
+def _most_energetic_stretch(residuals: list[np.ndarray], width: int, fallback: np.ndarray) -> np.ndarray:
+    """The unit-norm stretch of ``width`` samples of largest energy among ``residuals``, then zeroed there so that
+    the next call takes another; ``fallback`` where every residual is zero or shorter than a kernel."""
+    best, where = 0.0, None
+    for index, residual in enumerate(residuals):
+        if len(residual) >= width:
+            energy = np.convolve(residual**2, np.ones(width), mode="valid")
+            start = int(np.argmax(energy))
+            if energy[start] > best:
+                best, where = float(energy[start]), (index, start)
+    if where is None:
+        return fallback
+    index, start = where
+    stretch = residuals[index][start : start + width].copy()
+    residuals[index][start : start + width] = 0.0
+    return stretch / np.linalg.norm(stretch)
 
 
 def adapt(x: np.ndarray, templates: np.ndarray, step: float, rounds: int = ADAPT_ROUNDS) -> np.ndarray:
@@ -264,7 +290,8 @@ def _restored_kernel(levels: list[np.ndarray], width: int) -> np.ndarray:
 class PursuitCodec:
     """``codec="san"``, the segment-level interface :mod:`sanets.codec._channels` drives.
 
-    Per segment: the SAN's kernels adapted to it (:func:`adapt`), sent wavelet-coded at :data:`KERNEL_STEP`;
+    Per segment: the SAN's kernels adapted to it, sent wavelet-coded at :data:`KERNEL_STEP`: spherical k-means of
+    the stretches around its events, starting from the SAN's kernels, then :func:`adapt`;
     matching pursuit with them and their derivatives, spikes while they reach the threshold (a choice per channel
     among :data:`SPIKE_SHARES`, the smallest file kept); the residual coded by the wavelet codec's quantiser and
     coder at the channel's step, which sets the quality.
@@ -288,7 +315,8 @@ class PursuitCodec:
         if key not in self._sparse_parts:
             width = self.initial.shape[1]
             spike_step = adapt_step(x, width, share)
-            levels = [_kernel_levels(t) for t in adapt(x, self.initial, spike_step)]
+            start = spherical_kmeans(stretches_around_events([x], width, EVENTS), len(self.initial), start=self.initial)
+            levels = [_kernel_levels(t) for t in adapt(x, start, spike_step)]
             atoms = with_derivatives(np.array([_restored_kernel(level, width) for level in levels]))
             spikes = pursue(x, atoms, spike_step)
             self._sparse_parts[key] = (levels, spike_step, spikes, synthesise(*spikes, atoms, spike_step, len(x)))

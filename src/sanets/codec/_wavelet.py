@@ -47,7 +47,8 @@ def _pywt():
 
 
 def levels_for(length: int, wavelet: str) -> int:
-    return max(1, min(MAX_LEVELS, _pywt().dwt_max_level(length, _pywt().Wavelet(wavelet).dec_len)))
+    """Up to :data:`MAX_LEVELS`, as many as the segment is long enough for (0 for a few samples: coded as they are)."""
+    return min(MAX_LEVELS, _pywt().dwt_max_level(length, _pywt().Wavelet(wavelet).dec_len))
 
 
 @functools.lru_cache(maxsize=64)
