@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -66,3 +67,16 @@ def test_zero_example_is_rejected():
 def test_bad_input(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_distortion_by_hand():
+    from sanets.metrics import distortion
+
+    x = np.array([[3.0, 5.0, 7.0], [1.0, 1.0, 1.0]])
+    y = np.array([[3.0, 4.0, 7.0], [1.0, 1.0, 1.0]])
+    prd, prdn, snr = distortion(x, y)
+    assert prd == pytest.approx(100 * 1 / np.sqrt(9 + 25 + 49 + 3))
+    assert prdn == pytest.approx(100 * 1 / np.sqrt(4 + 0 + 4))  # the second channel is flat: no spread
+    assert snr == pytest.approx(-20 * np.log10(prdn / 100))
+    assert distortion(np.ones(4), np.ones(4)) == (0.0, 0.0, float("inf"))
+    assert distortion(np.ones(4), np.zeros(4))[1] == float("inf")

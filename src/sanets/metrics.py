@@ -8,18 +8,22 @@ dataset or batch is phi-bar of Eq. 7.
   example (Eq. 3), dims its spatial dimensionality, size(x) its number of samples;
 - normalised reconstruction loss (Eq. 5): ``L~ = MAE(x, x_hat) / MAE(x, 0)``;
 - flithos (Eq. 6): ``phi = ||(CR^-1, L~)||_2``.
+
+And for a file's bits (not the paper's): :func:`distortion`, the PRD, PRDN and SNR of a decoded recording.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Protocol
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from sanets._validation import check_batch
 
-__all__ = ["inverse_compression_ratio", "normalized_reconstruction_loss", "flithos", "scores"]
+__all__ = ["distortion", "flithos", "inverse_compression_ratio", "normalized_reconstruction_loss", "scores"]
 
 
 class _HasNumWeights(Protocol):
@@ -134,3 +138,19 @@ def scores(
     compression = inverse_compression_ratio(x, codes, num_weights, numbers_per_code)
     loss = normalized_reconstruction_loss(x, x_hat)
     return torch.stack([compression, loss, torch.hypot(compression, loss)], dim=1)
+
+
+def distortion(original: np.ndarray, decoded: np.ndarray) -> tuple[float, float, float]:
+    """PRD, PRDN (%) and SNR (dB) of ``decoded`` against ``original``, both ``(C, S)`` or ``(S,)``.
+
+    ``PRD = 100 ||x - x_hat|| / ||x||``; ``PRDN`` divides by ``||x - mean x||`` instead, each channel's mean
+    removed (the measure that does not flatter a signal far from zero); ``SNR = -20 log10(PRDN / 100)``. Where
+    the denominator is zero, 0 for an exact copy and infinity otherwise.
+    """
+    original, decoded = np.atleast_2d(original), np.atleast_2d(decoded)
+    error = float(np.sum((original - decoded) ** 2))
+    energy = float(np.sum(original**2))
+    spread = float(np.sum((original - original.mean(-1, keepdims=True)) ** 2))
+    prd = 100 * math.sqrt(error / energy) if energy > 0 else (0.0 if error == 0 else math.inf)
+    prdn = 100 * math.sqrt(error / spread) if spread > 0 else (0.0 if error == 0 else math.inf)
+    return prd, prdn, (-20 * math.log10(prdn / 100) if 0 < prdn < math.inf else math.inf if prdn == 0 else -math.inf)

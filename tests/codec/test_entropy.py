@@ -28,7 +28,7 @@ def laplace_bits(values: np.ndarray, scale: np.ndarray, one_sided: bool = False)
 
 
 def _laplace_bits(values: np.ndarray, k: np.ndarray, scale: np.ndarray, one_sided: bool) -> float:
-    cdf = lambda t: np.where(t < 0, 0.5 * np.exp(t / scale), 1 - 0.5 * np.exp(-t / scale))  # noqa: E731
+    cdf = lambda t: np.where(t < 0, 0.5 * np.exp(t / scale), 1 - 0.5 * np.exp(-t / scale))
     mass = np.where(values >= 0, cdf(values + 0.5) - cdf(values - 0.5), cdf(-k + 0.5) - cdf(-k - 0.5))
     if one_sided:
         mass = mass / (1 - cdf(-0.5))
@@ -92,7 +92,7 @@ def test_the_fitted_scale_is_the_cheapest_of_all_256_codes_by_the_bits_written()
     for scale in (0.05, 0.7, 3.0, 40.0):
         values = np.abs(np.round(rng.laplace(0, scale, 400))).astype(np.int64)
 
-        def written(code: int) -> int:
+        def written(code: int, values: np.ndarray = values) -> int:
             writer = Writer()
             writer.geometric(values, scale_of(code))
             return len(writer.bytes())

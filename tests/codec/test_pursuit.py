@@ -102,3 +102,10 @@ def test_adaptation_finds_the_shape_that_recurs():
     adapted = P.adapt(x, start_from, P.adapt_step(x, 64, 0.5), rounds=3)
     assert likeness(start_from[0]) < 0.8 and likeness(adapted[0]) > 0.98
     np.testing.assert_allclose(np.linalg.norm(adapted, axis=1), 1)
+
+
+def test_correlations_by_fft_are_each_atom_slid_along_each_block():
+    rng = np.random.default_rng(6)
+    blocks, atoms = rng.standard_normal((3, 90)), rng.standard_normal((2, 17))
+    expected = np.array([[np.correlate(block, atom, mode="valid") for atom in atoms] for block in blocks])
+    np.testing.assert_allclose(P.correlations(blocks, atoms), expected, atol=1e-10)

@@ -48,15 +48,33 @@ import torch
 from sanets._files import check_outputs
 from sanets.codec import _activation
 from sanets.codec._channels import decode_channels, encode_channels
-from sanets.codec._format import CODERS, LARGEST_LEVEL, chunk_payloads, chunk_windows, read_file, spike_count, write_file
+from sanets.codec._format import (
+    CODERS,
+    DEFAULT_STEP,
+    chunk_windows,
+    read_file,
+    spike_count,
+    write_file,
+)
 from sanets.codec._pursuit import PursuitCodec
 from sanets.codec._wavelet import WaveletCodec
 from sanets.datasets import Signal, finite_samples, recording_files
 from sanets.errors import CodecError, OutOfReachError
+from sanets.metrics import distortion
 from sanets.model import SAN
 
-__all__ = ["encode_signal", "decode_file", "inspect_file", "rate_distortion", "model_fingerprint", "CodecReport",
-           "ChannelDistortion", "CODECS", "CODERS", "DEFAULT_STEP"]
+__all__ = [
+    "CODECS",
+    "CODERS",
+    "DEFAULT_STEP",
+    "ChannelDistortion",
+    "CodecReport",
+    "decode_file",
+    "encode_signal",
+    "inspect_file",
+    "model_fingerprint",
+    "rate_distortion",
+]
 
 CODECS = {
     "san": "matching pursuit with the model's kernels, spikes while they pay, range-coded (needs a model)",
@@ -64,9 +82,6 @@ CODECS = {
     "activation": "the model's own sparse activation on standardised windows, a uniform step, lzma (issue 11)",
 }
 """The codecs by name, with what each does."""
-
-DEFAULT_STEP = 1 / 64
-"""Quantisation step, in standardised units (a channel's or window's standard deviation), when no target is given."""
 
 
 @dataclass(frozen=True)
@@ -134,29 +149,6 @@ def model_fingerprint(model: SAN) -> str:
 def _on_cpu(model: SAN) -> SAN:
     """The model, or a copy of it on the CPU: the caller's model is not moved."""
     return model if model.kernels[0].device.type == "cpu" else copy.deepcopy(model).cpu()
-
-
-def _distortion(original: np.ndarray, decoded: np.ndarray) -> tuple[float, float, float]:
-    """PRD, PRDN (%) and SNR (dB) of ``decoded`` against ``original``, both (C, S); PRDN removes each channel's mean."""
-    error = float(np.sum((original - decoded) ** 2))
-    energy = float(np.sum(original**2))
-    spread = float(np.sum((original - original.mean(-1, keepdims=True)) ** 2))
-    prd = 100 * math.sqrt(error / energy) if energy > 0 else (0.0 if error == 0 else math.inf)
-    prdn = 100 * math.sqrt(error / spread) if spread > 0 else (0.0 if error == 0 else math.inf)
-    return prd, prdn, (-20 * math.log10(prdn / 100) if 0 < prdn < math.inf else math.inf if prdn == 0 else -math.inf)
-
-
-def _worst_prdn(original: np.ndarray, decoded: np.ndarray) -> float:
-    return max(_distortion(original[[c]], decoded[[c]])[1] for c in range(len(original)))
-
-
-def coarsest_step(error_at, target: float, high: float, low: float = 1e-6) -> float:
-    """The coarsest quantisation step in (``low``, ``high``) whose ``error_at(step)`` is at most ``target``:
-    40 bisections on log(step), as the error grows with the step (the activation codec's search)."""
-    for _ in range(40):
-        middle = math.sqrt(low * high)
-        low, high = (middle, high) if error_at(middle) <= target else (low, middle)
-    return low
 
 
 def _check_target(name: str, value: float | None) -> None:
@@ -252,7 +244,7 @@ def encode_signal(
             "samples": data.shape[1], "channels": data.shape[0], "original_bits": signal.resolution_bits}
     if codec == "activation":
         coder = coder or "lzma"
-        header, payloads, phi, step = _encode_activation(model, data, prdn, prd, quantization, window, coder)
+        header, payloads, phi, step = _activation.encode(model, data, prdn, prd, quantization, window, coder)
         header |= {"model": _identity(model, embed_model), "coder": coder}
         write_file(path, meta | header, payloads, coder)
     else:
@@ -272,48 +264,10 @@ def encode_signal(
     file_bytes = path.stat().st_size
     samples, channels = data.shape[1], data.shape[0]
     original_bits = signal.resolution_bits or 16
-    per_channel = tuple(ChannelDistortion(name, *_distortion(data[[c]], restored[[c]])) for c, name in enumerate(signal.channel_names))
+    per_channel = tuple(ChannelDistortion(name, *distortion(data[[c]], restored[[c]])) for c, name in enumerate(signal.channel_names))
     return CodecReport(8 * file_bytes / (samples * channels), samples * channels * original_bits / (8 * file_bytes),
-                       original_bits, *_distortion(data, restored), phi, step, file_bytes, samples, channels,
+                       original_bits, *distortion(data, restored), phi, step, file_bytes, samples, channels,
                        header.get("windows", header.get("chunks")), per_channel, codec)
-
-
-def _encode_activation(model: SAN, data: np.ndarray, prdn: float | None, prd: float | None, quantization: float | None,
-                       window: int | None, coder: str) -> tuple[dict, list[bytes], float, float]:
-    """The activation codec (format 1): its header fields, payloads, phi and step."""
-    if coder not in CODERS:
-        raise ValueError(f"coder must be one of {', '.join(CODERS)}, got {coder!r}")
-    channels, samples = data.shape
-    window = min(samples, 1000) if window is None else window
-    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
-        raise ValueError(f"window must be a positive int, got {window!r}")
-    if window > samples:
-        raise ValueError(f"window {window} is longer than the recording ({samples} samples per channel): its padding would "
-                         f"swamp the standardisation; give a window of at most {samples}")
-    if max(model.channel_sizes) > window:
-        raise ValueError(f"the model's kernel size {max(model.channel_sizes)} does not fit windows of {window} samples")
-    if model.in_channels not in (1, channels):
-        raise ValueError(f"the model codes {model.in_channels} channels together; the recording has {channels}")
-    x, mean, std = _activation.windows(data, window)
-    codes = _activation.encode_windows(model, x, channels)
-    step = DEFAULT_STEP if quantization is None else float(quantization)
-    largest = float(codes.abs().max()) if codes.numel() else 0.0
-    finest = largest / LARGEST_LEVEL
-    target, measure = (prdn, _worst_prdn) if prdn is not None else (prd, lambda a, b: _distortion(a, b)[0])
-    if target is not None:
-        floor = measure(data, _activation.destandardised(_activation.decode_windows(model, codes, channels), mean, std, data.shape))
-        if floor > target:
-            raise OutOfReachError(f"{'PRDN' if prdn is not None else 'PRD'} {target}% is out of reach: the model's unquantised "
-                                  f"reconstruction has {'PRDN' if prdn is not None else 'PRD'} {floor:.3g}%", floor)
-        decode = lambda step: _activation.reconstruct(model, _activation.quantized(codes, step), step, mean, std, data.shape)  # noqa: E731
-        step = coarsest_step(lambda step: measure(data, decode(step)), target, largest * 2 or 1.0, max(finest, 1e-6))
-    elif step < finest:
-        raise ValueError(f"quantization step {step:g} is too fine: the largest spike ({largest:.3g}) would be level "
-                         f"{largest / step:.3g}, beyond the file's range of {LARGEST_LEVEL}; the finest step for this "
-                         f"recording is {finest:.3g}")
-    levels = _activation.quantized(codes, step)
-    phi = _activation.window_flithos(model, x, levels, step, channels)
-    return {"window": window, "windows": len(levels), "quantization": step}, chunk_payloads(levels, mean, std), phi, step
 
 
 def decode_file(path: str | os.PathLike, model: SAN | None = None) -> tuple[np.ndarray, dict]:

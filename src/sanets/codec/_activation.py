@@ -17,11 +17,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sanets.codec._format import chunk_windows, read_payload
-from sanets.errors import CodecError
+from sanets.codec._format import (
+    CODERS,
+    DEFAULT_STEP,
+    LARGEST_LEVEL,
+    chunk_payloads,
+    chunk_windows,
+    read_payload,
+)
 from sanets.datasets import standardize_windows
-from sanets.metrics import flithos
+from sanets.errors import CodecError, OutOfReachError
+from sanets.metrics import distortion, flithos
 from sanets.model import SAN
+
 
 def windows(data: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(C, S) -> standardised windows (C * n, L) float32 and each window's mean and std (float32), tail padded;
@@ -98,3 +106,54 @@ def window_flithos(model: SAN, x: np.ndarray, levels: torch.Tensor, step: float,
     x_in, x_hat, spikes = (to_model(model, t, channels) for t in (torch.from_numpy(x)[:, None].double(), x_hat, (levels != 0).double()))
     varying = torch.nonzero(x_in.abs().amax((1, 2)) > 0)[:, 0]
     return float(flithos(x_in[varying], x_hat[varying], spikes[varying], model).mean()) if len(varying) else 0.0
+
+
+def encode(model: SAN, data: np.ndarray, prdn: float | None, prd: float | None, quantization: float | None,
+                       window: int | None, coder: str) -> tuple[dict, list[bytes], float, float]:
+    """The activation codec (format 1) of ``data`` ``(C, S)``: its header fields, payloads, phi and step."""
+    if coder not in CODERS:
+        raise ValueError(f"coder must be one of {', '.join(CODERS)}, got {coder!r}")
+    channels, samples = data.shape
+    window = min(samples, 1000) if window is None else window
+    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+        raise ValueError(f"window must be a positive int, got {window!r}")
+    if window > samples:
+        raise ValueError(f"window {window} is longer than the recording ({samples} samples per channel): its padding would "
+                         f"swamp the standardisation; give a window of at most {samples}")
+    if max(model.channel_sizes) > window:
+        raise ValueError(f"the model's kernel size {max(model.channel_sizes)} does not fit windows of {window} samples")
+    if model.in_channels not in (1, channels):
+        raise ValueError(f"the model codes {model.in_channels} channels together; the recording has {channels}")
+    x, mean, std = windows(data, window)
+    codes = encode_windows(model, x, channels)
+    step = DEFAULT_STEP if quantization is None else float(quantization)
+    largest = float(codes.abs().max()) if codes.numel() else 0.0
+    finest = largest / LARGEST_LEVEL
+    target, measure = (prdn, _worst_prdn) if prdn is not None else (prd, lambda a, b: distortion(a, b)[0])
+    if target is not None:
+        floor = measure(data, destandardised(decode_windows(model, codes, channels), mean, std, data.shape))
+        if floor > target:
+            raise OutOfReachError(f"{'PRDN' if prdn is not None else 'PRD'} {target}% is out of reach: the model's unquantised "
+                                  f"reconstruction has {'PRDN' if prdn is not None else 'PRD'} {floor:.3g}%", floor)
+        decode = lambda step: reconstruct(model, quantized(codes, step), step, mean, std, data.shape)
+        step = coarsest_step(lambda step: measure(data, decode(step)), target, largest * 2 or 1.0, max(finest, 1e-6))
+    elif step < finest:
+        raise ValueError(f"quantization step {step:g} is too fine: the largest spike ({largest:.3g}) would be level "
+                         f"{largest / step:.3g}, beyond the file's range of {LARGEST_LEVEL}; the finest step for this "
+                         f"recording is {finest:.3g}")
+    levels = quantized(codes, step)
+    phi = window_flithos(model, x, levels, step, channels)
+    return {"window": window, "windows": len(levels), "quantization": step}, chunk_payloads(levels, mean, std), phi, step
+
+
+def coarsest_step(error_at, target: float, high: float, low: float = 1e-6) -> float:
+    """The coarsest quantisation step in (``low``, ``high``) whose ``error_at(step)`` is at most ``target``:
+    40 bisections on log(step), as the error grows with the step."""
+    for _ in range(40):
+        middle = math.sqrt(low * high)
+        low, high = (middle, high) if error_at(middle) <= target else (low, middle)
+    return low
+
+
+def _worst_prdn(original: np.ndarray, decoded: np.ndarray) -> float:
+    return max(distortion(original[c], decoded[c])[1] for c in range(len(original)))

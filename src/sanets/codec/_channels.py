@@ -16,6 +16,7 @@ log step against log error to 1 % of the step.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -24,6 +25,7 @@ import numpy as np
 
 from sanets.codec._entropy import Reader, Writer
 from sanets.errors import CodecError, OutOfReachError
+from sanets.metrics import distortion
 
 SEGMENT = 2**18
 """Samples of a channel coded together (12 minutes at 360 Hz); a longer channel is coded in segments of about this."""
@@ -47,13 +49,11 @@ def segments(length: int) -> list[slice]:
     """The segments of a channel of ``length`` samples; a short last one joins the one before it."""
     count = max(1, round(length / SEGMENT))
     edges = np.linspace(0, length, count + 1).round().astype(int)
-    return [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
+    return [slice(int(a), int(b)) for a, b in itertools.pairwise(edges)]
 
 
 def prdn(x: np.ndarray, decoded: np.ndarray) -> float:
-    """100 ||x - decoded|| / ||x - mean x||; 0 for an exact copy of a constant channel, inf for any other of one."""
-    error, spread = float(np.sum((x - decoded) ** 2)), float(np.sum((x - x.mean()) ** 2))
-    return 100 * math.sqrt(error / spread) if spread > 0 else (0.0 if error == 0 else math.inf)
+    return distortion(x, decoded)[1]
 
 
 def coarsest_step(error_at: Callable[[float], float], target: float, start: float, finest: float) -> float:
@@ -138,8 +138,8 @@ def encode_channels(codec: SegmentCodec, data: np.ndarray, *, prdn_target: float
             for choice in codec.choices:
                 channel = _Channel(codec, x, choice)
                 if prdn_target is not None:
-                    step = coarsest_step(lambda step, channel=channel: prdn(x, channel.restored(step)), prdn_target, spread,
-                                         codec.finest * spread)
+                    step = coarsest_step(lambda step, channel=channel, x=x: prdn(x, channel.restored(step)), prdn_target,
+                                         spread, codec.finest * spread)
                 else:
                     step = quantization * spread
                 payloads = channel.payloads(step)

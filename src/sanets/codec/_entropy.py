@@ -27,7 +27,7 @@ import numpy as np
 
 from sanets._extras import require
 
-__all__ = ["Writer", "Reader", "scale_code", "probability_code", "scale_of", "probability_of", "fitted_scale_code"]
+__all__ = ["Reader", "Writer", "fitted_scale_code", "probability_code", "probability_of", "scale_code", "scale_of"]
 
 _SCALE_LOW = -12.0
 """log2 of the smallest Laplace scale a code names; codes step by 1/8 octave over 256 values (up to 2**20)."""

@@ -24,6 +24,8 @@ READABLE = (1, 2)
 _REQUIRED = {1: {"model", "samples", "channels", "window", "windows", "quantization"},
              2: {"codec", "samples", "channels", "chunks", "steps"}}
 WINDOWS_PER_CHUNK = 256
+DEFAULT_STEP = 1 / 64
+"""Quantisation step, in standardised units (a channel's or window's standard deviation), when no target is given."""
 LARGEST_LEVEL = 2**31 - 1
 """The largest quantised spike magnitude a file holds: finer steps are refused, not wrapped around."""
 CODERS: dict[str, tuple[Callable[[bytes], bytes], Callable[[bytes], bytes]]] = {

@@ -22,8 +22,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-
-__all__ = ["learn_kernels", "spherical_kmeans", "stretches_around_events", "EVENTS"]
+__all__ = ["EVENTS", "learn_kernels", "spherical_kmeans", "stretches_around_events"]
 
 EVENTS = 20000
 """Events taken from all recordings together (each recording at least 256)."""

@@ -30,7 +30,15 @@ import math
 import numpy as np
 
 from sanets._extras import require
-from sanets.codec._entropy import Reader, Writer, fitted_scale_code, probability_code, probability_of, scale_code, scale_of
+from sanets.codec._entropy import (
+    Reader,
+    Writer,
+    fitted_scale_code,
+    probability_code,
+    probability_of,
+    scale_code,
+    scale_of,
+)
 
 WAVELETS = ("bior4.4", "bior2.2", "db4", "sym6", "coif3")
 """The wavelets tried per recording (``wavelet="auto"``)."""

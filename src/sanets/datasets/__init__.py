@@ -15,19 +15,23 @@ Reading WFDB or EDF files and downloading need the ``[data]`` extra
 """
 
 from sanets.datasets._locate import cache_dir, data_roots
-from sanets.datasets._registry import DATASETS, DatasetStatus, dataset_status, fetch, list_datasets
+from sanets.datasets._registry import (
+    DATASETS,
+    DatasetStatus,
+    dataset_status,
+    fetch,
+    list_datasets,
+)
 from sanets.datasets._types import Signal, Splits
-from sanets.datasets.mnist import load_fashion_mnist, load_mnist
-from sanets.datasets.physionet import PHYSIONET_DATABASES, load_physionet
-from sanets.datasets.signal import (
+from sanets.datasets._windows import (
     finite_samples,
-    load_signal,
-    recording_files,
-    save_signal,
     select_channels,
     standardize_windows,
     windows,
 )
+from sanets.datasets.mnist import load_fashion_mnist, load_mnist
+from sanets.datasets.physionet import PHYSIONET_DATABASES, load_physionet
+from sanets.datasets.signal import load_signal, recording_files, save_signal
 from sanets.datasets.uci_epilepsy import load_uci_epilepsy
 
 __all__ = [

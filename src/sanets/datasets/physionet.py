@@ -24,7 +24,7 @@ import torch
 
 from sanets.datasets import _locate, _physionet_fetch, _wfdb
 from sanets.datasets._types import DataDir, DatasetSpec, Splits
-from sanets.datasets.signal import _frames, standardize_windows
+from sanets.datasets._windows import _frames, standardize_windows
 from sanets.errors import DataError
 
 __all__ = ["PHYSIONET_DATABASES", "PINNED_SHA256", "PhysioNetDatabase", "load_physionet", "read_channel"]

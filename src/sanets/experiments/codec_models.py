@@ -21,11 +21,16 @@ from sanets._files import check_outputs, strict_json, write_atomically
 from sanets.codec._channels import encode_channels
 from sanets.codec._learn import learn_kernels
 from sanets.codec._pursuit import PursuitCodec
-from sanets.datasets import finite_samples, load_signal, recording_files, select_channels
+from sanets.datasets import (
+    finite_samples,
+    load_signal,
+    recording_files,
+    select_channels,
+)
 from sanets.errors import DataError
 from sanets.model import SAN
 
-__all__ = ["fit_codec", "CodecFit", "COUNTS", "LENGTHS_SECONDS"]
+__all__ = ["COUNTS", "LENGTHS_SECONDS", "CodecFit", "fit_codec"]
 
 COUNTS = (4, 8, 16)
 """Numbers of kernels tried."""

@@ -27,7 +27,7 @@ import torch
 from sanets.errors import ModelFileError
 from sanets.model import SAN
 
-__all__ = ["pretrained", "resolve_model", "PRETRAINED"]
+__all__ = ["PRETRAINED", "pretrained", "resolve_model"]
 
 PRETRAINED = ("ecg",)
 """The names of the shipped models."""
