@@ -87,6 +87,21 @@ def test_the_san_codec_uses_spikes_and_beats_the_wavelet_codec_on_a_recurring_sh
     assert san.bits_per_sample < wavelet.bits_per_sample
 
 
+def test_where_spikes_do_not_pay_the_san_codec_sends_none_and_costs_what_its_residual_coder_does(tmp_path):
+    noise = Signal(np.random.default_rng(7).standard_normal((1, 6000)), 250.0, ("x",), ("",), None, 12)
+    san = encode_signal(model(), noise, tmp_path / "s.san", codec="san", prdn=20.0)
+    wavelet = encode_signal(None, noise, tmp_path / "w.san", codec="wavelet", prdn=20.0, wavelet="bior4.4")
+    assert inspect_file(tmp_path / "s.san")["choices"] == [None]
+    assert san.prdn == pytest.approx(wavelet.prdn)
+    assert abs(_payload_bytes(tmp_path / "s.san") - _payload_bytes(tmp_path / "w.san")) <= 16  # the spike step's 8 bytes
+
+
+def _payload_bytes(path: Path) -> int:
+    """A file's size less its magic, version and header."""
+    blob = path.read_bytes()
+    return len(blob) - len(MAGIC) - 10 - struct.unpack_from("<I", blob, len(MAGIC) + 2)[0]
+
+
 def test_a_file_decodes_only_with_its_model_or_its_embedded_copy(tmp_path):
     signal = beats(1)
     encode_signal(model(), signal, tmp_path / "r.san", codec="san", prdn=5.0)

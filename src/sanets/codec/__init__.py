@@ -342,8 +342,9 @@ def rate_distortion(model: SAN | None, signal: Signal, targets: Sequence[float],
     -------
     list of dict
         Per target: ``target_prdn``, ``san_bits_per_sample``, ``san_prdn`` (None without a model, or where the
-        target is out of the codec's reach, with ``san_floor`` the lowest PRDN it reached), ``wavelet_bits_per_sample``,
-        ``wavelet_prdn`` and ``wavelet`` (the wavelet of each channel).
+        target is out of the codec's reach, with ``san_floor`` the lowest PRDN it reached), ``san_thresholds`` (each
+        channel's spike threshold, None where it sent no spikes), ``wavelet_bits_per_sample``, ``wavelet_prdn`` and
+        ``wavelet`` (the wavelet of each channel).
     """
     rows = []
     with tempfile.TemporaryDirectory() as folder:
@@ -357,7 +358,7 @@ def rate_distortion(model: SAN | None, signal: Signal, targets: Sequence[float],
                     row |= {f"{name}_bits_per_sample": None, f"{name}_prdn": None, f"{name}_floor": error.floor}
                     continue
                 row |= {f"{name}_bits_per_sample": report.bits_per_sample, f"{name}_prdn": max(c.prdn for c in report.per_channel)}
-                if name == "wavelet":
-                    row["wavelet"] = read_file(Path(folder) / "wavelet.san")[0]["choices"]
+                choices = read_file(Path(folder) / f"{name}.san")[0]["choices"]
+                row["wavelet" if name == "wavelet" else "san_thresholds"] = choices
             rows.append(row)
     return rows

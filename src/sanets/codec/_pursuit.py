@@ -44,8 +44,10 @@ ADAPT_ROUNDS = 3
 """Rounds of kernel adaptation to each segment (:func:`adapt`)."""
 KERNEL_STEP = 1 / 128
 """The quantisation step of an adapted kernel (unit norm) as the file carries it, wavelet-coded."""
-SPIKE_SHARES = (0.35, 0.5, 0.7)
-"""The thresholds tried per channel, as shares of a kernel-long stretch's norm (std x sqrt(M)); the smallest file wins."""
+SPIKE_SHARES = (0.35, 0.5, 0.7, None)
+"""The thresholds tried per channel, as shares of a kernel-long stretch's norm (std x sqrt(M)); the smallest file wins.
+None sends no spike and no kernel: where spikes do not pay for their bits, the file says so (its choice) and costs
+what the residual coder alone costs."""
 RESIDUAL_WAVELET = "bior4.4"
 
 
@@ -303,8 +305,8 @@ class PursuitCodec:
     Per segment: the SAN's kernels adapted to it, sent wavelet-coded at :data:`KERNEL_STEP`: spherical k-means of
     the stretches around its events, starting from the SAN's kernels, then :func:`adapt`;
     matching pursuit with them and their derivatives, spikes while they reach the threshold (a choice per channel
-    among :data:`SPIKE_SHARES`, the smallest file kept); the residual coded by the wavelet codec's quantiser and
-    coder at the channel's step, which sets the quality.
+    among :data:`SPIKE_SHARES`, the smallest file kept; None: no spikes, no kernels); the residual coded by the
+    wavelet codec's quantiser and coder at the channel's step, which sets the quality.
     """
 
     name = "san"
@@ -322,6 +324,10 @@ class PursuitCodec:
     def _sparse(self, x: np.ndarray, share: float) -> tuple:
         """The segment's adapted kernels (their levels), spike step, spikes and their synthesis, for a share."""
         key = (share, len(x), hashlib.sha1(x.tobytes()).hexdigest())
+        if key not in self._sparse_parts and share is None:
+            empty = np.zeros(0, dtype=np.int64)
+            self._sparse_parts[key] = ([], math.inf, (np.zeros(-(-len(x) // BLOCK), dtype=np.int64), empty, empty, empty),
+                                       np.zeros(len(x)))
         if key not in self._sparse_parts:
             width = self.initial.shape[1]
             spike_step = adapt_step(x, width, share)
@@ -340,20 +346,24 @@ class PursuitCodec:
     def write_segment(self, writer: Writer, coded: tuple, share: float) -> None:
         kernel_levels, spike_step, spikes, levels = coded
         writer.float64(spike_step)
-        for level in kernel_levels:
-            _wavelet.write_segment(writer, level)
-        write_spikes(writer, *spikes, 2 * len(kernel_levels))
+        if math.isfinite(spike_step):
+            for level in kernel_levels:
+                _wavelet.write_segment(writer, level)
+            write_spikes(writer, *spikes, 2 * len(kernel_levels))
         _wavelet.write_segment(writer, levels)
 
     def read_segment(self, reader: Reader, length: int, step: float, share: float) -> np.ndarray:
         count, width = self.initial.shape
         spike_step = reader.float64()
-        lengths = _wavelet.band_lengths(width, RESIDUAL_WAVELET)
-        atoms = with_derivatives(np.array([_restored_kernel(_wavelet.read_segment(reader, lengths), width) for _ in range(count)]))
-        spikes = read_spikes(reader, -(-length // BLOCK), len(atoms))
-        if len(spikes[1]) and (spikes[1].max() > BLOCK + width - 2 or spikes[2].max() >= len(atoms)):
-            raise ValueError("a spike outside its block or of a kernel the segment lacks")
+        sparse = np.zeros(length)
+        if math.isfinite(spike_step):
+            lengths = _wavelet.band_lengths(width, RESIDUAL_WAVELET)
+            atoms = with_derivatives(np.array([_restored_kernel(_wavelet.read_segment(reader, lengths), width) for _ in range(count)]))
+            spikes = read_spikes(reader, -(-length // BLOCK), len(atoms))
+            if len(spikes[1]) and (spikes[1].max() > BLOCK + width - 2 or spikes[2].max() >= len(atoms)):
+                raise ValueError("a spike outside its block or of a kernel the segment lacks")
+            sparse = synthesise(*spikes, atoms, spike_step, length)
         levels = _wavelet.read_segment(reader, _wavelet.band_lengths(length, RESIDUAL_WAVELET))
         residual = _wavelet.inverse(_wavelet.dequantize(levels, step, _wavelet.band_norms(RESIDUAL_WAVELET, len(levels) - 1, length)),
                                     RESIDUAL_WAVELET, length)
-        return synthesise(*spikes, atoms, spike_step, length) + residual
+        return sparse + residual
