@@ -87,8 +87,9 @@ def coarsest_step(error_at: Callable[[float], float], target: float, start: floa
 
 
 class _Channel:
-    """One channel's segments, each restored at a step, with memory of the last step tried (so that the file is
-    written from the pursuit that met the target, not from a second one)."""
+    """One channel's segments, each restored at a step, with memory of the last two steps tried (so that the file
+    is usually written from what met the target, not coded again; two, as a day-long channel's restorations take
+    hundreds of MB each)."""
 
     def __init__(self, codec: SegmentCodec, x: np.ndarray, choice: Any) -> None:
         self.codec, self.x, self.choice = codec, x, choice
@@ -100,6 +101,7 @@ class _Channel:
         if step not in self._tried:
             results = [self.codec.reconstruct_segment(self.x[part] - mean, step, self.choice) for part, mean in zip(self.parts, self.means)]
             decoded = np.concatenate([values + mean for (values, _), mean in zip(results, self.means)])
+            self._tried = dict(list(self._tried.items())[-1:])
             self._tried[step] = (decoded, [coded for _, coded in results])
         return self._tried[step][0]
 

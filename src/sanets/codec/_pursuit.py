@@ -324,6 +324,8 @@ class PursuitCodec:
     def _sparse(self, x: np.ndarray, share: float) -> tuple:
         """The segment's adapted kernels (their levels), spike step, spikes and their synthesis, for a share."""
         key = (share, len(x), hashlib.sha1(x.tobytes()).hexdigest())
+        if any(old[0] != share for old in self._sparse_parts):  # a channel's choices are tried one after another
+            self._sparse_parts.clear()
         if key not in self._sparse_parts and share is None:
             empty = np.zeros(0, dtype=np.int64)
             self._sparse_parts[key] = ([], math.inf, (np.zeros(-(-len(x) // BLOCK), dtype=np.int64), empty, empty, empty),
