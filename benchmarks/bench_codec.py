@@ -7,7 +7,8 @@ Run by hand (not part of the tests)::
 MIT-BIH (every record of ``<data-dir>/physionet/mitdb``, channel 0, whole records): two folds by record order;
 each fold's model is ``sanets fit --for codec`` on the other fold (channel 0), so no record is scored with a model
 that saw it. The other Table I records (emgdb, ctu-uhb-ctgdb, noneeg, voiced; channel 0): the pretrained ``ecg``
-model resampled to the record's rate where it serves that rate, else an untrained SAN of 4 kernels of 0.75 s (the
+model resampled to the record's rate where it serves that rate, else an untrained SAN of 4 kernels of 0.75 s, at
+most 512 samples (the
 san codec learns each segment's kernels from the segment itself and sends them; the model is where that starts).
 Every cell is a file written, decoded and measured (:func:`sanets.codec.rate_distortion`). ``--plot`` draws bits
 per sample against PRDN, one panel per record; ``--speed`` times encoding and decoding a 2-lead record instead.
@@ -58,7 +59,8 @@ def other_model(signal) -> tuple[sanets.SAN, str]:
     try:
         return pretrained("ecg", signal.sampling_rate), "pretrained ecg"
     except ValueError:
-        return sanets.SAN([round(0.75 * signal.sampling_rate)] * 4, "extrema", seed=0), "untrained 4 x 0.75 s"
+        width = min(max(round(0.75 * signal.sampling_rate), 3), 512)
+        return sanets.SAN([width] * 4, "extrema", seed=0), f"untrained 4 x {width}"
 
 
 def speed(data_dir: Path, seconds: float) -> None:
@@ -84,7 +86,7 @@ def main() -> None:
     parser.add_argument("--data-dir", required=True, type=Path)
     parser.add_argument("--seconds", type=float, default=None, help="code only the first S seconds of each record")
     parser.add_argument("--plot", type=Path, default=None, help="draw bits/sample against PRDN to this PNG")
-    parser.add_argument("--json", type=Path, default=None, help="write every row as JSON lines to this file")
+    parser.add_argument("--json", type=Path, default=None, help="append every row, as it is measured, to this JSON-lines file")
     parser.add_argument("--speed", action="store_true", help="time encoding and decoding instead")
     args = parser.parse_args()
     if args.speed:
@@ -93,7 +95,7 @@ def main() -> None:
     targets = sorted(set(TARGETS) | (set(CURVE) if args.plot else set()))
     records = sorted((args.data_dir / "physionet" / "mitdb").glob("*.hea"))
     rows, ratios = [], {target: [] for target in TARGETS}
-    print(f"{'record':<22}{'model':<22}" + "".join(f"{f'PRDN {t:g} %: san / wavelet':>30}" for t in TARGETS), flush=True)
+    print(f"{'record':<28}{'model':<22}" + "".join(f"{f'PRDN {t:g} %: san / wavelet':>30}" for t in TARGETS), flush=True)
     with tempfile.TemporaryDirectory() as folder:
         models = fold_models(records, Path(folder)) if records else {}
         others = [args.data_dir / "physionet" / db / f"{record}.hea" for db, record in OTHERS.items()]
@@ -104,6 +106,9 @@ def main() -> None:
             cells = []
             for row in found:
                 rows.append({"input": f"{path.parent.name}/{path.stem}", "model": origin, **row})
+                if args.json:
+                    with args.json.open("a") as file:
+                        file.write(json.dumps(rows[-1]) + "\n")
                 if row["target_prdn"] not in TARGETS:
                     continue
                 san, wavelet = row["san_bits_per_sample"], row["wavelet_bits_per_sample"]
@@ -114,13 +119,11 @@ def main() -> None:
                 if path in models:
                     ratios[row["target_prdn"]].append(ratio)
                 cells.append(f"{san:.3f} / {wavelet:.3f} = {ratio:.2f}")
-            print(f"{path.parent.name + '/' + path.stem:<22}{origin:<22}" + "".join(f"{c:>30}" for c in cells), flush=True)
+            print(f"{path.parent.name + '/' + path.stem:<28}{origin:<22}" + "".join(f"{c:>30}" for c in cells), flush=True)
     for target, values in ratios.items():
         if values:
             print(f"MIT-BIH, PRDN {target:g} %: median san/wavelet {statistics.median(values):.3f}, worst {max(values):.3f}, "
                   f"san smaller on {sum(v <= 1 for v in values)} of {len(values)}")
-    if args.json:
-        args.json.write_text("".join(json.dumps(row) + "\n" for row in rows))
     if args.plot:
         plot(rows, args.plot)
 

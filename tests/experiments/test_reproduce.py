@@ -23,6 +23,8 @@ from sanets.errors import ReproduceError
 from sanets.experiments import reproduce
 from sanets.experiments._folder import LOCK, MANIFEST
 from sanets.experiments._units import ORIGINAL
+
+pytestmark = pytest.mark.slow  # the suite stays under 3 minutes; CI runs these too (.ci/run)
 from sanets.experiments.paper import paper_row, paper_rows
 
 SHARED_DATABASES = ("ctu-uhb-ctgdb", "emgdb", "mitdb")

@@ -343,7 +343,7 @@ def rate_distortion(model: SAN | None, signal: Signal, targets: Sequence[float],
     list of dict
         Per target: ``target_prdn``, ``san_bits_per_sample``, ``san_prdn`` (None without a model, or where the
         target is out of the codec's reach, with ``san_floor`` the lowest PRDN it reached), ``san_thresholds`` (each
-        channel's spike threshold, None where it sent no spikes), ``wavelet_bits_per_sample``, ``wavelet_prdn`` and
+        channel's spike threshold, None where it sent no spikes, and its residual's wavelet), ``wavelet_bits_per_sample``, ``wavelet_prdn`` and
         ``wavelet`` (the wavelet of each channel).
     """
     rows = []

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -49,6 +50,7 @@ SPIKE_SHARES = (0.35, 0.5, 0.7, None)
 None sends no spike and no kernel: where spikes do not pay for their bits, the file says so (its choice) and costs
 what the residual coder alone costs."""
 RESIDUAL_WAVELET = "bior4.4"
+"""The residual's wavelet where there are spikes (and the adapted kernels')."""
 
 
 def dictionary(kernels: list[torch.Tensor]) -> np.ndarray:
@@ -306,11 +308,14 @@ class PursuitCodec:
     the stretches around its events, starting from the SAN's kernels, then :func:`adapt`;
     matching pursuit with them and their derivatives, spikes while they reach the threshold (a choice per channel
     among :data:`SPIKE_SHARES`, the smallest file kept; None: no spikes, no kernels); the residual coded by the
-    wavelet codec's quantiser and coder at the channel's step, which sets the quality.
+    wavelet codec's quantiser and coder at the channel's step, which sets the quality (see :attr:`choices`).
     """
 
     name = "san"
-    choices = SPIKE_SHARES
+    choices = tuple((share, RESIDUAL_WAVELET) for share in SPIKE_SHARES if share is not None) + tuple(
+        (None, wavelet) for wavelet in _wavelet.WAVELETS)
+    """(threshold share, residual wavelet): with spikes the residual is bior4.4's; without, it is any wavelet the
+    wavelet codec would try, so that where spikes do not pay the file is the wavelet codec's but for its header."""
     finest = 1e-6
 
     def __init__(self, kernels: list[torch.Tensor]) -> None:
@@ -340,12 +345,13 @@ class PursuitCodec:
             self._sparse_parts[key] = (levels, spike_step, spikes, synthesise(*spikes, atoms, spike_step, len(x)))
         return self._sparse_parts[key]
 
-    def reconstruct_segment(self, x: np.ndarray, step: float, share: float) -> tuple[np.ndarray, tuple]:
+    def reconstruct_segment(self, x: np.ndarray, step: float, choice: Sequence) -> tuple[np.ndarray, tuple]:
+        share, wavelet = choice
         kernel_levels, spike_step, spikes, sparse = self._sparse(x, share)
-        residual, levels = _wavelet.reconstruct_segment(x - sparse, step, RESIDUAL_WAVELET)
+        residual, levels = _wavelet.reconstruct_segment(x - sparse, step, wavelet)
         return sparse + residual, (kernel_levels, spike_step, spikes, levels)
 
-    def write_segment(self, writer: Writer, coded: tuple, share: float) -> None:
+    def write_segment(self, writer: Writer, coded: tuple, choice: Sequence) -> None:
         kernel_levels, spike_step, spikes, levels = coded
         writer.float64(spike_step)
         if math.isfinite(spike_step):
@@ -354,7 +360,8 @@ class PursuitCodec:
             write_spikes(writer, *spikes, 2 * len(kernel_levels))
         _wavelet.write_segment(writer, levels)
 
-    def read_segment(self, reader: Reader, length: int, step: float, share: float) -> np.ndarray:
+    def read_segment(self, reader: Reader, length: int, step: float, choice: Sequence) -> np.ndarray:
+        wavelet = choice[1]
         count, width = self.initial.shape
         spike_step = reader.float64()
         sparse = np.zeros(length)
@@ -365,7 +372,7 @@ class PursuitCodec:
             if len(spikes[1]) and (spikes[1].max() > BLOCK + width - 2 or spikes[2].max() >= len(atoms)):
                 raise ValueError("a spike outside its block or of a kernel the segment lacks")
             sparse = synthesise(*spikes, atoms, spike_step, length)
-        levels = _wavelet.read_segment(reader, _wavelet.band_lengths(length, RESIDUAL_WAVELET))
-        residual = _wavelet.inverse(_wavelet.dequantize(levels, step, _wavelet.band_norms(RESIDUAL_WAVELET, len(levels) - 1, length)),
-                                    RESIDUAL_WAVELET, length)
+        levels = _wavelet.read_segment(reader, _wavelet.band_lengths(length, wavelet))
+        residual = _wavelet.inverse(_wavelet.dequantize(levels, step, _wavelet.band_norms(wavelet, len(levels) - 1, length)),
+                                    wavelet, length)
         return sparse + residual
