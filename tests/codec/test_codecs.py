@@ -246,3 +246,11 @@ def test_encode_and_decode_take_a_pretrained_name(tmp_path, capsys):
     assert main(["encode", str(tmp_path / "rec.npy"), "-o", str(tmp_path / "w.san"), "--codec", "wavelet", "--prdn", "5"]) == 0
     assert main(["encode", str(tmp_path / "rec.npy"), "-o", str(tmp_path / "x.san")]) == 1
     assert "the san codec needs a model: give MODEL INPUT or --model" in capsys.readouterr().err
+
+
+def test_a_file_made_with_other_decoding_constants_is_refused(tmp_path):
+    path = tmp_path / "r.san"
+    encode_signal(None, beats(1), path, codec="wavelet", prdn=5.0)
+    _rewrite_header(path, lambda header: header.update(bias=0.2))
+    with pytest.raises(CodecError, match=r"coded with \{'bias': 0.2\}; this sanets decodes \{'bias': 0.05\}"):
+        decode_file(path)

@@ -156,8 +156,11 @@ def _check_target(name: str, value: float | None) -> None:
         raise ValueError(f"{name} must be a positive number, got {value!r}")
 
 
-def _identity(model: SAN, embed: bool) -> dict:
-    identity = {"config": model.config(), "sha256": model_fingerprint(model)}
+def _identity(model: SAN, embed: bool, config: bool = True) -> dict:
+    """A model as a file names it: its SHA-256, with its config (always in format 1) and, embedded, its numbers."""
+    identity = {"sha256": model_fingerprint(model)}
+    if config or embed:
+        identity["config"] = model.config()
     if embed:
         identity["kernels"] = [kernel.detach().to(torch.float32).tolist() for kernel in model.kernels]
     return identity
@@ -256,7 +259,7 @@ def encode_signal(
         except OutOfReachError as error:
             raise OutOfReachError(f"{'PRDN' if prdn is not None else 'PRD'} {prdn or prd}% is {error} for the {codec} codec",
                                   error.floor) from None
-        header |= {"codec": codec, "model": None if model is None or codec == "wavelet" else _identity(model, embed_model),
+        header |= {"codec": codec, "model": None if model is None or codec == "wavelet" else _identity(model, embed_model, False),
                    "coder": "range"}
         phi, step = None, None
         write_file(path, meta | header, payloads)
@@ -290,11 +293,13 @@ def decode_file(path: str | os.PathLike, model: SAN | None = None) -> tuple[np.n
     codec = header.get("codec", "activation")
     if codec not in CODECS:
         raise CodecError(f"{path}: coded by {codec!r}, which this sanets does not know ({', '.join(CODECS)})")
-    if codec == "wavelet":
-        return decode_channels(WaveletCodec(), header, payloads, path), header
+    if codec in ("wavelet", "san"):
+        segment_codec = WaveletCodec() if codec == "wavelet" else _segment_codec("san", _file_model(path, header["model"], model))
+        differing = {key: header.get(key) for key, value in segment_codec.header().items() if header.get(key) != value}
+        if differing:
+            raise CodecError(f"{path}: coded with {differing}; this sanets decodes {segment_codec.header()}")
+        return decode_channels(segment_codec, header, payloads, path), header
     model = _file_model(path, header["model"], model)
-    if codec == "san":
-        return decode_channels(_segment_codec("san", model), header, payloads, path), header
     if model.in_channels not in (1, header["channels"]):
         raise CodecError(f"{path}: the model codes {model.in_channels} channels together; the file has {header['channels']}")
     levels, mean, std = _activation.read_levels(path, header, payloads, model)

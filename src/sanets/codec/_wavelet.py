@@ -205,7 +205,7 @@ class WaveletCodec:
         self.choices = WAVELETS if wavelet == "auto" else (wavelet,)
 
     def header(self) -> dict:
-        return {}
+        return {"bias": BIAS}
 
     def reconstruct_segment(self, x: np.ndarray, step: float, wavelet: str) -> tuple[np.ndarray, list[np.ndarray]]:
         return reconstruct_segment(x, step, wavelet)
