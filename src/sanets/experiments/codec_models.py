@@ -28,6 +28,7 @@ from sanets.datasets import (
     select_channels,
 )
 from sanets.errors import DataError
+from sanets.experiments.recordings import fit_outputs
 from sanets.model import SAN
 
 __all__ = ["COUNTS", "LENGTHS_SECONDS", "CodecFit", "fit_codec"]
@@ -101,8 +102,6 @@ def fit_codec(
     -------
     CodecFit
     """
-    from sanets.experiments.recordings import fit_outputs
-
     files, _ = fit_outputs(out)
     check_outputs(files, [("recording", file) for path in paths for file in recording_files(path)])
     signals = [select_channels(load_signal(path), channels) for path in paths]
