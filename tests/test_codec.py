@@ -23,7 +23,6 @@ from sanets.datasets import load_signal
 from sanets.datasets._types import Signal
 from sanets.errors import CodecError, DataError, OutputError
 
-
 encode_v1 = functools.partial(encode_signal, codec="activation")
 """The activation codec (format 1), as issue 11 built it: these tests are its."""
 
