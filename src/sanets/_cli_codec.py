@@ -127,15 +127,16 @@ def _run_encode(args: argparse.Namespace) -> int:
 def _run_decode(args: argparse.Namespace) -> int:
     from sanets._files import check_outputs
     from sanets.codec import decode_file
+    from sanets.codec._format import read_file
     from sanets.datasets import save_signal
 
     if args.output.suffix.lower() not in (".npy", ".csv"):
         raise ValueError(f"{str(args.output)!r}: the output must be a .npy or .csv file")
     check_outputs({"decoded recording": args.output},
                   [(".san file", args.input)] + ([] if args.model is None else [("model", args.model)]))
-    from sanets.codec._format import read_file
-
-    model = None if args.model is None else _load_model(args.model, read_file(args.input)[0].get("sampling_rate"))
+    # Only a pretrained name needs the file's sampling rate (to resample its kernels).
+    rate = read_file(args.input)[0].get("sampling_rate") if args.model is not None and not args.model.is_file() else None
+    model = None if args.model is None else _load_model(args.model, rate)
     data, header = decode_file(args.input, model)
     save_signal(args.output, data, header["channel_names"] or [f"ch{i}" for i in range(len(data))])
     print(f"{args.output}: {data.shape[0]} channel(s) x {data.shape[1]} samples")

@@ -52,7 +52,7 @@ def test_each_channel_meets_the_prdn_target_and_the_file_is_what_was_measured(tm
     san = model() if codec == "san" else None
     report = encode_signal(san, signal, tmp_path / "r.san", codec=codec, prdn=4.0)
     decoded, header = decode_file(tmp_path / "r.san", san)
-    assert header["version"] == 2 and header["codec"] == codec
+    assert header["version"] == 2 and header["codec"] == codec and report.choices == header["choices"]
     for c in range(2):
         assert prdn(signal.data[c], decoded[c]) <= 4.0
         assert prdn(signal.data[c], decoded[c]) == pytest.approx(report.per_channel[c].prdn)

@@ -120,6 +120,9 @@ class CodecReport:
         The activation codec's windows, or the other codecs' chunks (segments of channels).
     per_channel : tuple of ChannelDistortion
         Each channel's PRD, PRDN and SNR: one channel coded badly hides in the mean of several.
+    codec : str
+    choices : list or None
+        Each channel's choice (format 2): its wavelet, or its spike threshold (None: no spikes) and residual wavelet.
     """
 
     bits_per_sample: float
@@ -136,6 +139,7 @@ class CodecReport:
     windows: int
     per_channel: tuple[ChannelDistortion, ...] = ()
     codec: str = "activation"
+    choices: list | None = None
 
 
 def model_fingerprint(model: SAN) -> str:
@@ -270,7 +274,7 @@ def encode_signal(
     per_channel = tuple(ChannelDistortion(name, *distortion(data[[c]], restored[[c]])) for c, name in enumerate(signal.channel_names))
     return CodecReport(8 * file_bytes / (samples * channels), samples * channels * original_bits / (8 * file_bytes),
                        original_bits, *distortion(data, restored), phi, step, file_bytes, samples, channels,
-                       header.get("windows", header.get("chunks")), per_channel, codec)
+                       header.get("windows", header.get("chunks")), per_channel, codec, header.get("choices"))
 
 
 def decode_file(path: str | os.PathLike, model: SAN | None = None) -> tuple[np.ndarray, dict]:
@@ -362,8 +366,7 @@ def rate_distortion(model: SAN | None, signal: Signal, targets: Sequence[float],
                 except OutOfReachError as error:
                     row |= {f"{name}_bits_per_sample": None, f"{name}_prdn": None, f"{name}_floor": error.floor}
                     continue
-                row |= {f"{name}_bits_per_sample": report.bits_per_sample, f"{name}_prdn": max(c.prdn for c in report.per_channel)}
-                choices = read_file(Path(folder) / f"{name}.san")[0]["choices"]
-                row["wavelet" if name == "wavelet" else "san_thresholds"] = choices
+                row |= {f"{name}_bits_per_sample": report.bits_per_sample, f"{name}_prdn": max(c.prdn for c in report.per_channel),
+                        "wavelet" if name == "wavelet" else "san_thresholds": report.choices}
             rows.append(row)
     return rows
