@@ -267,14 +267,14 @@ def encode_signal(
                    "coder": "range"}
         phi, step = None, None
         write_file(path, meta | header, payloads)
-    restored, _ = decode_file(path, model)
+    restored, written = decode_file(path, model)
     file_bytes = path.stat().st_size
     samples, channels = data.shape[1], data.shape[0]
     original_bits = signal.resolution_bits or 16
     per_channel = tuple(ChannelDistortion(name, *distortion(data[[c]], restored[[c]])) for c, name in enumerate(signal.channel_names))
     return CodecReport(8 * file_bytes / (samples * channels), samples * channels * original_bits / (8 * file_bytes),
                        original_bits, *distortion(data, restored), phi, step, file_bytes, samples, channels,
-                       header.get("windows", header.get("chunks")), per_channel, codec, header.get("choices"))
+                       header.get("windows", header.get("chunks")), per_channel, codec, written.get("choices"))
 
 
 def decode_file(path: str | os.PathLike, model: SAN | None = None) -> tuple[np.ndarray, dict]:
