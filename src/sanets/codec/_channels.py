@@ -124,11 +124,9 @@ def encode_channels(codec: SegmentCodec, data: np.ndarray, *, prdn_target: float
     best: list[tuple[int, float, Any, list[bytes]]] = []
     if prd_target is not None:
         channels = [_Channel(codec, x, codec.choices[0]) for x in data]
-        energy = float(np.sum(data**2))
 
         def total_prd(relative: float) -> float:
-            error = sum(float(np.sum((ch.x - ch.restored(relative * spread)) ** 2)) for ch, spread in zip(channels, spreads))
-            return 100 * math.sqrt(error / energy) if energy > 0 else (0.0 if error == 0 else math.inf)
+            return distortion(data, np.stack([ch.restored(relative * spread) for ch, spread in zip(channels, spreads)]))[0]
 
         relative = coarsest_step(total_prd, prd_target, 1.0, codec.finest)
         for channel, spread in zip(channels, spreads):

@@ -77,9 +77,14 @@ def gram(atoms: np.ndarray) -> np.ndarray:
     return np.einsum("kt,jdt->kjd", atoms, windows)
 
 
+def block_count(length: int) -> int:
+    """The blocks of a segment of ``length`` samples (the last one padded with zeros)."""
+    return -(-length // BLOCK)
+
+
 def _blocks(x: np.ndarray, width: int) -> np.ndarray:
     """A segment ``(S,)`` -> blocks ``(B, BLOCK + 2 (M - 1))``, zero beyond the segment and in each block's margins."""
-    count = -(-len(x) // BLOCK)
+    count = block_count(len(x))
     blocks = np.zeros((count, BLOCK + 2 * (width - 1)))
     padded = np.zeros(count * BLOCK)
     padded[: len(x)] = x
@@ -145,15 +150,15 @@ def _compiled():
 _PURSUE = None
 
 
-def pursue(x: np.ndarray, atoms: np.ndarray, step: float, grams: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+def pursue(x: np.ndarray, atoms: np.ndarray, step: float) -> tuple[np.ndarray, ...]:
     """Matching pursuit of a segment ``(S,)``: per block its spike count ``(B,)`` and, per spike in block order, its
     start (in the block's padded frame), kernel and level."""
     global _PURSUE
     if _PURSUE is None:
         _PURSUE = _compiled()
     blocks = _blocks(x, atoms.shape[1])
-    counts, starts, kernels, levels = _PURSUE(correlations(blocks, atoms), gram(atoms) if grams is None else grams,
-                                               float(step), THRESHOLD * float(step), BLOCK)
+    counts, starts, kernels, levels = _PURSUE(correlations(blocks, atoms), gram(atoms), float(step), THRESHOLD * float(step),
+                                               BLOCK)
     kept = np.arange(starts.shape[1]) < counts[:, None]
     block_of = np.repeat(np.arange(len(counts)), starts.shape[1]).reshape(starts.shape)
     flat = [a[kept] for a in (block_of, starts, kernels, levels)]
@@ -179,11 +184,8 @@ def write_spikes(writer: Writer, counts: np.ndarray, starts: np.ndarray, kernels
     count_scale = fitted_scale_code(counts)
     writer.scales(count_scale)
     writer.geometric(counts, scale_of(count_scale))
-    first = np.r_[0, np.cumsum(counts)[:-1]][counts > 0]
-    gaps = np.diff(starts, prepend=0)
-    gaps[first] = starts[first]
-    is_first = np.zeros(len(starts), bool)
-    is_first[first] = True
+    is_first = _firsts(counts)
+    gaps = np.where(is_first, starts, np.diff(starts, prepend=0))
     gap_scales = np.array([fitted_scale_code(gaps[is_first]), fitted_scale_code(gaps[~is_first])], dtype=np.int32)
     writer.scales(gap_scales)
     writer.geometric(gaps, scale_of(gap_scales)[(~is_first).astype(int)])
@@ -201,9 +203,7 @@ def read_spikes(reader: Reader, blocks: int, kernel_count: int) -> tuple[np.ndar
     """The mirror of :func:`write_spikes` for a segment of ``blocks`` blocks."""
     counts = reader.geometric(blocks, scale_of(reader.scales(1)))
     total = int(counts.sum())
-    first = np.r_[0, np.cumsum(counts)[:-1]][counts > 0]
-    is_first = np.zeros(total, bool)
-    is_first[first] = True
+    is_first = _firsts(counts)
     gap_scales = scale_of(reader.scales(2))
     gaps = reader.geometric(total, gap_scales[(~is_first).astype(int)])
     starts = _starts(gaps, counts)
@@ -212,6 +212,13 @@ def read_spikes(reader: Reader, blocks: int, kernel_count: int) -> tuple[np.ndar
     magnitudes = reader.geometric(total, scales[kernels]) + 1
     signs = reader.bernoulli(total, 0.5)
     return counts, starts, kernels, np.where(signs == 1, -magnitudes, magnitudes)
+
+
+def _firsts(counts: np.ndarray) -> np.ndarray:
+    """Of the spikes of blocks holding ``counts`` each, in block order: whether each is its block's first."""
+    firsts = np.zeros(int(counts.sum()), bool)
+    firsts[np.r_[0, np.cumsum(counts)[:-1]][counts > 0]] = True
+    return firsts
 
 
 def _starts(gaps: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -262,7 +269,7 @@ def pooled_adaptation(signals: list[np.ndarray], templates: np.ndarray, steps: l
         pieces += amplitude[:, None] * atoms[kernels]
         own = kernels < len(templates)
         np.add.at(sums, kernels[own], amplitude[own, None] * pieces[own])
-        residuals.append(residual.copy())
+        residuals.append(residual)
     norms = np.linalg.norm(sums, axis=1)
     adapted = sums / np.maximum(norms, 1e-12)[:, None]
     for k in np.flatnonzero(norms == 0):
@@ -301,8 +308,7 @@ def _kernel_levels(template: np.ndarray) -> list[np.ndarray]:
 
 def _restored_kernel(levels: list[np.ndarray], width: int) -> np.ndarray:
     """A kernel as the file carries it: its wavelet levels restored and scaled to unit norm (both sides compute it)."""
-    norms = _wavelet.band_norms(RESIDUAL_WAVELET, len(levels) - 1, width)
-    kernel = _wavelet.inverse(_wavelet.dequantize(levels, KERNEL_STEP, norms), RESIDUAL_WAVELET, width)
+    kernel = _wavelet.restore(levels, KERNEL_STEP, RESIDUAL_WAVELET, width)
     return kernel / max(np.linalg.norm(kernel), 1e-12)
 
 
@@ -337,7 +343,7 @@ class PursuitCodec:
             self._sparse_parts.clear()
         if key not in self._sparse_parts and share is None:
             empty = np.zeros(0, dtype=np.int64)
-            self._sparse_parts[key] = ([], math.inf, (np.zeros(-(-len(x) // BLOCK), dtype=np.int64), empty, empty, empty),
+            self._sparse_parts[key] = ([], math.inf, (np.zeros(block_count(len(x)), dtype=np.int64), empty, empty, empty),
                                        np.zeros(len(x)))
         if key not in self._sparse_parts:
             width = self.initial.shape[1]
@@ -372,11 +378,9 @@ class PursuitCodec:
         if math.isfinite(spike_step):
             lengths = _wavelet.band_lengths(width, RESIDUAL_WAVELET)
             atoms = with_derivatives(np.array([_restored_kernel(_wavelet.read_segment(reader, lengths), width) for _ in range(count)]))
-            spikes = read_spikes(reader, -(-length // BLOCK), len(atoms))
+            spikes = read_spikes(reader, block_count(length), len(atoms))
             if len(spikes[1]) and (spikes[1].max() > BLOCK + width - 2 or spikes[2].max() >= len(atoms)):
                 raise ValueError("a spike outside its block or of a kernel the segment lacks")
             sparse = synthesise(*spikes, atoms, spike_step, length)
         levels = _wavelet.read_segment(reader, _wavelet.band_lengths(length, wavelet))
-        residual = _wavelet.inverse(_wavelet.dequantize(levels, step, _wavelet.band_norms(wavelet, len(levels) - 1, length)),
-                                    wavelet, length)
-        return sparse + residual
+        return sparse + _wavelet.restore(levels, step, wavelet, length)

@@ -90,12 +90,16 @@ def dequantize(levels: list[np.ndarray], step: float, norms: tuple[float, ...]) 
     return [np.sign(q) * (np.abs(q) + BIAS) * (step / norm) for q, norm in zip(levels, norms)]
 
 
+def restore(levels: list[np.ndarray], step: float, wavelet: str, length: int) -> np.ndarray:
+    """Quantised bands (approximation first) -> the segment ``(length,)`` they stand for."""
+    return inverse(dequantize(levels, step, band_norms(wavelet, len(levels) - 1, length)), wavelet, length)
+
+
 def reconstruct_segment(x: np.ndarray, step: float, wavelet: str) -> tuple[np.ndarray, list[np.ndarray]]:
     """A segment quantised at ``step`` and restored, and its quantised bands."""
     bands = transform(x, wavelet)
-    norms = band_norms(wavelet, len(bands) - 1, len(x))
-    levels = quantize(bands, step, norms)
-    return inverse(dequantize(levels, step, norms), wavelet, len(x)), levels
+    levels = quantize(bands, step, band_norms(wavelet, len(bands) - 1, len(x)))
+    return restore(levels, step, wavelet, len(x)), levels
 
 
 def _bucket(magnitude: np.ndarray) -> np.ndarray:
@@ -214,5 +218,4 @@ class WaveletCodec:
         write_segment(writer, levels)
 
     def read_segment(self, reader: Reader, length: int, step: float, wavelet: str) -> np.ndarray:
-        levels = read_segment(reader, band_lengths(length, wavelet))
-        return inverse(dequantize(levels, step, band_norms(wavelet, len(levels) - 1, length)), wavelet, length)
+        return restore(read_segment(reader, band_lengths(length, wavelet)), step, wavelet, length)
