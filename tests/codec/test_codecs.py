@@ -18,7 +18,7 @@ import torch
 import sanets
 from sanets.cli import main
 from sanets.codec import decode_file, encode_signal, inspect_file, rate_distortion
-from sanets.codec._format import MAGIC
+from sanets.codec._format import MAGIC, read_file
 from sanets.datasets._types import Signal
 from sanets.errors import CodecError, ModelFileError, OutOfReachError
 from sanets.pretrained import PRETRAINED, pretrained, resolve_model
@@ -52,7 +52,7 @@ def test_each_channel_meets_the_prdn_target_and_the_file_is_what_was_measured(tm
     san = model() if codec == "san" else None
     report = encode_signal(san, signal, tmp_path / "r.san", codec=codec, prdn=4.0)
     decoded, header = decode_file(tmp_path / "r.san", san)
-    assert header["version"] == 2 and header["codec"] == codec and report.choices == header["choices"]
+    assert header["version"] == 3 and header["codec"] == codec and report.choices == header["choices"]
     for c in range(2):
         assert prdn(signal.data[c], decoded[c]) <= 4.0
         assert prdn(signal.data[c], decoded[c]) == pytest.approx(report.per_channel[c].prdn)
@@ -87,19 +87,52 @@ def test_the_san_codec_uses_spikes_and_beats_the_wavelet_codec_on_a_recurring_sh
     assert san.bits_per_sample < wavelet.bits_per_sample
 
 
-def test_where_spikes_do_not_pay_the_san_codec_sends_none_and_costs_what_its_residual_coder_does(tmp_path):
+def test_where_spikes_do_not_pay_the_san_codec_writes_the_wavelet_codecs_file_byte_for_byte(tmp_path):
     noise = Signal(np.random.default_rng(7).standard_normal((1, 6000)), 250.0, ("x",), ("",), None, 12)
     san = encode_signal(model(), noise, tmp_path / "s.san", codec="san", prdn=20.0)
     wavelet = encode_signal(None, noise, tmp_path / "w.san", codec="wavelet", prdn=20.0)
-    assert inspect_file(tmp_path / "s.san")["choices"] == [[None, inspect_file(tmp_path / "w.san")["choices"][0]]]
-    assert san.prdn == pytest.approx(wavelet.prdn)
-    assert abs(_payload_bytes(tmp_path / "s.san") - _payload_bytes(tmp_path / "w.san")) <= 16  # the spike step's 8 bytes
+    assert (tmp_path / "s.san").read_bytes() == (tmp_path / "w.san").read_bytes()
+    assert san.codec == "wavelet" and san.bits_per_sample == wavelet.bits_per_sample
+    assert decode_file(tmp_path / "s.san")[0].shape == (1, 6000)  # no model needed
 
 
-def _payload_bytes(path: Path) -> int:
-    """A file's size less its magic, version and header."""
-    blob = path.read_bytes()
-    return len(blob) - len(MAGIC) - 10 - struct.unpack_from("<I", blob, len(MAGIC) + 2)[0]
+def _noise_beside_beats() -> Signal:
+    signal = beats(2, 8000)
+    data = signal.data.copy()
+    data[1] = np.random.default_rng(7).standard_normal(8000)
+    return replace(signal, data=data)
+
+
+def test_a_channel_without_spikes_costs_what_the_wavelet_codec_does_beside_one_with_them(tmp_path):
+    signal = _noise_beside_beats()
+    encode_signal(model(), signal, tmp_path / "s.san", codec="san", prdn=10.0)
+    noise = replace(signal, data=signal.data[1:], channel_names=signal.channel_names[1:], units=signal.units[1:])
+    encode_signal(None, noise, tmp_path / "w.san", codec="wavelet", prdn=10.0)
+    choices = inspect_file(tmp_path / "s.san")["choices"]
+    assert choices[0][0] is not None and choices[1] == [None, inspect_file(tmp_path / "w.san")["choices"][0]]
+    assert read_file(tmp_path / "s.san")[1][-1] == read_file(tmp_path / "w.san")[1][0]  # the noise's chunk
+
+
+def test_a_version_2_file_whose_segments_without_spikes_carry_a_spike_step_still_decodes(tmp_path, monkeypatch):
+    import sanets.codec as codec_module
+    from sanets.codec import _format
+    from sanets.codec._pursuit import PursuitCodec
+
+    class Version2(PursuitCodec):
+        def write_segment(self, writer, coded, choice):
+            if choice[0] is None:
+                writer.float64(math.inf)  # what version 2 wrote for a segment without spikes
+            super().write_segment(writer, coded, choice)
+
+    signal, san = _noise_beside_beats(), model()
+    monkeypatch.setattr(_format, "VERSION", 2)
+    monkeypatch.setattr(codec_module, "_segment_codec", lambda name, m, wavelet="auto", version=2: Version2(m.kernel_weights(), version))
+    report = encode_signal(san, signal, tmp_path / "old.san", codec="san", prdn=10.0)
+    monkeypatch.undo()
+    assert inspect_file(tmp_path / "old.san")["version"] == 2 and report.choices[1][0] is None
+    decoded, _ = decode_file(tmp_path / "old.san", san)
+    assert [prdn(x, y) for x, y in zip(signal.data, decoded)] == pytest.approx([c.prdn for c in report.per_channel])
+
 
 
 def test_a_file_decodes_only_with_its_model_or_its_embedded_copy(tmp_path):
@@ -128,8 +161,8 @@ def test_unknown_versions_and_codecs_and_corrupt_chunks_are_refused(tmp_path):
     path = tmp_path / "r.san"
     encode_signal(None, beats(1), path, codec="wavelet", prdn=5.0)
     blob = path.read_bytes()
-    path.write_bytes(blob[: len(MAGIC)] + struct.pack("<H", 3) + blob[len(MAGIC) + 2 :])
-    with pytest.raises(CodecError, match="format version 3; this sanets reads versions 1, 2"):
+    path.write_bytes(blob[: len(MAGIC)] + struct.pack("<H", 4) + blob[len(MAGIC) + 2 :])
+    with pytest.raises(CodecError, match="format version 4; this sanets reads versions 1, 2, 3"):
         decode_file(path)
     path.write_bytes(blob)
     _rewrite_header(path, lambda header: header.update(codec="jpeg"))

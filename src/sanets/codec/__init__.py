@@ -51,6 +51,7 @@ from sanets.codec._channels import decode_channels, encode_channels
 from sanets.codec._format import (
     CODERS,
     DEFAULT_STEP,
+    VERSION,
     chunk_windows,
     read_file,
     spike_count,
@@ -170,13 +171,13 @@ def _identity(model: SAN, embed: bool, config: bool = True) -> dict:
     return identity
 
 
-def _segment_codec(name: str, model: SAN | None, wavelet: str = "auto"):
+def _segment_codec(name: str, model: SAN | None, wavelet: str = "auto", version: int = VERSION):
     if name == "wavelet":
         return WaveletCodec(wavelet)
     if model.in_channels != 1:
         raise ValueError(f"the san codec takes a one-channel SAN (it codes each channel alone); this one has "
                          f"{model.in_channels} input channels")
-    return PursuitCodec(model.kernel_weights())
+    return PursuitCodec(model.kernel_weights(), version)
 
 
 def encode_signal(
@@ -257,12 +258,16 @@ def encode_signal(
     else:
         if quantization is None and prd is None and prdn is None:
             quantization = DEFAULT_STEP
+        segment_codec = _segment_codec(codec, model, wavelet)
         try:
-            header, payloads = encode_channels(_segment_codec(codec, model, wavelet), data, prdn_target=prdn, prd_target=prd,
-                                               quantization=quantization)
+            header, payloads = encode_channels(segment_codec, data, prdn_target=prdn, prd_target=prd, quantization=quantization)
         except OutOfReachError as error:
             raise OutOfReachError(f"{'PRDN' if prdn is not None else 'PRD'} {prdn or prd}% is {error} for the {codec} codec",
                                   error.floor) from None
+        if codec == "san" and all(share is None for share, _ in header["choices"]):
+            # where no channel sends spikes, the chunks are the wavelet codec's: so is the file, which needs no model
+            header = {key: value for key, value in header.items() if key not in segment_codec.header()}
+            codec, header = "wavelet", header | WaveletCodec().header() | {"choices": [wavelet for _, wavelet in header["choices"]]}
         header |= {"codec": codec, "model": None if model is None or codec == "wavelet" else _identity(model, embed_model, False),
                    "coder": "range"}
         phi, step = None, None
@@ -298,7 +303,8 @@ def decode_file(path: str | os.PathLike, model: SAN | None = None) -> tuple[np.n
     if codec not in CODECS:
         raise CodecError(f"{path}: coded by {codec!r}, which this sanets does not know ({', '.join(CODECS)})")
     if codec in ("wavelet", "san"):
-        segment_codec = WaveletCodec() if codec == "wavelet" else _segment_codec("san", _file_model(path, header["model"], model))
+        segment_codec = (WaveletCodec() if codec == "wavelet"
+                         else _segment_codec("san", _file_model(path, header["model"], model), version=header["version"]))
         differing = {key: header.get(key) for key, value in segment_codec.header().items() if header.get(key) != value}
         if differing:
             raise CodecError(f"{path}: coded with {differing}; this sanets decodes {segment_codec.header()}")

@@ -19,9 +19,12 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 import numpy as np
+
+from sanets._threads import available_cores
 
 from sanets.codec._entropy import Reader, Writer
 from sanets.errors import CodecError, OutOfReachError
@@ -31,6 +34,14 @@ SEGMENT = 2**18
 """Samples of a channel coded together (12 minutes at 360 Hz); a longer channel is coded in segments of about this."""
 
 
+class PreparedSegment(Protocol):
+    """A segment made ready to be quantised at many steps (its transform, its spikes)."""
+
+    def squared_error(self, step: float) -> float: ...
+
+    def code(self, step: float) -> tuple[np.ndarray, Any]: ...
+
+
 class SegmentCodec(Protocol):
     name: str
     choices: tuple
@@ -38,7 +49,7 @@ class SegmentCodec(Protocol):
 
     def header(self) -> dict: ...
 
-    def reconstruct_segment(self, x: np.ndarray, step: float, choice: Any) -> tuple[np.ndarray, Any]: ...
+    def prepare(self, x: np.ndarray, choice: Any) -> PreparedSegment: ...
 
     def write_segment(self, writer: Writer, coded: Any, choice: Any) -> None: ...
 
@@ -87,7 +98,7 @@ def coarsest_step(error_at: Callable[[float], float], target: float, start: floa
 
 
 class _Channel:
-    """One channel's segments, each restored at a step, with memory of the last two steps tried (so that the file
+    """One channel's segments prepared for a choice, with memory of the last two steps restored (so that the file
     is usually written from what met the target, not coded again; two, as a day-long channel's restorations take
     hundreds of MB each)."""
 
@@ -95,15 +106,36 @@ class _Channel:
         self.codec, self.x, self.choice = codec, x, choice
         self.parts = segments(len(x))
         self.means = [float(x[part].mean()) for part in self.parts]
+        self.prepared = [codec.prepare(x[part] - mean, choice) for part, mean in zip(self.parts, self.means)]
+        self.spread = float(np.sum((x - x.mean()) ** 2))
         self._tried: dict[float, tuple[np.ndarray, list]] = {}
+
+    def estimated_prdn(self, step: float) -> float:
+        error = sum(prepared.squared_error(step) for prepared in self.prepared)
+        return 100 * math.sqrt(error / self.spread) if self.spread > 0 else (0.0 if error == 0 else math.inf)
 
     def restored(self, step: float) -> np.ndarray:
         if step not in self._tried:
-            results = [self.codec.reconstruct_segment(self.x[part] - mean, step, self.choice) for part, mean in zip(self.parts, self.means)]
+            results = [prepared.code(step) for prepared in self.prepared]
             decoded = np.concatenate([values + mean for (values, _), mean in zip(results, self.means)])
             self._tried = dict(list(self._tried.items())[-1:])
             self._tried[step] = (decoded, [coded for _, coded in results])
         return self._tried[step][0]
+
+    def step_for_prdn(self, target: float, finest: float) -> float:
+        """The coarsest step whose restored PRDN is at most ``target``: searched on the estimate, the goal tightened
+        by what the restored segment shows until it is met (once or twice), else searched on restorations."""
+        start, goal = max(math.sqrt(self.spread / len(self.x)), finest), target
+        for _ in range(4):
+            try:
+                step = coarsest_step(self.estimated_prdn, goal, start, finest)
+            except OutOfReachError:
+                break
+            error = prdn(self.x, self.restored(step))
+            if error <= target:
+                return step
+            goal *= 0.999 * target / error
+        return coarsest_step(lambda step: prdn(self.x, self.restored(step)), target, start, finest)
 
     def payloads(self, step: float) -> list[bytes]:
         self.restored(step)
@@ -133,18 +165,16 @@ def encode_channels(codec: SegmentCodec, data: np.ndarray, *, prdn_target: float
             payloads = channel.payloads(relative * spread)
             best.append((sum(map(len, payloads)), relative * spread, channel.choice, payloads))
     else:
-        for x, spread in zip(data, spreads):
-            tried = []
-            for choice in codec.choices:
-                channel = _Channel(codec, x, choice)
-                if prdn_target is not None:
-                    step = coarsest_step(lambda step, channel=channel, x=x: prdn(x, channel.restored(step)), prdn_target,
-                                         spread, codec.finest * spread)
-                else:
-                    step = quantization * spread
-                payloads = channel.payloads(step)
-                tried.append((sum(map(len, payloads)), step, choice, payloads))
-            best.append(min(tried, key=lambda entry: entry[0]))
+        def coded(x: np.ndarray, spread: float, choice: Any) -> tuple[int, float, Any, list[bytes]]:
+            channel = _Channel(codec, x, choice)
+            step = channel.step_for_prdn(prdn_target, codec.finest * spread) if prdn_target is not None else quantization * spread
+            payloads = channel.payloads(step)
+            return sum(map(len, payloads)), step, choice, payloads
+
+        # Choices are independent and their work (numba, FFTs, wavelet transforms) mostly runs without the GIL.
+        with ThreadPoolExecutor(min(available_cores(), len(data) * len(codec.choices))) as pool:
+            tried = [[pool.submit(coded, x, spread, choice) for choice in codec.choices] for x, spread in zip(data, spreads)]
+            best = [min((future.result() for future in channel), key=lambda entry: entry[0]) for channel in tried]
     fields = {"steps": [step for _, step, _, _ in best], "choices": [choice for _, _, choice, _ in best],
               "segment": SEGMENT, "chunks": sum(len(payloads) for *_, payloads in best), **codec.header()}
     return fields, [payload for *_, payloads in best for payload in payloads]

@@ -17,12 +17,16 @@ from sanets._files import write_atomically
 from sanets.errors import CodecError
 
 MAGIC = b"\x89SAN\r\n\x1a\n"
-VERSION = 2
-"""Version 2 (issue 29): a ``codec`` named in the header, each chunk one segment of one channel, range-coded by the
-codec itself. Version 1 (issue 11): the activation codec's chunks of windows, compressed by the header's coder."""
-READABLE = (1, 2)
+VERSION = 3
+"""Version 3: as version 2, but a san-codec segment that sends no spikes carries no spike step either, so that such a
+channel's chunks are byte for byte the wavelet codec's (and a san file none of whose channels sends spikes is
+written as the wavelet codec's file). Version 2 (issue 29): a ``codec`` named in the header, each chunk one segment
+of one channel, range-coded by the codec itself. Version 1 (issue 11): the activation codec's chunks of windows,
+compressed by the header's coder."""
+READABLE = (1, 2, 3)
 _REQUIRED = {1: {"model", "samples", "channels", "window", "windows", "quantization"},
              2: {"codec", "samples", "channels", "chunks", "steps"}}
+_REQUIRED[3] = _REQUIRED[2]
 WINDOWS_PER_CHUNK = 256
 DEFAULT_STEP = 1 / 64
 """Quantisation step, in standardised units (a channel's or window's standard deviation), when no target is given."""

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -54,6 +55,7 @@ SPIKE_SHARES = (0.35, 0.5, 0.7, None)
 """The thresholds tried per channel, as shares of a kernel-long stretch's norm (std x sqrt(M)); the smallest file wins.
 None sends no spike and no kernel: where spikes do not pay for their bits, the file says so (its choice) and costs
 what the residual coder alone costs."""
+_STARTS_KEPT = 8
 RESIDUAL_WAVELET = "bior4.4"
 """The residual's wavelet where there are spikes (and the adapted kernels')."""
 
@@ -104,7 +106,7 @@ def correlations(blocks: np.ndarray, atoms: np.ndarray) -> np.ndarray:
 def _compiled():
     numba = require("numba", "the SAN codec's matching pursuit")
 
-    @numba.njit(parallel=True, cache=True)
+    @numba.njit(nogil=True, cache=True)
     def pursue(corr, gram, step, threshold, limit):  # pragma: no cover - compiled
         blocks, count, positions = corr.shape
         width = (gram.shape[2] + 1) // 2
@@ -112,7 +114,7 @@ def _compiled():
         starts = np.zeros((blocks, limit), np.int64)
         kernels = np.zeros((blocks, limit), np.int64)
         levels = np.zeros((blocks, limit), np.int64)
-        for b in numba.prange(blocks):
+        for b in range(blocks):
             c = corr[b]
             best = np.zeros(positions)
             which = np.zeros(positions, np.int64)
@@ -312,8 +314,25 @@ def _restored_kernel(levels: list[np.ndarray], width: int) -> np.ndarray:
     return kernel / max(np.linalg.norm(kernel), 1e-12)
 
 
+class _Prepared:
+    """A segment's spikes found, and its residual transformed: what a rate search quantises at many steps."""
+
+    def __init__(self, kernel_levels: list, spike_step: float, spikes: tuple, sparse: np.ndarray | float,
+                 residual: _wavelet.Transformed) -> None:
+        self.kernel_levels, self.spike_step, self.spikes, self.sparse, self.residual = kernel_levels, spike_step, spikes, sparse, residual
+
+    def squared_error(self, step: float) -> float:
+        return self.residual.squared_error(step)
+
+    def code(self, step: float) -> tuple[np.ndarray, tuple]:
+        restored, levels = self.residual.code(step)
+        return self.sparse + restored, (self.kernel_levels, self.spike_step, self.spikes, levels)
+
+
 class PursuitCodec:
     """``codec="san"``, the segment-level interface :mod:`sanets.codec._channels` drives.
+
+    ``version`` is the file format's: version 2 files carry a spike step in every segment.
 
     Per segment: the SAN's kernels adapted to it, sent wavelet-coded at :data:`KERNEL_STEP`: spherical k-means of
     the stretches around its events, starting from the SAN's kernels, then :func:`adapt`;
@@ -329,42 +348,43 @@ class PursuitCodec:
     wavelet codec would try, so that where spikes do not pay the file is the wavelet codec's but for its header."""
     finest = 1e-6
 
-    def __init__(self, kernels: list[torch.Tensor]) -> None:
-        self.initial = dictionary(kernels)
-        self._sparse_parts: dict[tuple, tuple] = {}
+    def __init__(self, kernels: list[torch.Tensor], version: int = 3) -> None:
+        self.initial, self.version = dictionary(kernels), version
+        self._starts: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
 
     def header(self) -> dict:
         return {"block": BLOCK, "kernel_step": KERNEL_STEP, "residual_wavelet": RESIDUAL_WAVELET, "bias": _wavelet.BIAS}
 
-    def _sparse(self, x: np.ndarray, share: float) -> tuple:
-        """The segment's adapted kernels (their levels), spike step, spikes and their synthesis, for a share."""
-        key = (share, len(x), hashlib.sha1(x.tobytes()).hexdigest())
-        if any(old[0] != share for old in self._sparse_parts):  # a channel's choices are tried one after another
-            self._sparse_parts.clear()
-        if key not in self._sparse_parts and share is None:
-            empty = np.zeros(0, dtype=np.int64)
-            self._sparse_parts[key] = ([], math.inf, (np.zeros(block_count(len(x)), dtype=np.int64), empty, empty, empty),
-                                       np.zeros(len(x)))
-        if key not in self._sparse_parts:
-            width = self.initial.shape[1]
-            spike_step = adapt_step(x, width, share)
-            start = spherical_kmeans(stretches_around_events([x], width, EVENTS), len(self.initial), start=self.initial)
-            levels = [_kernel_levels(t) for t in adapt(x, start, spike_step)]
-            atoms = with_derivatives(np.array([_restored_kernel(level, width) for level in levels]))
-            spikes = pursue(x, atoms, spike_step)
-            self._sparse_parts[key] = (levels, spike_step, spikes, synthesise(*spikes, atoms, spike_step, len(x)))
-        return self._sparse_parts[key]
+    def _start(self, x: np.ndarray) -> np.ndarray:
+        """Spherical k-means of the segment's events from the SAN's kernels: where adaptation starts, whatever the
+        share (so computed once per segment; :data:`_STARTS_KEPT` kept, as several choices are tried at once)."""
+        key = hashlib.sha1(x.tobytes()).hexdigest()
+        with self._lock:
+            if key not in self._starts:
+                width = self.initial.shape[1]
+                start = spherical_kmeans(stretches_around_events([x], width, EVENTS), len(self.initial), start=self.initial)
+                self._starts = dict(list(self._starts.items())[1 - _STARTS_KEPT :]) | {key: start}
+            return self._starts[key]
 
-    def reconstruct_segment(self, x: np.ndarray, step: float, choice: Sequence) -> tuple[np.ndarray, tuple]:
+    def prepare(self, x: np.ndarray, choice: Sequence) -> _Prepared:
         share, wavelet = choice
-        kernel_levels, spike_step, spikes, sparse = self._sparse(x, share)
-        residual, levels = _wavelet.reconstruct_segment(x - sparse, step, wavelet)
-        return sparse + residual, (kernel_levels, spike_step, spikes, levels)
+        if share is None:
+            empty = np.zeros(0, dtype=np.int64)
+            return _Prepared([], math.inf, (np.zeros(block_count(len(x)), dtype=np.int64), empty, empty, empty), 0.0,
+                             _wavelet.Transformed(x, wavelet))
+        width = self.initial.shape[1]
+        spike_step = adapt_step(x, width, share)
+        levels = [_kernel_levels(t) for t in adapt(x, self._start(x), spike_step)]
+        atoms = with_derivatives(np.array([_restored_kernel(level, width) for level in levels]))
+        spikes = pursue(x, atoms, spike_step)
+        sparse = synthesise(*spikes, atoms, spike_step, len(x))
+        return _Prepared(levels, spike_step, spikes, sparse, _wavelet.Transformed(x - sparse, wavelet))
 
     def write_segment(self, writer: Writer, coded: tuple, choice: Sequence) -> None:
         kernel_levels, spike_step, spikes, levels = coded
-        writer.float64(spike_step)
-        if math.isfinite(spike_step):
+        if choice[0] is not None:
+            writer.float64(spike_step)
             for level in kernel_levels:
                 _wavelet.write_segment(writer, level)
             write_spikes(writer, *spikes, 2 * len(kernel_levels))
@@ -373,7 +393,7 @@ class PursuitCodec:
     def read_segment(self, reader: Reader, length: int, step: float, choice: Sequence) -> np.ndarray:
         wavelet = choice[1]
         count, width = self.initial.shape
-        spike_step = reader.float64()
+        spike_step = reader.float64() if choice[0] is not None or self.version == 2 else math.inf
         sparse = np.zeros(length)
         if math.isfinite(spike_step):
             lengths = _wavelet.band_lengths(width, RESIDUAL_WAVELET)
