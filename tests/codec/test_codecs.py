@@ -113,16 +113,21 @@ def test_a_channel_without_spikes_costs_what_the_wavelet_codec_does_beside_one_w
     assert read_file(tmp_path / "s.san")[1][-1] == read_file(tmp_path / "w.san")[1][0]  # the noise's chunk
 
 
-def test_a_version_2_file_whose_segments_without_spikes_carry_a_spike_step_still_decodes(tmp_path, monkeypatch):
+def test_a_version_2_file_still_decodes(tmp_path, monkeypatch, write_format_2_spikes):
     import sanets.codec as codec_module
     from sanets.codec import _format
+    from sanets.codec import _wavelet as W
     from sanets.codec._pursuit import PursuitCodec
 
     class Version2(PursuitCodec):
-        def write_segment(self, writer, coded, choice):
-            if choice[0] is None:
-                writer.float64(math.inf)  # what version 2 wrote for a segment without spikes
-            super().write_segment(writer, coded, choice)
+        def write_segment(self, writer, coded, choice):  # as version 2 wrote segments
+            kernel_levels, spike_step, spikes, levels = coded[:4]
+            writer.float64(spike_step)  # inf for a segment without spikes
+            if choice[0] is not None:
+                for level in kernel_levels:
+                    W.write_segment(writer, level)
+                write_format_2_spikes(writer, *spikes, 2 * len(kernel_levels))
+            W.write_segment(writer, levels)  # without side magnitudes
 
     signal, san = _noise_beside_beats(), model()
     monkeypatch.setattr(_format, "VERSION", 2)

@@ -68,3 +68,28 @@ def test_the_error_estimated_in_the_bands_is_the_restored_error_exact_where_orth
         restored, _ = transformed.code(step)
         actual = float(np.sum((x - restored) ** 2))
         assert transformed.squared_error(step) == pytest.approx(actual, rel=1e-9 if exact else 0.05)
+
+
+@settings(max_examples=20, deadline=None)
+@given(length=st.integers(16, 3000), seed=st.integers(0, 2**16))
+def test_property_side_magnitudes_steer_contexts_and_the_levels_read_back(length, seed):
+    rng = np.random.default_rng(seed)
+    x = np.cumsum(rng.standard_normal(length))
+    _, levels = W.reconstruct_segment(x, 0.5, "bior4.4")
+    side = W.side_magnitudes(x + rng.standard_normal(length), 0.5, "bior4.4")
+    writer = Writer()
+    W.write_segment(writer, levels, side)
+    back = W.read_segment(Reader(writer.bytes()), W.band_lengths(length, "bior4.4"), side)
+    assert all(np.array_equal(a, b) for a, b in zip(levels, back))
+
+
+def test_side_magnitudes_where_the_coefficients_are_large_save_bits():
+    rng = np.random.default_rng(0)
+    x = np.zeros(8192)
+    for start in range(100, 8000, 400):  # sharp events on silence: what a QRS misfit looks like
+        x[start : start + 12] = rng.standard_normal(12) * 4
+    _, levels = W.reconstruct_segment(x, 0.1, "bior4.4")
+    plain, hinted = Writer(), Writer()
+    W.write_segment(plain, levels)
+    W.write_segment(hinted, levels, W.side_magnitudes(x, 0.1, "bior4.4"))
+    assert len(hinted.bytes()) < 0.95 * len(plain.bytes())

@@ -25,7 +25,6 @@ from typing import Any, Protocol
 import numpy as np
 
 from sanets._threads import available_cores
-
 from sanets.codec._entropy import Reader, Writer
 from sanets.errors import CodecError, OutOfReachError
 from sanets.metrics import distortion

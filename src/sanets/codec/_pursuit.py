@@ -9,11 +9,9 @@ subtracts the quantised atom, until no correlation reaches the threshold. The th
 block, so a busy block gets many spikes and a quiet one few: each spike is kept only while it removes at least
 as much error as any spike left out elsewhere. Atoms may hang over a block's edges into zero padding; what they
 put there counts as error, so pursuit keeps them inside. Correlations are updated through the kernels' Gram
-matrix, never recomputed. What the spikes leave is coded by the wavelet codec's quantiser and coder.
-
-The spikes of a segment are range-coded (:mod:`sanets.codec._entropy`): each block's spike count, each spike's
-start as the gap from the previous one in its block, its kernel (one probability per kernel, sent), its level's
-magnitude (a geometric model per kernel) and its sign.
+matrix, never recomputed. What the spikes leave is coded by the wavelet codec's quantiser and coder, its contexts
+sharpened by where the spikes put sharp edges (:func:`sanets.codec._wavelet.side_magnitudes`). The spikes
+themselves are range-coded as :mod:`sanets.codec._spikes` describes.
 
 The constants were chosen on channel 1 of six MIT-BIH records (a lead the README's table does not score), 10
 minutes each, by the mean san/wavelet ratio at PRDN 5 %: :data:`ADAPT_ROUNDS` 3 (2: 0.994, 4: 0.976);
@@ -36,12 +34,9 @@ from sanets.codec import _wavelet
 from sanets.codec._entropy import (
     Reader,
     Writer,
-    fitted_scale_code,
-    probability_code,
-    probability_of,
-    scale_of,
 )
 from sanets.codec._learn import EVENTS, spherical_kmeans, stretches_around_events
+from sanets.codec._spikes import read_spikes, read_spikes_v2, write_spikes
 
 BLOCK = 1024
 """Samples per block of pursuit."""
@@ -180,61 +175,6 @@ def synthesise(counts: np.ndarray, starts: np.ndarray, kernels: np.ndarray, leve
     return blocks[:, width - 1 : width - 1 + BLOCK].reshape(-1)[:length]
 
 
-def write_spikes(writer: Writer, counts: np.ndarray, starts: np.ndarray, kernels: np.ndarray, levels: np.ndarray,
-                 kernel_count: int) -> None:
-    """A segment's spikes into ``writer`` (see the module's docstring)."""
-    count_scale = fitted_scale_code(counts)
-    writer.scales(count_scale)
-    writer.geometric(counts, scale_of(count_scale))
-    is_first = _firsts(counts)
-    gaps = np.where(is_first, starts, np.diff(starts, prepend=0))
-    gap_scales = np.array([fitted_scale_code(gaps[is_first]), fitted_scale_code(gaps[~is_first])], dtype=np.int32)
-    writer.scales(gap_scales)
-    writer.geometric(gaps, scale_of(gap_scales)[(~is_first).astype(int)])
-    shares = probability_code((np.bincount(kernels, minlength=kernel_count) + 0.5) / (len(kernels) + 1))
-    writer.probabilities(shares)
-    writer.categorical(kernels, _normalised(shares))
-    magnitudes = np.abs(levels) - 1
-    scales = np.array([fitted_scale_code(magnitudes[kernels == k]) for k in range(kernel_count)], dtype=np.int32)
-    writer.scales(scales)
-    writer.geometric(magnitudes, scale_of(scales)[kernels])
-    writer.bernoulli(levels < 0, 0.5)
-
-
-def read_spikes(reader: Reader, blocks: int, kernel_count: int) -> tuple[np.ndarray, ...]:
-    """The mirror of :func:`write_spikes` for a segment of ``blocks`` blocks."""
-    counts = reader.geometric(blocks, scale_of(reader.scales(1)))
-    total = int(counts.sum())
-    is_first = _firsts(counts)
-    gap_scales = scale_of(reader.scales(2))
-    gaps = reader.geometric(total, gap_scales[(~is_first).astype(int)])
-    starts = _starts(gaps, counts)
-    kernels = reader.categorical(total, _normalised(reader.probabilities(kernel_count)))
-    scales = scale_of(reader.scales(kernel_count))
-    magnitudes = reader.geometric(total, scales[kernels]) + 1
-    signs = reader.bernoulli(total, 0.5)
-    return counts, starts, kernels, np.where(signs == 1, -magnitudes, magnitudes)
-
-
-def _firsts(counts: np.ndarray) -> np.ndarray:
-    """Of the spikes of blocks holding ``counts`` each, in block order: whether each is its block's first."""
-    firsts = np.zeros(int(counts.sum()), bool)
-    firsts[np.r_[0, np.cumsum(counts)[:-1]][counts > 0]] = True
-    return firsts
-
-
-def _starts(gaps: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Gaps (each block's first gap is its first start) -> starts: running sums restarted at each block."""
-    running = np.cumsum(gaps)
-    before = np.r_[0, running][np.r_[0, np.cumsum(counts)[:-1]]]
-    return running - np.repeat(before, counts)
-
-
-def _normalised(codes: np.ndarray) -> np.ndarray:
-    p = probability_of(codes)
-    return p / p.sum()
-
-
 def global_starts(counts: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
     """Spike starts in a block's padded frame -> in the segment's samples (negative where an atom hangs over)."""
     return np.repeat(np.arange(len(counts)), counts) * BLOCK + starts - (width - 1)
@@ -326,7 +266,8 @@ class _Prepared:
 
     def code(self, step: float) -> tuple[np.ndarray, tuple]:
         restored, levels = self.residual.code(step)
-        return self.sparse + restored, (self.kernel_levels, self.spike_step, self.spikes, levels)
+        side = _wavelet.side_magnitudes(self.sparse, step, self.residual.wavelet) if self.kernel_levels else None
+        return self.sparse + restored, (self.kernel_levels, self.spike_step, self.spikes, levels, side)
 
 
 class PursuitCodec:
@@ -382,13 +323,15 @@ class PursuitCodec:
         return _Prepared(levels, spike_step, spikes, sparse, _wavelet.Transformed(x - sparse, wavelet))
 
     def write_segment(self, writer: Writer, coded: tuple, choice: Sequence) -> None:
-        kernel_levels, spike_step, spikes, levels = coded
+        kernel_levels, spike_step, spikes, levels = coded[:4]
+        side = None
         if choice[0] is not None:
             writer.float64(spike_step)
             for level in kernel_levels:
                 _wavelet.write_segment(writer, level)
-            write_spikes(writer, *spikes, 2 * len(kernel_levels))
-        _wavelet.write_segment(writer, levels)
+            write_spikes(writer, *spikes, 2 * len(kernel_levels), BLOCK)
+            side = coded[4]
+        _wavelet.write_segment(writer, levels, side)
 
     def read_segment(self, reader: Reader, length: int, step: float, choice: Sequence) -> np.ndarray:
         wavelet = choice[1]
@@ -398,9 +341,11 @@ class PursuitCodec:
         if math.isfinite(spike_step):
             lengths = _wavelet.band_lengths(width, RESIDUAL_WAVELET)
             atoms = with_derivatives(np.array([_restored_kernel(_wavelet.read_segment(reader, lengths), width) for _ in range(count)]))
-            spikes = read_spikes(reader, block_count(length), len(atoms))
+            spikes = (read_spikes(reader, block_count(length), len(atoms), BLOCK) if self.version >= 3
+                      else read_spikes_v2(reader, block_count(length), len(atoms)))
             if len(spikes[1]) and (spikes[1].max() > BLOCK + width - 2 or spikes[2].max() >= len(atoms)):
                 raise ValueError("a spike outside its block or of a kernel the segment lacks")
             sparse = synthesise(*spikes, atoms, spike_step, length)
-        levels = _wavelet.read_segment(reader, _wavelet.band_lengths(length, wavelet))
+        side = _wavelet.side_magnitudes(sparse, step, wavelet) if math.isfinite(spike_step) and self.version >= 3 else None
+        levels = _wavelet.read_segment(reader, _wavelet.band_lengths(length, wavelet), side)
         return sparse + _wavelet.restore(levels, step, wavelet, length)

@@ -152,9 +152,17 @@ def _bucket(magnitude: np.ndarray) -> np.ndarray:
     return np.searchsorted(_BUCKETS, magnitude, side="left")
 
 
-def _context(parent: np.ndarray | None, length: int, start: int, neighbours: np.ndarray | None) -> np.ndarray:
+SIDE_WEIGHT = 4.0
+"""How much a coefficient's side magnitude (:func:`side_magnitudes`, in steps) adds to its parent's in its context:
+chosen among 0.5, 1, 2, 4 and 8 on the first 10 minutes of channel 0 of MIT-BIH 100, 119 and 208 (4: 3.8-4.9 %
+fewer bits than without; 8 within 0.3 % of 4)."""
+
+
+def _context(parent: np.ndarray | None, length: int, start: int, neighbours: np.ndarray | None,
+             side: np.ndarray | None = None) -> np.ndarray:
     """The class of every other coefficient of a band from ``start``: the bucket of its parent's magnitude (the parent
-    and half its two neighbours) and the bucket of its decoded neighbours' magnitudes."""
+    and half its two neighbours, plus :data:`SIDE_WEIGHT` times its ``side`` magnitude where there is one) and the
+    bucket of its decoded neighbours' magnitudes."""
     index = np.arange(start, length, 2)
     if parent is None or not len(parent):
         parental = np.zeros(len(index))
@@ -162,6 +170,8 @@ def _context(parent: np.ndarray | None, length: int, start: int, neighbours: np.
         magnitude = np.abs(parent)
         at = np.minimum(index // 2, len(parent) - 1)
         parental = magnitude[at] + 0.5 * (magnitude[np.maximum(at - 1, 0)] + magnitude[np.minimum(at + 1, len(parent) - 1)])
+    if side is not None:
+        parental = parental + SIDE_WEIGHT * side[index]
     near = np.zeros(len(index)) if neighbours is None else neighbours
     return (len(_BUCKETS) + 1) * _bucket(np.ceil(parental)) + _bucket(near)
 
@@ -205,32 +215,48 @@ def _read_classes(reader: Reader, classes: np.ndarray) -> np.ndarray:
     return values
 
 
-def write_segment(writer: Writer, levels: list[np.ndarray]) -> None:
-    """The quantised bands of a segment, approximation first, into ``writer``."""
+def write_segment(writer: Writer, levels: list[np.ndarray], side: list[np.ndarray] | None = None) -> None:
+    """The quantised bands of a segment, approximation first, into ``writer``; ``side``: per band, magnitudes the
+    decoder knows before it reads the band (:func:`side_magnitudes`), which sharpen the detail bands' contexts."""
     approximation = np.diff(levels[0], prepend=0)
     code = scale_code(max(np.abs(approximation).mean(), 0.05) if len(approximation) else 1.0)
     writer.scales(code)
     writer.laplace(approximation, scale_of(code))
     parent = None
-    for band in levels[1:]:
+    for b, band in enumerate(levels[1:], 1):
         even = band[0::2]
-        _write_classes(writer, even, _context(parent, len(band), 0, None))
-        _write_classes(writer, band[1::2], _context(parent, len(band), 1, _neighbours(even, len(band))))
+        hint = None if side is None else side[b]
+        _write_classes(writer, even, _context(parent, len(band), 0, None, hint))
+        _write_classes(writer, band[1::2], _context(parent, len(band), 1, _neighbours(even, len(band)), hint))
         parent = band
 
 
-def read_segment(reader: Reader, lengths: list[int]) -> list[np.ndarray]:
-    """The mirror of :func:`write_segment`, given the bands' lengths."""
+def read_segment(reader: Reader, lengths: list[int], side: list[np.ndarray] | None = None) -> list[np.ndarray]:
+    """The mirror of :func:`write_segment`, given the bands' lengths (and the same ``side``)."""
     scale = scale_of(reader.scales(1))
     levels = [np.cumsum(reader.laplace(lengths[0], scale))]
     parent = None
-    for length in lengths[1:]:
+    for b, length in enumerate(lengths[1:], 1):
+        hint = None if side is None else side[b]
         band = np.zeros(length, dtype=np.int64)
-        band[0::2] = _read_classes(reader, _context(parent, length, 0, None))
-        band[1::2] = _read_classes(reader, _context(parent, length, 1, _neighbours(band[0::2], length)))
+        band[0::2] = _read_classes(reader, _context(parent, length, 0, None, hint))
+        band[1::2] = _read_classes(reader, _context(parent, length, 1, _neighbours(band[0::2], length), hint))
         levels.append(band)
         parent = band
     return levels
+
+
+def side_magnitudes(sparse: np.ndarray, step: float, wavelet: str) -> list[np.ndarray]:
+    """The magnitudes, in quantiser steps, of the bands of what the spikes coded ``(S,)``: the residual's coefficients
+    are likely large where these are (at a QRS complex a kernel's misfit is larger than between beats).
+
+    Encoder and decoder compute them with the same float64 operations from what the file holds. A context could
+    differ between two platforms only where a sum lands within rounding (about 1e-15) of a bucket edge; the encoder
+    decodes every file it writes and checks it.
+    """
+    bands = transform(sparse, wavelet)
+    norms = band_norms(wavelet, len(bands) - 1, len(sparse))
+    return [np.abs(band) * (norm / step) for band, norm in zip(bands, norms)]
 
 
 def band_lengths(length: int, wavelet: str) -> list[int]:
