@@ -59,17 +59,27 @@ def levels_for(length: int, wavelet: str) -> int:
     return min(MAX_LEVELS, _pywt().dwt_max_level(length, _pywt().Wavelet(wavelet).dec_len))
 
 
-@functools.lru_cache(maxsize=64)
+_NORMS_MEASURED_ON = 2**15
+"""Longer segments' band norms are measured on this many samples: an impulse mid-band reconstructs to the same
+samples (its support at 8 levels is a few thousand samples), and a full-length reconstruction per band costs tens
+of milliseconds."""
+
+
 def band_norms(wavelet: str, levels: int, length: int) -> tuple[float, ...]:
     """The synthesis norm of one coefficient of each band (approximation first), measured by reconstructing an
     impulse placed mid-band: how much a unit of error in that band costs in the signal."""
+    return _band_norms(wavelet, levels, min(length, max(_NORMS_MEASURED_ON, 2 ** (levels + 7))))
+
+
+@functools.lru_cache(maxsize=64)
+def _band_norms(wavelet: str, levels: int, length: int) -> tuple[float, ...]:
     pywt = _pywt()
     bands = pywt.wavedec(np.zeros(length), wavelet, mode="periodization", level=levels)
     norms = []
     for index, band in enumerate(bands):
         impulse = [np.zeros_like(b) for b in bands]
         impulse[index][len(band) // 2] = 1.0
-        norms.append(float(np.linalg.norm(pywt.waverec(impulse, wavelet, mode="periodization"))))
+        norms.append(math.sqrt(float(np.sum(pywt.waverec(impulse, wavelet, mode="periodization") ** 2))))
     return tuple(norms)
 
 
@@ -184,32 +194,38 @@ def _neighbours(even: np.ndarray, length: int) -> np.ndarray:
     return magnitude[odd // 2] + magnitude[np.minimum(right, len(even) - 1)]
 
 
+def _indices(classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The classes present (increasing) and each symbol's index among them."""
+    counts = np.bincount(classes, minlength=_CLASSES)
+    present = np.flatnonzero(counts)
+    index = np.zeros(len(counts), dtype=np.int64)
+    index[present] = np.arange(len(present))
+    return present, index[classes]
+
+
 def _write_classes(writer: Writer, values: np.ndarray, classes: np.ndarray) -> None:
     """Significance by class, then magnitudes by class (of the significant ones), then signs."""
     significant = values != 0
-    present = np.unique(classes)
-    counts = np.bincount(classes, minlength=_CLASSES)[present]
-    hits = np.bincount(classes, weights=significant, minlength=_CLASSES)[present]
+    present, index = _indices(classes)
+    counts = np.bincount(index, minlength=len(present))
+    hits = np.bincount(index, weights=significant, minlength=len(present))
     codes = probability_code((hits + 0.5) / (counts + 1))
     writer.probabilities(codes)
-    writer.bernoulli(significant, probability_of(codes)[np.searchsorted(present, classes)])
-    magnitudes, classes = np.abs(values[significant]) - 1, classes[significant]
-    holding = np.unique(classes)
-    scales = np.array([fitted_scale_code(magnitudes[classes == c]) for c in holding], dtype=np.int32)
+    writer.bernoulli(significant, probability_of(codes)[index])
+    magnitudes = np.abs(values[significant]) - 1
+    holding, index = _indices(classes[significant])
+    scales = np.array([fitted_scale_code(magnitudes[index == c]) for c in range(len(holding))], dtype=np.int32)
     writer.scales(scales)
-    writer.geometric(magnitudes, scale_of(scales)[np.searchsorted(holding, classes)])
+    writer.geometric(magnitudes, scale_of(scales)[index])
     writer.bernoulli(values[significant] < 0, 0.5)
 
 
 def _read_classes(reader: Reader, classes: np.ndarray) -> np.ndarray:
-    present = np.unique(classes)
-    significant = reader.bernoulli(len(classes), probability_of(reader.probabilities(len(present)))[np.searchsorted(present, classes)])
-    significant = significant.astype(bool)
-    classes = classes[significant]
-    holding = np.unique(classes)
-    scales = scale_of(reader.scales(len(holding)))
-    magnitudes = reader.geometric(len(classes), scales[np.searchsorted(holding, classes)]) + 1
-    signs = reader.bernoulli(len(classes), 0.5)
+    present, index = _indices(classes)
+    significant = reader.bernoulli(len(classes), probability_of(reader.probabilities(len(present)))[index]).astype(bool)
+    holding, index = _indices(classes[significant])
+    magnitudes = reader.geometric(len(index), scale_of(reader.scales(len(holding)))[index]) + 1
+    signs = reader.bernoulli(len(index), 0.5)
     values = np.zeros(len(significant), dtype=np.int64)
     values[significant] = np.where(signs == 1, -magnitudes, magnitudes)
     return values
