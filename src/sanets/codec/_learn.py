@@ -71,10 +71,14 @@ def spherical_kmeans(stretches: np.ndarray, count: int, rng: np.random.Generator
         centres = np.array(centres)
     if not len(stretches):
         return centres
+    previous = None
     for _ in range(iterations):
         similarity = stretches @ centres.T
         assigned = np.argmax(np.abs(similarity), axis=1)
         signs = np.sign(similarity[np.arange(len(stretches)), assigned])
+        if previous is not None and np.array_equal(signs * (assigned + 1), previous):
+            break  # the same members with the same signs: every later round gives the same centres
+        previous = signs * (assigned + 1)
         fit = np.abs(similarity[np.arange(len(stretches)), assigned])
         for k in range(count):
             members = assigned == k
