@@ -264,10 +264,10 @@ def encode_signal(
         except OutOfReachError as error:
             raise OutOfReachError(f"{'PRDN' if prdn is not None else 'PRD'} {prdn or prd}% is {error} for the {codec} codec",
                                   error.floor) from None
-        if codec == "san" and all(share is None for share, _ in header["choices"]):
+        if codec == "san" and all(choice[0] is None for choice in header["choices"]):
             # where no channel sends spikes, the chunks are the wavelet codec's: so is the file, which needs no model
             header = {key: value for key, value in header.items() if key not in segment_codec.header()}
-            codec, header = "wavelet", header | WaveletCodec().header() | {"choices": [wavelet for _, wavelet in header["choices"]]}
+            codec, header = "wavelet", header | WaveletCodec().header() | {"choices": [choice[1] for choice in header["choices"]]}
         header |= {"codec": codec, "model": None if model is None or codec == "wavelet" else _identity(model, embed_model, False),
                    "coder": "range"}
         phi, step = None, None
@@ -358,7 +358,7 @@ def rate_distortion(model: SAN | None, signal: Signal, targets: Sequence[float],
     list of dict
         Per target: ``target_prdn``, ``san_bits_per_sample``, ``san_prdn`` (None without a model, or where the
         target is out of the codec's reach, with ``san_floor`` the lowest PRDN it reached), ``san_thresholds`` (each
-        channel's spike threshold, None where it sent no spikes, and its residual's wavelet), ``wavelet_bits_per_sample``, ``wavelet_prdn`` and
+        channel's spike threshold, None where it sent no spikes, its residual's wavelet and its rounds of adaptation), ``wavelet_bits_per_sample``, ``wavelet_prdn`` and
         ``wavelet`` (the wavelet of each channel).
     """
     rows = []
@@ -372,7 +372,9 @@ def rate_distortion(model: SAN | None, signal: Signal, targets: Sequence[float],
                 except OutOfReachError as error:
                     row |= {f"{name}_bits_per_sample": None, f"{name}_prdn": None, f"{name}_floor": error.floor}
                     continue
+                choices = report.choices if name == "wavelet" else [  # a san file without spikes is a wavelet file
+                    choice if isinstance(choice, list) else [None, choice] for choice in report.choices]
                 row |= {f"{name}_bits_per_sample": report.bits_per_sample, f"{name}_prdn": max(c.prdn for c in report.per_channel),
-                        "wavelet" if name == "wavelet" else "san_thresholds": report.choices}
+                        "wavelet" if name == "wavelet" else "san_thresholds": choices}
             rows.append(row)
     return rows

@@ -14,9 +14,12 @@ sharpened by where the spikes put sharp edges (:func:`sanets.codec._wavelet.side
 themselves are range-coded as :mod:`sanets.codec._spikes` describes.
 
 The constants were chosen on channel 1 of six MIT-BIH records (a lead the README's table does not score), 10
-minutes each, by the mean san/wavelet ratio at PRDN 5 %: :data:`ADAPT_ROUNDS` 3 (2: 0.994, 4: 0.976);
-:data:`KERNEL_STEP` 1/128 (1/32: 1.040, 1/64: 1.010, 1/128: 0.994, 1/256: 0.989); :data:`THRESHOLD` 0.75 (up to
-8: within 0.5 %).
+minutes each, by the mean san/wavelet ratio at PRDN 5 %: :data:`KERNEL_STEP` 1/128 (1/32: 1.040, 1/64: 1.010,
+1/128: 0.994, 1/256: 0.989); :data:`THRESHOLD` 0.75 (up to 8: within 0.5 %). :data:`ADAPT_ROUNDS` on the first 10
+minutes of channel 0 of MIT-BIH 100, 101, 105, 119, 208 and 215, each coded with the model of ``fit --for codec``
+on the other six records: no round of adaptation was best on three (100, 101, 105: 4-8 % fewer bits than three
+rounds), three rounds on the others (119, 208: 5-8 % fewer than none), one round in between everywhere; two
+rounds code as three do (within 0.3 %) in two thirds of the time. So both are tried.
 """
 
 from __future__ import annotations
@@ -42,8 +45,9 @@ BLOCK = 1024
 """Samples per block of pursuit."""
 THRESHOLD = 0.75
 """A spike is sent while its |amplitude| reaches this many of its quantisation steps."""
-ADAPT_ROUNDS = 3
-"""Rounds of kernel adaptation to each segment (:func:`adapt`)."""
+ADAPT_ROUNDS = (0, 3)
+"""The rounds of kernel adaptation to each segment (:func:`adapt`) tried per channel: none keeps the spherical
+k-means centres of the segment's own events."""
 KERNEL_STEP = 1 / 128
 """The quantisation step of an adapted kernel (unit norm) as the file carries it, wavelet-coded."""
 SPIKE_SHARES = (0.35, 0.5, 0.7, None)
@@ -251,7 +255,7 @@ def _most_energetic_stretch(residuals: list[np.ndarray], width: int, fallback: n
     return stretch / np.linalg.norm(stretch)
 
 
-def adapt(x: np.ndarray, templates: np.ndarray, step: float, rounds: int = ADAPT_ROUNDS) -> np.ndarray:
+def adapt(x: np.ndarray, templates: np.ndarray, step: float, rounds: int) -> np.ndarray:
     """``templates`` adapted to one segment: ``rounds`` of :func:`pooled_adaptation`."""
     for _ in range(rounds):
         templates = pooled_adaptation([x], templates, [step])
@@ -292,15 +296,16 @@ class PursuitCodec:
     Per segment: the SAN's kernels adapted to it, sent wavelet-coded at :data:`KERNEL_STEP`: spherical k-means of
     the stretches around its events, starting from the SAN's kernels, then :func:`adapt`;
     matching pursuit with them and their derivatives, spikes while they reach the threshold (a choice per channel
-    among :data:`SPIKE_SHARES`, the smallest file kept; None: no spikes, no kernels); the residual coded by the
+    among :data:`SPIKE_SHARES` and :data:`ADAPT_ROUNDS`, the smallest file kept; None: no spikes, no kernels); the residual coded by the
     wavelet codec's quantiser and coder at the channel's step, which sets the quality (see :attr:`choices`).
     """
 
     name = "san"
-    choices = tuple((share, RESIDUAL_WAVELET) for share in SPIKE_SHARES if share is not None) + tuple(
-        (None, wavelet) for wavelet in _wavelet.WAVELETS)
-    """(threshold share, residual wavelet): with spikes the residual is bior4.4's; without, it is any wavelet the
-    wavelet codec would try, so that where spikes do not pay the file is the wavelet codec's but for its header."""
+    choices = tuple((share, RESIDUAL_WAVELET, rounds) for share in SPIKE_SHARES if share is not None
+                    for rounds in ADAPT_ROUNDS) + tuple((None, wavelet) for wavelet in _wavelet.WAVELETS)
+    """(threshold share, residual wavelet, rounds of adaptation): with spikes the residual is bior4.4's; without, it
+    is any wavelet the wavelet codec would try, so that where spikes do not pay the file is the wavelet codec's. The
+    decoder reads the first two (the rounds are the encoder's: the kernels travel in the file)."""
     finest = 1e-6
 
     def __init__(self, kernels: list[torch.Tensor], version: int = 3) -> None:
@@ -323,14 +328,14 @@ class PursuitCodec:
             return self._starts[key]
 
     def prepare(self, x: np.ndarray, choice: Sequence) -> _Prepared:
-        share, wavelet = choice
+        share, wavelet, *rounds = choice
         if share is None:
             empty = np.zeros(0, dtype=np.int64)
             return _Prepared([], math.inf, (np.zeros(block_count(len(x)), dtype=np.int64), empty, empty, empty), 0.0,
                              _wavelet.Transformed(x, wavelet))
         width = self.initial.shape[1]
         spike_step = adapt_step(x, width, share)
-        levels = [_kernel_levels(t) for t in adapt(x, self._start(x), spike_step)]
+        levels = [_kernel_levels(t) for t in adapt(x, self._start(x), spike_step, *rounds)]
         atoms = with_derivatives(np.array([_restored_kernel(level, width) for level in levels]))
         spikes = pursue(x, atoms, spike_step)
         sparse = synthesise(*spikes, atoms, spike_step, len(x))
