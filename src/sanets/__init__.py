@@ -22,13 +22,15 @@ _HOMES = {
     "FitResult": "sanets.training",
     "Evaluation": "sanets.training",
     "KERNEL_FAMILIES": "sanets.kernel_families",
+    "events": "sanets._events",
 }
 _MODULES = ("activations", "metrics", "datasets")
 
-__all__ = ["SAN", "KERNEL_FAMILIES", "fit", "evaluate", "FitResult", "Evaluation", "activations", "metrics", "datasets", "__version__"]
+__all__ = ["SAN", "KERNEL_FAMILIES", "fit", "evaluate", "FitResult", "Evaluation", "events", "activations", "metrics", "datasets", "__version__"]
 
 if TYPE_CHECKING:
     from sanets import activations, datasets, metrics
+    from sanets._events import events
     from sanets.kernel_families import KERNEL_FAMILIES
     from sanets.model import SAN
     from sanets.training import Evaluation, FitResult, evaluate, fit
