@@ -23,13 +23,15 @@ _HOMES = {
     "Evaluation": "sanets.training",
     "KERNEL_FAMILIES": "sanets.kernel_families",
     "events": "sanets._events",
+    "detect_beats": "sanets._beats",
 }
 _MODULES = ("activations", "metrics", "datasets")
 
-__all__ = ["SAN", "KERNEL_FAMILIES", "fit", "evaluate", "FitResult", "Evaluation", "events", "activations", "metrics", "datasets", "__version__"]
+__all__ = ["SAN", "KERNEL_FAMILIES", "fit", "evaluate", "FitResult", "Evaluation", "events", "detect_beats", "activations", "metrics", "datasets", "__version__"]
 
 if TYPE_CHECKING:
     from sanets import activations, datasets, metrics
+    from sanets._beats import detect_beats
     from sanets._events import events
     from sanets.kernel_families import KERNEL_FAMILIES
     from sanets.model import SAN
