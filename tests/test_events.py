@@ -154,3 +154,22 @@ def test_no_spikes_writes_the_header_and_a_note(tmp_path, capsys):
     assert main(["events", str(tmp_path / "m.safetensors"), str(tmp_path / "flat.npy"), "-o", str(tmp_path / "e.csv")]) == 0
     assert "note: no spikes" in capsys.readouterr().err
     assert (tmp_path / "e.csv").read_text().strip() == ",".join(EVENT_DTYPE.names)
+
+
+def test_beats_are_written_one_per_heartbeat_and_read_back(tmp_path, capsys):
+    from test_beats import synthetic_ecg
+
+    from sanets._beat_scores import score_beats
+    from sanets._beats import fit_beat_model
+
+    x, reference = synthetic_ecg(250.0, 60.0)
+    wfdb.wrsamp("ecg", fs=250, units=["mV"], sig_name=["II"], p_signal=x[:, None], fmt=["16"], write_dir=str(tmp_path))
+    fit_beat_model([x], 250.0).save(tmp_path / "beats.safetensors")
+    assert main(["events", str(tmp_path / "beats.safetensors"), str(tmp_path / "ecg"), "--beats", "--format", "wfdb",
+                 "-o", str(tmp_path / "ecg.qrs")]) == 0
+    annotation = wfdb.rdann(str(tmp_path / "ecg"), "qrs")
+    assert set(annotation.symbol) == {"N"} and score_beats(reference, annotation.sample, 250.0).f1 == 1.0
+    assert main(["events", str(tmp_path / "beats.safetensors"), str(tmp_path / "ecg"), "--beats",
+                 "-o", str(tmp_path / "beats.csv")]) == 0
+    with open(tmp_path / "beats.csv", newline="") as file:
+        assert [int(row["sample"]) for row in csv.DictReader(file)] == list(annotation.sample)
