@@ -38,8 +38,8 @@ def plot_events(signal: Any, events: Any, kernels: Sequence[Any], sampling_rate:
         Three axes on the left (spikes, signal, reference) sharing time, and one per kernel on the right.
     """
     x = _finite_array("signal", signal).reshape(-1)
-    first = max(int(round(start * sampling_rate)), 0)
-    last = len(x) if seconds is None else min(len(x), first + int(round(seconds * sampling_rate)))
+    first = max(round(start * sampling_rate), 0)
+    last = len(x) if seconds is None else min(len(x), first + round(seconds * sampling_rate))
     if last <= first:
         raise ValueError(f"the span {start:g} s + {seconds} s holds no sample of a signal of {len(x)} samples")
     kernels = [_finite_array(f"kernel {i}", k).reshape(-1) for i, k in enumerate(kernels)]
