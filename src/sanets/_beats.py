@@ -13,9 +13,11 @@ The rule (:func:`pick_beats`), given every spike's ``|amplitude|`` of every kern
 1. Spikes whose kernel reaches past either end of the recording are dropped (half a kernel at each edge).
 2. Refractory period: of spikes closer than 0.2 s, only the largest is kept (greedy, largest first).
 3. Adaptive threshold (Pan & Tompkins 1985): levels of beats and of the rest, each an exponential average
-   (weight 1/8) of the spikes it took, start at the largest and the median spike of the first 10 s; a spike is
-   a beat when it is at least the noise level plus a quarter of the distance to the beat level.
-4. T waves: a spike within 0.36 s of the last beat must be at least half as large as that beat.
+   (weight 1/8) of the spikes it took, start at the median of the largest quarter and the median of all spikes
+   of the first 10 s; a spike is a beat when it is at least the noise level plus a quarter of the distance to the
+   beat level.
+4. T and P waves: a spike within 0.36 s after the last beat must be at least half as large as that beat, and a
+   spike followed within 0.36 s by one more than twice as large is not a beat (the P wave before its QRS).
 
 Nothing is tuned to a record: the constants are those of Pan & Tompkins and of the physiology they cite.
 """
@@ -136,19 +138,22 @@ def pick_beats(samples: np.ndarray, strengths: np.ndarray, sampling_rate: float)
     if not len(samples):
         return np.zeros(0, dtype=np.int64)
     candidates = _refractory(samples, strengths, round(REFRACTORY_SECONDS * sampling_rate))
-    first = strengths[candidates][samples[candidates] < samples[candidates[0]] + LEARNING_SECONDS * sampling_rate]
-    beat_level, noise_level = float(first.max()), float(np.median(first))
-    t_wave = T_WAVE_SECONDS * sampling_rate
+    at, value = samples[candidates], strengths[candidates]
+    first = value[at < at[0] + LEARNING_SECONDS * sampling_rate]
+    beat_level, noise_level = float(np.median(first[first >= np.quantile(first, 0.75)])), float(np.median(first))
+    close = T_WAVE_SECONDS * sampling_rate
+    # Candidates are REFRACTORY_SECONDS apart, so at most the next one lies within T_WAVE_SECONDS.
+    followed = np.append((np.diff(at) < close) & (value[1:] > 2 * value[:-1]), False)
     beats: list[int] = []
-    for i in candidates:
-        value = strengths[i]
-        soon = beats and samples[i] - samples[beats[-1]] < t_wave
-        if value >= noise_level + 0.25 * (beat_level - noise_level) and not (soon and value < 0.5 * strengths[beats[-1]]):
-            beats.append(int(i))
-            beat_level += (value - beat_level) / 8
+    for i in range(len(candidates)):
+        soon = beats and at[i] - at[beats[-1]] < close
+        if (value[i] >= noise_level + 0.25 * (beat_level - noise_level) and not followed[i]
+                and not (soon and value[i] < 0.5 * value[beats[-1]])):
+            beats.append(i)
+            beat_level += (value[i] - beat_level) / 8
         else:
-            noise_level += (value - noise_level) / 8
-    return np.asarray(beats, dtype=np.int64)
+            noise_level += (value[i] - noise_level) / 8
+    return candidates[np.asarray(beats, dtype=np.int64)]
 
 
 def detect_beats(model: SAN, signal: Signal | np.ndarray | torch.Tensor, *, sampling_rate: float | None = None,
