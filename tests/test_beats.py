@@ -112,3 +112,17 @@ def test_remove_baseline_keeps_the_band_and_removes_wander():
     assert np.max(np.abs(filtered[middle] - kept[middle])) < 0.05
     with pytest.raises(DataError, match="cannot hold"):
         remove_baseline(kept, 50.0)
+
+
+@pytest.mark.parametrize("m", [7, 8])
+def test_a_beat_is_dated_where_its_pattern_peaks(m):
+    from sanets._beats import fiducial_offsets
+
+    kernel = np.sin(np.linspace(0, 2.5, m)) * np.linspace(1, 0.2, m)  # largest at a known index
+    model = beat_model(kernel[None], 100.0)
+    x = np.zeros(200)
+    start = 90
+    x[start : start + m] = kernel
+    spikes = sanets.events(model, x, as_frame=False)
+    spike = spikes["sample"][np.argmax(np.abs(spikes["amplitude"]))]
+    assert spike + fiducial_offsets(model)[0] == start + int(np.argmax(np.abs(kernel)))

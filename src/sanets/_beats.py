@@ -36,7 +36,7 @@ from sanets.datasets._windows import _as_channels
 from sanets.errors import DataError
 from sanets.model import SAN
 
-__all__ = ["BAND", "KERNEL_SECONDS", "REFRACTORY_SECONDS", "detect_beats", "fit_beat_model", "pick_beats",
+__all__ = ["BAND", "KERNEL_SECONDS", "REFRACTORY_SECONDS", "detect_beats", "fiducial_offsets", "fit_beat_model", "pick_beats",
            "remove_baseline"]
 
 BAND = (0.5, 40.0)
@@ -156,6 +156,22 @@ def pick_beats(samples: np.ndarray, strengths: np.ndarray, sampling_rate: float)
     return candidates[np.asarray(beats, dtype=np.int64)]
 
 
+def fiducial_offsets(model: SAN) -> np.ndarray:
+    """Per code channel, where the kernel a spike places (Eq. 12) is largest, in samples from the spike: a beat is
+    dated at its QRS's peak as the kernel draws it, not at the kernel's centre.
+
+    Returns
+    -------
+    numpy.ndarray of int, shape (Q,), Q = q * len(scales)
+    """
+    count, length = len(model.channel_sizes), 2 * max(model.channel_sizes) + 1
+    unit = torch.zeros(count, count, length, dtype=model.dtype)
+    unit[torch.arange(count), torch.arange(count), length // 2] = 1
+    with torch.no_grad():
+        placed = model.decode(unit.to(model.kernels[0].device))[:, 0].abs().cpu()
+    return placed.argmax(dim=1).numpy() - length // 2
+
+
 def detect_beats(model: SAN, signal: Signal | np.ndarray | torch.Tensor, *, sampling_rate: float | None = None,
                  channel: int = 0, model_rate: float | None = None, as_frame: bool | None = None) -> Any:
     """One event per heartbeat: the spikes of ``model`` on one band-passed channel that :func:`pick_beats` keeps.
@@ -176,7 +192,8 @@ def detect_beats(model: SAN, signal: Signal | np.ndarray | torch.Tensor, *, samp
     Returns
     -------
     DataFrame or numpy.ndarray of :data:`sanets._events.EVENT_DTYPE`, one row per beat
-        Each the spike that marks it: sample, seconds, channel, kernel, scale, amplitude.
+        Each the spike that marks it (channel, kernel, scale, amplitude), dated where its kernel is largest
+        (:func:`fiducial_offsets`): sample and seconds.
     """
     data, names = _as_channels(signal)
     names = names or tuple(f"ch{i}" for i in range(len(data)))
@@ -191,5 +208,8 @@ def detect_beats(model: SAN, signal: Signal | np.ndarray | torch.Tensor, *, samp
     spikes = events(model, filtered, model_rate=model_rate, as_frame=False)
     half = max(model.channel_sizes) // 2
     spikes = spikes[(spikes["sample"] >= half) & (spikes["sample"] < data.shape[1] - half)]
-    beats = spikes[pick_beats(spikes["sample"], np.abs(spikes["amplitude"]), rate)]
-    return as_table(beats.astype(EVENT_DTYPE), as_frame)
+    beats = spikes[pick_beats(spikes["sample"], np.abs(spikes["amplitude"]), rate)].astype(EVENT_DTYPE)
+    channels = np.asarray(beats["kernel"] * len(model.scales) + np.searchsorted(model.scales, beats["scale"]), dtype=np.int64)
+    beats["sample"] = np.clip(beats["sample"] + fiducial_offsets(model)[channels], 0, data.shape[1] - 1)
+    beats["seconds"] = beats["sample"] / rate
+    return as_table(beats, as_frame)
