@@ -126,7 +126,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     parser.add_argument("--records", nargs="+", default=None, help="record names (default: every annotated record)")
     parser.add_argument("--seconds", type=float, default=None, help="the first S seconds of each record (default: whole)")
-    parser.add_argument("--figure", type=Path, default=None, help="write the events figure of the first record with V beats")
+    parser.add_argument("--figure", type=Path, default=None, help="write the events figure of the record of most V beats")
     parser.add_argument("--xqrs-cache", type=Path, default=None, help="keep xqrs detections here between runs")
     parser.add_argument("--json", type=Path, default=None, help="one JSON object per record")
     args = parser.parse_args()
@@ -177,10 +177,10 @@ def main() -> None:
 
 
 def figure(data: dict, path: Path) -> None:
-    """A strip of the first record with V beats: spikes by kernel, reference symbols, kernels."""
+    """A strip of the record of most V beats, around its first: spikes by kernel, reference symbols, kernels."""
     from sanets.plots import plot_events, save_figure
 
-    name = next((n for n, d in data.items() if "V" in set(d[3])), next(iter(data)))
+    name = max(data, key=lambda n: int(np.sum(data[n][3] == "V")))
     x, rate, beats, symbols, _ = data[name]
     model = fit_beat_model([x], rate)
     filtered = remove_baseline(x, rate)
