@@ -11,14 +11,14 @@ Every record of ``<data-dir>/physionet/mitdb`` with ``.atr`` annotations, channe
 
 Beats (:func:`sanets.detect_beats`, the same band-pass and rule for every column):
 
-- ``self``: a SAN of 4 kernels of 0.1 s fitted without labels on the record itself (:func:`fit_beat_model`);
+- ``self``: a SAN of one kernel of 0.1 s fitted without labels on the record itself (:func:`fit_beat_model`);
 - ``others``: the same, fitted on the other records (leave one out);
 - ``xqrs``: ``wfdb.processing.xqrs_detect`` on the raw channel (its own filters);
 - controls: a delta kernel; the untrained kernel (a SAN's N(0, 0.1) initialisation, as it is); and that kernel
   made zero-mean like the learned ones (a zero-mean kernel is a high-pass filter of its own).
 
-Classes: each reference beat's kernel is that of the largest spike within 50 ms of it, for a SAN of 8 kernels fitted
-on the record; k-means (scikit-learn, 8 clusters) clusters the same band-passed windows of 0.1 s centred on the
+Classes: each reference beat's kernel is that of the largest spike within 50 ms of it, for a SAN of 8 zero-mean
+kernels of 0.1 s learned where the record's energy peaks (:func:`fit_beat_model`'s first pass); k-means (scikit-learn, 8 clusters) clusters the same band-passed windows of 0.1 s centred on the
 beats. Each cluster is named by the majority AAMI class of its beats in the first half of the record and scored on
 the second half: V beats' sensitivity, positive predictivity and F1 (records with at least 50 V beats starred).
 Speed: ``sanets.events`` of the record's two leads with the beat SAN and with the pretrained ``ecg`` model.
@@ -38,6 +38,7 @@ import torch
 import sanets
 from sanets._beat_scores import BEAT_SYMBOLS, aami_classes, class_scores, score_beats
 from sanets._beats import beat_model, fit_beat_model, remove_baseline
+from sanets.codec._learn import learn_kernels
 from sanets.datasets import load_signal
 
 CLASS_KERNELS = 8
@@ -99,8 +100,8 @@ def classes(x: np.ndarray, rate: float, beats: np.ndarray, symbols: np.ndarray) 
     inside = (beats >= width) & (beats < len(x) - width) & (aami != "")
     beats, aami = beats[inside], aami[inside]
     cut = len(beats) // 2
-    model = fit_beat_model([x], rate, kernels=CLASS_KERNELS)
-    san = kernel_of_each_beat(model, filtered, rate, beats)
+    shapes = learn_kernels([filtered], CLASS_KERNELS, width)  # fit_beat_model's first pass, with 8 kernels
+    san = kernel_of_each_beat(beat_model(shapes - shapes.mean(axis=1, keepdims=True), rate), filtered, rate, beats)
     windows = np.stack([filtered[b - width // 2 : b - width // 2 + width] for b in beats])
     kmeans = KMeans(n_clusters=CLASS_KERNELS, n_init=10, random_state=0).fit_predict(windows)
     return {"v_beats": int(np.sum(aami == "V")), "san": class_scores(san, aami, cut), "kmeans": class_scores(kmeans, aami, cut)}
@@ -182,7 +183,7 @@ def figure(data: dict, path: Path) -> None:
 
     name = max(data, key=lambda n: int(np.sum(data[n][3] == "V")))
     x, rate, beats, symbols, _ = data[name]
-    model = fit_beat_model([x], rate)
+    model = fit_beat_model([x], rate, kernels=4)
     filtered = remove_baseline(x, rate)
     spikes = sanets.events(model, filtered, sampling_rate=rate, as_frame=False)
     first_v = beats[list(symbols).index("V")] / rate if "V" in set(symbols) else 0.0

@@ -1,11 +1,11 @@
 """Heartbeats from a SAN's spikes, with no annotation (issue 32): the learned kernels are the QRS filter.
 
 The SAN (paper Sec. III-B) is fitted without labels on the broadband ECG: :func:`remove_baseline` keeps 0.5-40 Hz,
-the band every ECG monitor shows, and nothing narrower. :func:`fit_beat_model` learns ``q`` kernels of 0.1 s, the
-length of a QRS complex, where the signal's energy peaks (:func:`sanets.codec._learn.learn_kernels`: stretches around
-the largest local peaks, spherical k-means), each then made zero-mean: a kernel is a matched filter of a shape that
-recurs, and a zero-mean QRS-shaped kernel answers the steep QRS strongly and the slow P and T waves weakly, which a
-band-pass of 8-20 Hz does in classical detectors. The SAN's Extrema activation (Alg. 3) keeps one spike per 0.2 s at
+the band every ECG monitor shows, and nothing narrower. :func:`fit_beat_model` learns kernels of 0.1 s, the
+length of a QRS complex, in two passes: where the signal's energy peaks (:func:`sanets.codec._learn.learn_kernels`),
+then on the windows centred on the beats those first kernels find; each is made zero-mean. A kernel is then a
+matched filter of the QRS: it answers the steep QRS strongly and the slow P and T waves weakly, which a band-pass of
+8-20 Hz does in classical detectors. The SAN's Extrema activation (Alg. 3) keeps one spike per 0.2 s at
 most (the minimum distance is the refractory period, not ``m - border_tolerance``).
 
 The rule (:func:`pick_beats`), given every spike's ``|amplitude|`` of every kernel and nothing else:
@@ -43,6 +43,8 @@ BAND = (0.5, 40.0)
 """Hz: baseline wander below, mains and muscle noise above; the ECG's diagnostic band is left whole."""
 KERNEL_SECONDS = 0.1
 """A kernel's length: a QRS complex."""
+FIRST_KERNELS = 4
+"""Kernels of :func:`fit_beat_model`'s first pass, learned where the energy peaks."""
 REFRACTORY_SECONDS = 0.2
 """No two beats closer than this (the heart's absolute refractory period)."""
 T_WAVE_SECONDS = 0.36
@@ -84,8 +86,13 @@ def beat_model(kernels: np.ndarray, sampling_rate: float) -> SAN:
     return model
 
 
-def fit_beat_model(signals: list[np.ndarray], sampling_rate: float, *, kernels: int = 4, seed: int = 0) -> SAN:
+def fit_beat_model(signals: list[np.ndarray], sampling_rate: float, *, kernels: int = 1, seed: int = 0) -> SAN:
     """A SAN of ``kernels`` zero-mean kernels of :data:`KERNEL_SECONDS`, learned without labels on ``signals``.
+
+    Two passes, neither using an annotation: a first SAN of :data:`FIRST_KERNELS` kernels learned where the
+    band-passed signals' energy peaks (:func:`sanets.codec._learn.learn_kernels`) finds beats by
+    :func:`detect_beats`; the final kernels are the spherical k-means centres of the windows of
+    :data:`KERNEL_SECONDS` centred on those beats: QRS templates aligned on the QRS, i.e. matched filters.
 
     Parameters
     ----------
@@ -93,17 +100,38 @@ def fit_beat_model(signals: list[np.ndarray], sampling_rate: float, *, kernels: 
         Raw ECG channels (band-passed here by :func:`remove_baseline`).
     sampling_rate : float
         Hz, of every signal.
+    kernels : int
+        Kernels of the SAN returned (1: one QRS template; more: one per beat shape that recurs).
 
     Returns
     -------
     SAN
         1D, one input channel, ``kernels`` free kernels of ``round(0.1 * sampling_rate)`` samples, Extrema.
+
+    Raises
+    ------
+    ValueError
+        Fewer beats found than ``kernels``.
     """
-    from sanets.codec._learn import learn_kernels
+    from sanets.codec._learn import learn_kernels, spherical_kmeans
 
     width = max(round(KERNEL_SECONDS * sampling_rate), 3)
-    shapes = learn_kernels([remove_baseline(x, sampling_rate) for x in signals], kernels, width, seed=seed)
-    return beat_model(shapes - shapes.mean(axis=1, keepdims=True), sampling_rate)
+    filtered = [remove_baseline(x, sampling_rate) for x in signals]
+    shapes = learn_kernels(filtered, FIRST_KERNELS, width, seed=seed)
+    first = beat_model(shapes - shapes.mean(axis=1, keepdims=True), sampling_rate)
+    windows = []
+    for y in filtered:
+        found = _beats_of(first, Signal(y[None], sampling_rate, ("ecg",)), sampling_rate)["sample"]
+        found = found[(found >= width // 2) & (found < len(y) - width + width // 2)]
+        windows.append(np.stack([y[b - width // 2 : b - width // 2 + width] for b in found]).reshape(-1, width))
+    stretches = np.concatenate(windows)
+    stretches = stretches - stretches.mean(axis=1, keepdims=True)
+    stretches = stretches[np.linalg.norm(stretches, axis=1) > 0]
+    if len(stretches) < kernels:
+        raise ValueError(f"{len(stretches)} beat(s) found; {kernels} kernels need at least as many")
+    stretches /= np.linalg.norm(stretches, axis=1, keepdims=True)
+    centres = spherical_kmeans(stretches, kernels, np.random.default_rng(seed))
+    return beat_model(centres - centres.mean(axis=1, keepdims=True), sampling_rate)
 
 
 def _refractory(samples: np.ndarray, strengths: np.ndarray, gap: int) -> np.ndarray:
@@ -205,11 +233,16 @@ def detect_beats(model: SAN, signal: Signal | np.ndarray | torch.Tensor, *, samp
     if model.in_channels != 1:
         raise DataError(f"beats are found on one channel; the model codes {model.in_channels} input channels together")
     filtered = Signal(remove_baseline(data[channel : channel + 1], rate), rate, (names[channel],))
+    return as_table(_beats_of(model, filtered, rate, model_rate), as_frame)
+
+
+def _beats_of(model: SAN, filtered: Signal, rate: float, model_rate: float | None = None) -> np.ndarray:
+    """:func:`detect_beats` of one band-passed channel, as a structured array."""
     spikes = events(model, filtered, model_rate=model_rate, as_frame=False)
-    half = max(model.channel_sizes) // 2
-    spikes = spikes[(spikes["sample"] >= half) & (spikes["sample"] < data.shape[1] - half)]
+    half, length = max(model.channel_sizes) // 2, filtered.n_samples
+    spikes = spikes[(spikes["sample"] >= half) & (spikes["sample"] < length - half)]
     beats = spikes[pick_beats(spikes["sample"], np.abs(spikes["amplitude"]), rate)].astype(EVENT_DTYPE)
     channels = np.asarray(beats["kernel"] * len(model.scales) + np.searchsorted(model.scales, beats["scale"]), dtype=np.int64)
-    beats["sample"] = np.clip(beats["sample"] + fiducial_offsets(model)[channels], 0, data.shape[1] - 1)
+    beats["sample"] = np.clip(beats["sample"] + fiducial_offsets(model)[channels], 0, length - 1)
     beats["seconds"] = beats["sample"] / rate
-    return as_table(beats, as_frame)
+    return beats
