@@ -173,3 +173,9 @@ def test_beats_are_written_one_per_heartbeat_and_read_back(tmp_path, capsys):
                  "-o", str(tmp_path / "beats.csv")]) == 0
     with open(tmp_path / "beats.csv", newline="") as file:
         assert [int(row["sample"]) for row in csv.DictReader(file)] == list(annotation.sample)
+
+
+def test_a_sampling_rate_that_contradicts_the_recordings_is_refused(record, capsys):
+    assert main(["events", str(record / "m.safetensors"), str(record / "rec.hea"), "-o", str(record / "e.csv"),
+                 "--sampling-rate", "360"]) == 1
+    assert "states 250 Hz; --sampling-rate 360 contradicts it" in capsys.readouterr().err

@@ -36,7 +36,7 @@ def add_events_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="a .csv table, or with --format wfdb an annotation file RECORD.ANNOTATOR (e.g. 100.spk)")
     parser.add_argument("--channels", nargs="+", metavar="C", help="channels by name or index (default: all)")
     parser.add_argument("--format", choices=FORMATS, default="csv", help="csv (default) or wfdb")
-    parser.add_argument("--beats", action="store_true", help="one event per detected heartbeat instead of every spike")
+    parser.add_argument("--beats", action="store_true", help="one event per detected heartbeat instead of every spike, on the first channel chosen (best with a model from sanets.fit_beat_model)")
     parser.add_argument("--sampling-rate", type=float, default=None, metavar="HZ",
                         help="the recording's rate where its format states none (CSV, NPY)")
     parser.add_argument("--fill", choices=("linear",), default=None, help="interpolate missing samples instead of refusing them")
@@ -107,6 +107,8 @@ def _run_events(args: argparse.Namespace) -> int:
     inputs = [("recording", file) for file in recording_files(args.input)] + references
     check_outputs({"event table": args.output}, ([("model", args.model)] if args.model.is_file() else []) + inputs)
     signal = select_channels(load_signal(args.input), parse_channels(args.channels))
+    if args.sampling_rate and signal.sampling_rate and args.sampling_rate != signal.sampling_rate:
+        raise ValueError(f"{args.input} states {signal.sampling_rate:g} Hz; --sampling-rate {args.sampling_rate:g} contradicts it")
     rate = args.sampling_rate or signal.sampling_rate
     model = _load_model(args.model, rate)
     signal = dataclasses.replace(signal, data=finite_samples(signal, args.fill))
