@@ -243,3 +243,23 @@ def test_every_row_of_a_2d_reconstructions_figure_draws_on_one_grey_scale():
     greys = [image for ax in fig.axes for image in ax.get_images() if image.get_cmap().name == "gray_r"]
     assert len(greys) == 4
     assert {image.get_clim() for image in greys} == {(float(x.min()), float(x.max()))}
+
+
+def test_plot_events_draws_each_shown_spike_in_its_kernels_colour_and_each_label_in_the_span(tmp_path):
+    model = sanets.SAN([9, 15], activation="extrema", seed=0)
+    x = np.sin(np.arange(1000) / 9.0)
+    events = sanets.events(model, x, sampling_rate=100.0, as_frame=False)
+    kernels = [w.detach() for w in model.kernel_weights()]
+    fig = plots.plot_events(x, events, kernels, 100.0, reference=(np.array([50, 250, 950]), ["N", "V", "N"]),
+                            start=2.0, seconds=5.0)
+    spikes_ax, signal_ax, labels_ax = fig.axes[:3]
+    assert len(fig.axes) == 3 + len(kernels)
+    shown = events[(events["sample"] >= 200) & (events["sample"] < 700)]
+    stems = [c for c in spikes_ax.collections]
+    assert sum(len(c.get_segments()) for c in stems) == len(shown)
+    assert [t.get_text() for t in labels_ax.texts] == ["V"]  # 50 and 950 lie outside 2-7 s
+    np.testing.assert_allclose(signal_ax.lines[0].get_xdata()[[0, -1]], [2.0, 6.99])
+    plots.save_figure(fig, tmp_path / "events.png")
+    assert (tmp_path / "events.png").read_bytes().startswith(PNG_SIGNATURE)
+    with pytest.raises(ValueError, match="holds no sample"):
+        plots.plot_events(x, events, kernels, 100.0, start=20.0)

@@ -22,13 +22,18 @@ _HOMES = {
     "FitResult": "sanets.training",
     "Evaluation": "sanets.training",
     "KERNEL_FAMILIES": "sanets.kernel_families",
+    "events": "sanets._events",
+    "detect_beats": "sanets._beats",
+    "fit_beat_model": "sanets._beats",
 }
 _MODULES = ("activations", "metrics", "datasets")
 
-__all__ = ["SAN", "KERNEL_FAMILIES", "fit", "evaluate", "FitResult", "Evaluation", "activations", "metrics", "datasets", "__version__"]
+__all__ = ["SAN", "KERNEL_FAMILIES", "fit", "evaluate", "FitResult", "Evaluation", "events", "detect_beats", "fit_beat_model", "activations", "metrics", "datasets", "__version__"]
 
 if TYPE_CHECKING:
     from sanets import activations, datasets, metrics
+    from sanets._beats import detect_beats, fit_beat_model
+    from sanets._events import events
     from sanets.kernel_families import KERNEL_FAMILIES
     from sanets.model import SAN
     from sanets.training import Evaluation, FitResult, evaluate, fit

@@ -20,6 +20,7 @@ is ``(1, L)`` or ``(1, H, W)``, codes and similarity maps are ``(q, L)`` or
 """
 
 from sanets.plots._common import save_figure
+from sanets.plots._events import plot_events
 from sanets.plots._kernels import plot_kernels
 from sanets.plots._signals import (
     plot_activations,
@@ -30,6 +31,7 @@ from sanets.plots._sweeps import plot_flithos_vs_kernel_size, plot_tradeoff
 
 __all__ = [
     "plot_activations",
+    "plot_events",
     "plot_kernels",
     "plot_reconstruction",
     "plot_reconstructions",
