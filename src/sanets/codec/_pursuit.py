@@ -18,8 +18,8 @@ minutes each, by the mean san/wavelet ratio at PRDN 5 %: :data:`KERNEL_STEP` 1/1
 1/128: 0.994, 1/256: 0.989); :data:`THRESHOLD` 0.75 (up to 8: within 0.5 %). :data:`ADAPT_ROUNDS` on the first 10
 minutes of channel 0 of MIT-BIH 100, 101, 105, 119, 208 and 215, each coded with the model of ``fit --for codec``
 on the other six records: no round of adaptation was best on three (100, 101, 105: 4-8 % fewer bits than three
-rounds), three rounds on the others (119, 208: 5-8 % fewer than none), one round in between everywhere; two
-rounds code as three do (within 0.3 %) in two thirds of the time. So both are tried.
+rounds), three rounds on the others (119, 208: 5-8 % fewer than none), one round in between everywhere. So both
+are tried.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import hashlib
 import math
 import threading
 from collections.abc import Sequence
+from concurrent.futures import Future
 
 import numpy as np
 import torch
@@ -48,13 +49,17 @@ THRESHOLD = 0.75
 ADAPT_ROUNDS = (0, 3)
 """The rounds of kernel adaptation to each segment (:func:`adapt`) tried per channel: none keeps the spherical
 k-means centres of the segment's own events."""
+ADAPT_SHARE = 0.35
+"""Kernels are adapted once per segment, at the spike step of this share, whatever the share they then code at: on
+the six records of :data:`ADAPT_ROUNDS`, as few or fewer bits than adapting at each share (MIT-BIH 119 and 215
+0.5 % and 0.4 % fewer), in a quarter less time."""
 KERNEL_STEP = 1 / 128
 """The quantisation step of an adapted kernel (unit norm) as the file carries it, wavelet-coded."""
 SPIKE_SHARES = (0.35, 0.5, 0.7, None)
 """The thresholds tried per channel, as shares of a kernel-long stretch's norm (std x sqrt(M)); the smallest file wins.
 None sends no spike and no kernel: where spikes do not pay for their bits, the file says so (its choice) and costs
 what the residual coder alone costs."""
-_STARTS_KEPT = 8
+_KEPT = 16
 RESIDUAL_WAVELET = "bior4.4"
 """The residual's wavelet where there are spikes (and the adapted kernels')."""
 
@@ -310,22 +315,38 @@ class PursuitCodec:
 
     def __init__(self, kernels: list[torch.Tensor], version: int = 3) -> None:
         self.initial, self.version = dictionary(kernels), version
-        self._starts: dict[str, np.ndarray] = {}
+        self._cache: dict[tuple, Future] = {}
         self._lock = threading.Lock()
 
     def header(self) -> dict:
         return {"block": BLOCK, "kernel_step": KERNEL_STEP, "residual_wavelet": RESIDUAL_WAVELET, "bias": _wavelet.BIAS}
 
-    def _start(self, x: np.ndarray) -> np.ndarray:
-        """Spherical k-means of the segment's events from the SAN's kernels: where adaptation starts, whatever the
-        share (so computed once per segment; :data:`_STARTS_KEPT` kept, as several choices are tried at once)."""
-        key = hashlib.sha1(x.tobytes()).hexdigest()
+    def _once(self, key: tuple, compute) -> np.ndarray:
+        """``compute()``, once per key however many threads ask (the others wait for it); :data:`_KEPT` kept."""
         with self._lock:
-            if key not in self._starts:
-                width = self.initial.shape[1]
-                start = spherical_kmeans(stretches_around_events([x], width, EVENTS), len(self.initial), start=self.initial)
-                self._starts = dict(list(self._starts.items())[1 - _STARTS_KEPT :]) | {key: start}
-            return self._starts[key]
+            future = self._cache.get(key)
+            owner = future is None
+            if owner:
+                future = Future()
+                self._cache = dict(list(self._cache.items())[1 - _KEPT :]) | {key: future}
+        if owner:
+            try:
+                future.set_result(compute())
+            except BaseException as error:
+                future.set_exception(error)
+                raise
+        return future.result()
+
+    def _kernels(self, x: np.ndarray, rounds: int) -> np.ndarray:
+        """The segment's kernels before quantisation: spherical k-means of its events from the SAN's kernels, then
+        ``rounds`` of :func:`adapt` at the spike step of :data:`ADAPT_SHARE` (whatever the choice's share)."""
+        key = hashlib.sha1(x.tobytes()).hexdigest()
+        width = self.initial.shape[1]
+        start = self._once((key, 0), lambda: spherical_kmeans(stretches_around_events([x], width, EVENTS), len(self.initial),
+                                                               start=self.initial))
+        if not rounds:
+            return start
+        return self._once((key, rounds), lambda: adapt(x, start, adapt_step(x, width, ADAPT_SHARE), rounds))
 
     def prepare(self, x: np.ndarray, choice: Sequence) -> _Prepared:
         share, wavelet, *rounds = choice
@@ -335,7 +356,7 @@ class PursuitCodec:
                              _wavelet.Transformed(x, wavelet))
         width = self.initial.shape[1]
         spike_step = adapt_step(x, width, share)
-        levels = [_kernel_levels(t) for t in adapt(x, self._start(x), spike_step, *rounds)]
+        levels = [_kernel_levels(t) for t in self._kernels(x, *rounds)]
         atoms = with_derivatives(np.array([_restored_kernel(level, width) for level in levels]))
         spikes = pursue(x, atoms, spike_step)
         sparse = synthesise(*spikes, atoms, spike_step, len(x))
