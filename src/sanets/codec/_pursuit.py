@@ -104,7 +104,7 @@ def correlations(blocks: np.ndarray, atoms: np.ndarray) -> np.ndarray:
     extent, width = blocks.shape[1], atoms.shape[1]
     size = _fast_length(extent + width - 1)
     spectra = np.fft.rfft(blocks, size)[:, None] * np.conj(np.fft.rfft(atoms, size))[None]
-    return np.ascontiguousarray(np.fft.irfft(spectra, size)[..., : extent - width + 1])
+    return np.fft.irfft(spectra, size)[..., : extent - width + 1]  # a view: pursuit reads it in place
 
 
 def _fast_length(least: int) -> int:
