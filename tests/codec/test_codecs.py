@@ -292,3 +292,20 @@ def test_a_file_made_with_other_decoding_constants_is_refused(tmp_path):
     _rewrite_header(path, lambda header: header.update(bias=0.2))
     with pytest.raises(CodecError, match=r"coded with \{'bias': 0.2\}; this sanets decodes \{'bias': 0.05\}"):
         decode_file(path)
+
+
+def test_a_long_channel_chooses_on_its_probe_segments_then_codes_every_segment_with_that_choice(tmp_path, monkeypatch):
+    from sanets.codec import _channels
+    from sanets.codec._pursuit import PursuitCodec
+
+    monkeypatch.setattr(_channels, "SEGMENT", 4096)  # six segments
+    prepared = []
+    original = PursuitCodec.prepare
+    monkeypatch.setattr(PursuitCodec, "prepare", lambda self, x, choice: prepared.append((len(x), choice)) or original(self, x, choice))
+    signal = beats(1, 6 * 4096)
+    report = encode_signal(model(), signal, tmp_path / "r.san", codec="san", prdn=5.0)
+    probes = [part.stop - part.start for part in _channels._probes(6 * 4096)]
+    assert len(probes) == 3 and len(prepared) == 3 * len(PursuitCodec.choices) + 6
+    assert sorted({choice for _, choice in prepared[-6:]}) == [tuple(report.choices[0])]  # the rest: one choice
+    decoded, _ = decode_file(tmp_path / "r.san", model())
+    assert prdn(signal.data[0], decoded[0]) <= 5.0

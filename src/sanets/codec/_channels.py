@@ -1,9 +1,10 @@
-"""Format-2 files: each channel coded on its own, in segments, at the step its target asks for (issue 29).
+"""Format-2 and 3 files: each channel coded on its own, in segments, at the step its target asks for (issue 29).
 
 A segment codec (:class:`~sanets.codec._pursuit.PursuitCodec`, :class:`~sanets.codec._wavelet.WaveletCodec`)
 quantises and restores a mean-free segment, and writes and reads what it quantised with a range coder. This
 module cuts channels into segments (their means sent as float64 first), finds each channel's step and, where
-the codec offers choices (the wavelet), keeps the smallest file.
+the codec offers choices (the wavelet; the san codec's thresholds and rounds), keeps the smallest file (see
+:data:`PROBES` for long channels). Choices are tried in parallel threads.
 
 Rate control
 ------------
@@ -45,6 +46,7 @@ class SegmentCodec(Protocol):
     name: str
     choices: tuple
     finest: float
+    probes: bool
 
     def header(self) -> dict: ...
 
@@ -53,6 +55,17 @@ class SegmentCodec(Protocol):
     def write_segment(self, writer: Writer, coded: Any, choice: Any) -> None: ...
 
     def read_segment(self, reader: Reader, length: int, step: float, choice: Any) -> np.ndarray: ...
+
+
+PROBES = 3
+"""Where a codec ``probes``, a channel of more segments than this chooses among the codec's choices on this many
+of its segments, spread evenly (a day-long Holter lead has over a hundred), and codes the rest with that choice
+only; a shorter one tries every choice on all of it. The wavelet anchor never probes."""
+
+
+def _probes(length: int) -> list[slice]:
+    parts = segments(length)
+    return [parts[i] for i in np.linspace(0, len(parts) - 1, PROBES).round().astype(int)]
 
 
 def segments(length: int) -> list[slice]:
@@ -170,9 +183,21 @@ def encode_channels(codec: SegmentCodec, data: np.ndarray, *, prdn_target: float
             payloads = channel.payloads(step)
             return sum(map(len, payloads)), step, choice, payloads
 
+        def probed(x: np.ndarray, spread: float, choice: Any) -> float:
+            try:
+                return sum(coded(x[part], spread, choice)[0] for part in _probes(len(x)))
+            except OutOfReachError:
+                return math.inf
+
         # Choices are independent and their work (numba, FFTs, wavelet transforms) mostly runs without the GIL.
         with ThreadPoolExecutor(min(available_cores(), len(data) * len(codec.choices))) as pool:
-            tried = [[pool.submit(coded, x, spread, choice) for choice in codec.choices] for x, spread in zip(data, spreads)]
+            choices = [codec.choices] * len(data)
+            probes = [[pool.submit(probed, x, spread, choice) for choice in codec.choices]
+                      if codec.probes and len(segments(len(x))) > PROBES else None for x, spread in zip(data, spreads)]
+            for c, sizes in enumerate(probes):
+                if sizes is not None:
+                    choices[c] = [min(zip((future.result() for future in sizes), codec.choices), key=lambda pair: pair[0])[1]]
+            tried = [[pool.submit(coded, x, spread, choice) for choice in chosen] for x, spread, chosen in zip(data, spreads, choices)]
             best = [min((future.result() for future in channel), key=lambda entry: entry[0]) for channel in tried]
     fields = {"steps": [step for _, step, _, _ in best], "choices": [choice for _, _, choice, _ in best],
               "segment": SEGMENT, "chunks": sum(len(payloads) for *_, payloads in best), **codec.header()}

@@ -312,6 +312,7 @@ class PursuitCodec:
     is any wavelet the wavelet codec would try, so that where spikes do not pay the file is the wavelet codec's. The
     decoder reads the first two (the rounds are the encoder's: the kernels travel in the file)."""
     finest = 1e-6
+    probes = True
 
     def __init__(self, kernels: list[torch.Tensor], version: int = 3) -> None:
         self.initial, self.version = dictionary(kernels), version

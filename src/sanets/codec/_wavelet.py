@@ -288,6 +288,7 @@ class WaveletCodec:
 
     name = "wavelet"
     finest = 1e-6
+    probes = False
 
     def __init__(self, wavelet: str = "auto") -> None:
         pywt = _pywt()
