@@ -205,15 +205,22 @@ def encode_channels(codec: SegmentCodec, data: np.ndarray, *, prdn_target: float
 
 
 def decode_channels(codec: SegmentCodec, header: dict, payloads: list[bytes], path: Any) -> np.ndarray:
-    """The mirror of :func:`encode_channels`: ``(C, S)`` float64."""
-    samples, data, index = header["samples"], np.zeros((header["channels"], header["samples"])), 0
-    for c, (step, choice) in enumerate(zip(header["steps"], header["choices"])):
-        for part in segments(samples):
-            try:
-                reader = Reader(payloads[index])
-                mean = reader.float64()
-                data[c, part] = codec.read_segment(reader, part.stop - part.start, step, choice) + mean
-            except (ValueError, IndexError, OverflowError) as error:
-                raise CodecError(f"{path}: chunk {index} is malformed: {error}") from None
-            index += 1
+    """The mirror of :func:`encode_channels`: ``(C, S)`` float64 (chunks decoded in parallel threads)."""
+    samples, data = header["samples"], np.zeros((header["channels"], header["samples"]))
+    chunks = [(c, part, step, choice) for c, (step, choice) in enumerate(zip(header["steps"], header["choices"]))
+              for part in segments(samples)]
+    if len(chunks) != len(payloads):
+        raise CodecError(f"{path}: {len(payloads)} chunks for {len(chunks)} segments")
+
+    def decode(index: int) -> None:
+        c, part, step, choice = chunks[index]
+        try:
+            reader = Reader(payloads[index])
+            mean = reader.float64()
+            data[c, part] = codec.read_segment(reader, part.stop - part.start, step, choice) + mean
+        except (ValueError, IndexError, OverflowError) as error:
+            raise CodecError(f"{path}: chunk {index} is malformed: {error}") from None
+
+    with ThreadPoolExecutor(min(available_cores(), len(chunks))) as pool:
+        list(pool.map(decode, range(len(chunks))))
     return data
