@@ -9,9 +9,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 # The docs describe this checkout, installed or not.
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # gallery_scrapers
 os.environ.setdefault("MPLBACKEND", "Agg")
+# The gallery uses the paper's data where it is found: next to the checkout (as in CI) or in $SANETS_DATA.
+_SHARED = ROOT.parent / "shared" / "data"
+if _SHARED.is_dir():
+    os.environ["SANETS_DATA"] = os.pathsep.join(filter(None, [os.environ.get("SANETS_DATA"), str(_SHARED)]))
 
-import sanets  # noqa: E402
+import sanets
 
 project = "sanets"
 author = "sanets developers"
@@ -26,7 +31,8 @@ extensions = [
     "sphinx_gallery.gen_gallery",
 ]
 
-exclude_patterns = ["_build"]
+# _includes: fragments pulled in by ".. include::", not pages of their own.
+exclude_patterns = ["_build", "_includes"]
 templates_path = ["_templates"]
 root_doc = "index"
 default_role = "literal"
@@ -53,6 +59,7 @@ sphinx_gallery_conf = {
     "show_memory": False,
     "download_all_examples": False,
     "remove_config_comments": True,
+    "image_scrapers": ("matplotlib", "gallery_scrapers.sanets_figures"),
 }
 
 html_theme = "pydata_sphinx_theme"
