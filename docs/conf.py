@@ -59,7 +59,7 @@ sphinx_gallery_conf = {
     "show_memory": False,
     "download_all_examples": False,
     "remove_config_comments": True,
-    "image_scrapers": ("matplotlib", "gallery_scrapers.sanets_figures"),
+    "image_scrapers": ("gallery_scrapers.sanets_figures", "matplotlib"),
 }
 
 html_theme = "pydata_sphinx_theme"

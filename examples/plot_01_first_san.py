@@ -8,11 +8,11 @@ with PyWavelets, with the paper's training procedure (Alg. 4: Adam on the recons
 epoch of lowest validation phi).
 """
 
+import matplotlib.pyplot as plt
 import pywt
 import torch
 
 import sanets
-from sanets.plots import plot_reconstruction
 
 # %%
 # Eight standardised windows of 128 samples: four train, two validate, two test.
@@ -30,10 +30,19 @@ print(f"best epoch {result.best_epoch}: test CR^-1 {scores.inverse_compression_r
       f"L~ {scores.reconstruction_loss:.2f}, phi {scores.flithos:.2f}")
 
 # %%
-# The codes are zero almost everywhere; the decoder places the kernel at each spike (Eq. 12).
-codes = model.encode(test)
-reconstruction = model.decode(codes)
+# The codes are zero almost everywhere; the decoder places the kernel at each spike (Eq. 12). The figure shows
+# the learned kernel, and a test window with its spikes and its reconstruction.
+codes = model.encode(test).detach()
+reconstruction = model.decode(codes).detach()
 print(f"{int(codes[0].count_nonzero())} spikes describe {test.shape[-1]} samples")
-fig = plot_reconstruction(test[0], codes[0], reconstruction[0], title="Extrema SAN, test window")
-# ``fig`` is a matplotlib Figure made without pyplot; ``sanets.plots.save_figure(fig, "first-san.png")``
-# writes it.
+
+fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3), width_ratios=[1, 3], layout="constrained")
+left.plot(model.kernel_weights()[0].detach().flatten(), color="C3")
+left.set(title="learned kernel (m = 21)", xlabel="tap")
+right.plot(test[0, 0], color="0.6", label="ECG window (test)")
+right.plot(reconstruction[0, 0], color="C0", label="reconstruction")
+spikes = codes[0, 0].nonzero().flatten()
+right.stem(spikes, codes[0, 0, spikes], linefmt="C3-", markerfmt="C3o", basefmt=" ", label="spikes")
+right.set(title=f"{len(spikes)} spikes, test phi {scores.flithos:.2f}", xlabel="sample")
+right.legend(loc="upper left", fontsize="small")
+plt.show()
