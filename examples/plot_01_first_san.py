@@ -30,7 +30,7 @@ print(f"best epoch {result.best_epoch}: test CR^-1 {scores.inverse_compression_r
       f"L~ {scores.reconstruction_loss:.2f}, phi {scores.flithos:.2f}")
 
 # %%
-# The codes are zero almost everywhere; the decoder places the kernel at each spike (Eq. 12). The figure shows
+# The codes are zero almost everywhere; the decoder places the kernel at each spike (Eqs. 12-13). The figure shows
 # the learned kernel, and a test window with its spikes and its reconstruction.
 codes = model.encode(test).detach()
 reconstruction = model.decode(codes).detach()
