@@ -11,12 +11,22 @@ from __future__ import annotations
 
 import csv
 import sys
+import unicodedata
 from collections import defaultdict
 from pathlib import Path
 
 QUANTITIES = {"kernel-size": "m", "inverse-compression-ratio": "CR⁻¹", "reconstruction-loss": "L̃",
               "flithos": "φ̄", "accuracy-change": "A%"}
 TITLES = {"I": "Table I: PhysioNet", "II": "Table II: UCI epilepsy", "III": "Table III"}
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes, as docutils counts them: combining marks (the tilde of L̃, the bar of φ̄) take none."""
+    return sum(not unicodedata.combining(character) for character in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
 
 
 def _number(text: str, quantity: str) -> str:
@@ -46,11 +56,11 @@ def render(path: Path) -> str:
             ours, paper = values.get(quantity, ("", ""))
             row += [_number(ours, quantity), _number(paper, quantity)]
         rows.append(row)
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    widths = [max(_width(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     rule = " ".join("=" * w for w in widths)
-    body = [" ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    body = [" ".join(_pad(str(cell), w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     title = f"{TITLES.get(table, table)} ({experiment})" if table == "III" else TITLES.get(table, table)
-    return "\n".join([title, "~" * len(title), "", rule, " ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip(),
+    return "\n".join([title, "~" * len(title), "", rule, " ".join(_pad(h, w) for h, w in zip(header, widths)).rstrip(),
                       rule, *body, rule, ""])
 
 
