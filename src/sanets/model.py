@@ -184,7 +184,7 @@ class SAN(nn.Module):
 
     @property
     def num_weights(self) -> int:
-        """W of Eq. 2: the learned numbers of the kernels (sum of m, or of m**2 in 2D, for free kernels)."""
+        """W of Eq. 2: the learned numbers of the kernels (sum of m, or of ``m**2`` in 2D, for free kernels)."""
         return sum(kernel.numel() for kernel in self.kernels)
 
     @property
@@ -329,7 +329,7 @@ class SAN(nn.Module):
         return self._decode(codes.to(self.dtype))
 
     def forward(self, x: Tensor) -> Tensor:
-        """Reconstruct x: ``decode(encode(x))``; shape (N, C, *spatial) -> same."""
+        """Reconstruct x: ``decode(encode(x))``; shape ``(N, C, *spatial)`` -> same."""
         return self._decode(self._encode(self._checked(x)))
 
     def _checked(self, x: Tensor) -> Tensor:

@@ -226,7 +226,7 @@ def reconstruct_many(models: Sequence[SAN], x: Tensor, batch_size: int = 256) ->
 
     Returns
     -------
-    Tensor, shape (K, N, 1, *spatial)
+    Tensor, shape ``(K, N, 1, *spatial)``
         On the models' device; equal to separate forward passes up to floating-point summation order (the
         packed kernels are zero-padded to the largest size).
     """

@@ -21,7 +21,7 @@ def extrema(x: Tensor, min_distance: SpatialSize | Tensor) -> Tensor:
     ``x[i] - x[i-1] > 0``, ``x[i+1] - x[i] <= 0`` and ``x[i] > 0``, and a valley
     if ``x[i] - x[i-1] <= 0``, ``x[i+1] - x[i] > 0`` and ``x[i] <= 0``; in 2D a
     candidate must be a peak (or a valley) along both axes. Candidates are
-    visited by decreasing |x| (ties: lower flat index first) and each is kept
+    visited by decreasing ``|x|`` (ties: lower flat index first) and each is kept
     unless an already kept one lies within the minimum extrema distance
     (``|i - j| <= d`` per axis).
 

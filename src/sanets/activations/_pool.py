@@ -19,7 +19,7 @@ from sanets.activations._common import (
 def extrema_pool_indices(x: Tensor, pool_size: SpatialSize | Tensor) -> Tensor:
     """Extrema-Pool indices (Alg. 2): keep the largest magnitude of each pooling window.
 
-    Max-pooling of |x| over a grid of non-overlapping windows (stride = window),
+    Max-pooling of ``|x|`` over a grid of non-overlapping windows (stride = window),
     then max-unpooling of the signed values; among equal magnitudes the first
     position (row-major) wins. As in the paper (and PyTorch's pooling), a
     trailing partial window (``L % pool_size`` samples) is not pooled; Table II's

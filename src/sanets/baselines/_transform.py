@@ -98,6 +98,8 @@ class DCT(_TopK):
     k : int, optional
         Coefficients kept per example; default: chosen on validation.
 
+    Examples
+    --------
     >>> import torch
     >>> from sanets.baselines import DCT
     >>> x = torch.randn(12, 1, 64, generator=torch.Generator().manual_seed(0))

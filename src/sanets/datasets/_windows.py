@@ -200,7 +200,7 @@ def standardize_windows(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     mean, std : numpy.ndarray, shape (...)
         Each window's; a constant window's std is given as 1, so it is only centred.
     constant : numpy.ndarray of bool, shape (...)
-        Windows whose std is at most 1e-12 max(1, |mean|): rounding noise on a flat line is not a signal,
+        Windows whose std is at most ``1e-12 max(1, |mean|)``: rounding noise on a flat line is not a signal,
         and it cannot be standardised. Callers refuse, drop or keep them centred.
     """
     windows = np.asarray(windows, dtype=np.float64)
