@@ -123,7 +123,8 @@ class CodecReport:
         Each channel's PRD, PRDN and SNR: one channel coded badly hides in the mean of several.
     codec : str
     choices : list or None
-        Each channel's choice (format 2): its wavelet, or its spike threshold (None: no spikes) and residual wavelet.
+        Each channel's choice as the file holds it: its wavelet, or its spike threshold (None: no spikes), residual
+        wavelet and rounds of kernel adaptation.
     """
 
     bits_per_sample: float
