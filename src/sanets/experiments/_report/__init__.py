@@ -43,17 +43,23 @@ def _verdicts(best: dict[str, Best]) -> list[str]:
     for dataset, (san, baseline, variant) in best.items():
         if baseline is None:
             continue
-        line = (f"- {dataset}: best SAN {san.unit.activation} (m={san.unit.kernel_size}) φ̄ {san.values['flithos']:.3f}; "
-                f"best baseline {baseline.unit.baseline} ({baseline.parameters}) φ̄ {baseline.values['flithos']:.3f}")
+        line = (f"- {dataset}: best SAN {san.unit.activation} (m={san.unit.kernel_size}) φ̄ {san.values['flithos']:.3f}"
+                f"{_bits(san)}; best baseline {baseline.unit.baseline} ({baseline.parameters}) φ̄ "
+                f"{baseline.values['flithos']:.3f}{_bits(baseline)}")
         difference = san.values["flithos"] - baseline.values["flithos"]
         line += f"; {'the baseline is lower' if difference > 0 else 'the SAN is lower'} by {abs(difference):.3f}"
         if variant is not None:
             difference = variant.values["flithos"] - baseline.values["flithos"]
-            line += (f". Best variant {variant.unit.variant} ({variant.parameters}) φ̄ {variant.values['flithos']:.3f}: "
+            line += (f". Best variant {variant.unit.variant} ({variant.parameters}) φ̄ {variant.values['flithos']:.3f}"
+                     f"{_bits(variant)}: "
                      + ("**beats the best baseline**" if difference < 0 else "does not beat the best baseline")
                      + f" ({difference:+.3f})")
         lines.append(line + ".")
     return lines
+
+
+def _bits(row: Row) -> str:
+    return f" (bit-aware {row.values['flithos_bits']:.3f})" if "flithos_bits" in row.values else ""
 
 
 def _write_text(path: Path, text: str) -> Path:
