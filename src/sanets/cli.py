@@ -10,6 +10,7 @@ encode      code a recording into a compressed .san file (a SAN's spikes, or the
 decode      reconstruct a .san file as .npy or .csv
 inspect     describe a .san file
 rd          bits per sample of the SAN codec and of the wavelet codec at target PRDNs
+compare     the paper's SANs, the variants and the classical baselines on your recordings
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sanets._cli_codec import add_codec_parsers, parse_channels
+from sanets._cli_compare import add_compare_parser
 
 
 def _add_demo_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -259,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_reproduce_parser(subparsers)
     _add_fit_parser(subparsers)
     add_codec_parsers(subparsers)
+    add_compare_parser(subparsers)
     return parser
 
 
