@@ -117,6 +117,11 @@ def _add_reproduce_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, default=Path("sanets-results"), help="results folder (default: ./sanets-results)")
     parser.add_argument("--databases", nargs="+", metavar="DB",
                         help=f"PhysioNet databases for Table I, of: {', '.join(PHYSIONET_DATABASES)} (default: all 15)")
+    parser.add_argument("--records", nargs="+", metavar="DB/RECORD",
+                        help="other records of Table I's databases under its protocol, e.g. mitdb/101 (keys "
+                             "physionet/<db>/<record>/...)")
+    parser.add_argument("--all-records", action="store_true",
+                        help="every record the data root holds beside each database's first")
     parser.add_argument(
         "--kernel-sizes", nargs="+", type=_kernel_sizes, metavar="M", help="kernel sizes, e.g. 7 or 8-15 (default: the paper's)"
     )
@@ -167,6 +172,8 @@ def _run_reproduce(args: argparse.Namespace) -> int:
         quick=args.quick,
         baselines=not args.no_baselines,
         variants=args.variants,
+        records=args.records,
+        all_records=args.all_records,
         progress=args.progress,
         echo=print,
         command=" ".join(["sanets", *sys.argv[1:]]) if sys.argv[1:2] == ["reproduce"] else "sanets reproduce",

@@ -14,7 +14,7 @@ from sanets.experiments.variants import VARIANTS
 from sanets.training import first_lowest
 
 __all__ = [
-    "Row", "measured", "table_rows", "baseline_rows", "variant_rows", "best_rows", "keys_values", "best_keys",
+    "Row", "measured", "datasets_of", "table_rows", "baseline_rows", "variant_rows", "best_rows", "keys_values", "best_keys",
     "METRICS", "BIT_AWARE", "HEADERS", "KEY_NAMES", "SUPERVISED_ACCURACY_KEYS",
 ]
 
@@ -99,6 +99,12 @@ class Row:
         return [name for name in HEADERS if name in self.values]
 
 
+def datasets_of(experiment: Experiment, results: dict[Unit, dict]) -> list[str]:
+    """The experiment's datasets, then the other records its results hold (Table I's ``<database>/<record>``)."""
+    others = sorted({unit.dataset for unit in results if unit.experiment == experiment.name} - set(experiment.datasets))
+    return [*experiment.datasets, *others]
+
+
 def table_rows(experiment: Experiment, results: dict[Unit, dict], init: str) -> list[Row]:
     """The rows of ``experiment``'s table under ``init``, from the unit results.
 
@@ -108,7 +114,7 @@ def table_rows(experiment: Experiment, results: dict[Unit, dict], init: str) -> 
     """
     rows = []
     units = [u for u in results if u.experiment == experiment.name and u.init == init and u.is_san]
-    for dataset in experiment.datasets:
+    for dataset in datasets_of(experiment, results):
         original = results.get(Unit(experiment.name, dataset, init, ORIGINAL, 0))
         for activation in ACTIVATIONS:
             candidates = sorted(u for u in units if (u.dataset, u.activation) == (dataset, activation))
@@ -145,7 +151,7 @@ def variant_rows(experiment: Experiment, results: dict[Unit, dict], init: str) -
 
 def _competitor_rows(experiment: Experiment, results: dict[Unit, dict], init: str, kinds: list, described: str) -> list[Row]:
     rows = []
-    for dataset in experiment.datasets:
+    for dataset in datasets_of(experiment, results):
         original = results.get(Unit(experiment.name, dataset, init, ORIGINAL, 0))
         for make, name in kinds:
             unit = make(experiment.name, dataset, name)
