@@ -71,7 +71,7 @@ def test_compare_rows_are_the_scores_of_evaluate_and_of_the_baselines_themselves
         assert [rows["baseline", name]["flithos"], rows["baseline", name]["flithos_bits"]] == \
             pytest.approx([scores.flithos, scores.flithos_bits])
     sweep = TABLE_I.sweep_for(Settings(0, True))
-    model, record = run_variant("competing", sweep, (1000,), splits, 0, True)
+    model, _ = run_variant("competing", sweep, (1000,), splits, 0, True)
     assert rows["variant", "competing"]["flithos_bits"] == pytest.approx(evaluate(model, splits["test"]).flithos_bits)
     fits = sweep.fit("relu", splits["train"], splits["validation"], init="constant", seed=0)
     chosen = first_lowest([fit.best_flithos for fit in fits])

@@ -37,8 +37,8 @@ def test_records_get_rows_and_keys_of_their_own(shared, tmp_path):
     (root / "physionet").mkdir(parents=True)
     shutil.copytree(shared / "physionet" / "mitdb", root / "physionet" / "mitdb",
                     ignore=lambda folder, names: [n for n in names if not n.startswith(("100.", "101.", "103."))])
-    options = dict(data_dir=root, databases=["mitdb"], kernel_sizes=[3], activations=["relu"], epochs=1, baselines=False,
-                   progress=False, echo=lambda line: None)
+    options = {"data_dir": root, "databases": ["mitdb"], "kernel_sizes": [3], "activations": ["relu"], "epochs": 1,
+               "baselines": False, "progress": False, "echo": lambda line: None}
     reproduce(["physionet"], tmp_path / "one", records=["mitdb/101"], **options)
     found = keys(tmp_path / "one")
     assert "physionet/mitdb/relu/flithos" in found and "physionet/mitdb/101/relu/flithos" in found

@@ -27,7 +27,7 @@ FFT correlation per kernel, vectorised over kernels and examples.
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -36,7 +36,7 @@ import torch
 from sanets._extras import require
 from sanets.baselines._pursuit import Pursuit
 
-__all__ = ["GaborMP", "GRIDS"]
+__all__ = ["GRIDS", "GaborMP"]
 
 GRIDS: tuple[tuple[int, tuple[float, ...]], ...] = (
     (1, ()),

@@ -32,15 +32,28 @@ from torch import Tensor
 
 from sanets.activations import ACTIVATIONS
 from sanets.baselines import BASELINES
-from sanets.datasets import finite_samples, load_signal, select_channels, standardize_windows
+from sanets.datasets import (
+    finite_samples,
+    load_signal,
+    select_channels,
+    standardize_windows,
+)
 from sanets.errors import DataError
+from sanets.experiments._units import Settings
 from sanets.experiments.table_i import TABLE_I
 from sanets.experiments.variants import VARIANTS, run_variant
-from sanets.experiments._units import Settings
 from sanets.training import Evaluation, evaluate, first_lowest
 
-__all__ = ["Representation", "ChannelComparison", "protocol_splits", "compare_splits", "compare_recordings",
-           "WINDOW", "WINDOWS", "check_names"]
+__all__ = [
+    "WINDOW",
+    "WINDOWS",
+    "ChannelComparison",
+    "Representation",
+    "check_names",
+    "compare_recordings",
+    "compare_splits",
+    "protocol_splits",
+]
 
 WINDOW = 1000
 """Samples per window (Table I)."""
