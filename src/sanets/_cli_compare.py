@@ -10,6 +10,7 @@ from sanets._cli_codec import parse_channels
 
 
 def add_compare_parser(subparsers: argparse._SubParsersAction) -> None:
+    from sanets.activations import ACTIVATIONS
     from sanets.baselines import BASELINES
     from sanets.experiments.variants import VARIANTS
 
@@ -23,6 +24,8 @@ def add_compare_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="recordings")
     parser.add_argument("--channels", nargs="+", metavar="C", help="channels by name or index (default: all)")
+    parser.add_argument("--activations", nargs="*", metavar="NAME", default=None,
+                        help=f"the paper's SANs to run (default: all; none with no name): {', '.join(ACTIVATIONS)}")
     parser.add_argument("--variants", nargs="*", metavar="NAME", default=None,
                         help=f"variants to run (default: all; none with no name): {', '.join(VARIANTS)}")
     parser.add_argument("--baselines", nargs="*", metavar="NAME", default=None,
@@ -40,9 +43,9 @@ def add_compare_parser(subparsers: argparse._SubParsersAction) -> None:
 def _run_compare(args: argparse.Namespace) -> int:
     from sanets.experiments.compare import compare_recordings
 
-    comparisons = compare_recordings(args.inputs, channels=parse_channels(args.channels), variants=args.variants,
-                                     baselines=args.baselines, quick=args.quick, seed=args.seed, fill=args.fill,
-                                     echo=(lambda line: None) if args.json else print)
+    comparisons = compare_recordings(args.inputs, channels=parse_channels(args.channels), activations=args.activations,
+                                     variants=args.variants, baselines=args.baselines, quick=args.quick, seed=args.seed,
+                                     fill=args.fill, echo=(lambda line: None) if args.json else print)
     if args.json:
         for comparison in comparisons:
             print(json.dumps(comparison.as_json()))

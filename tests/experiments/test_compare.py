@@ -89,6 +89,8 @@ def test_compare_rows_are_the_scores_of_evaluate_and_of_the_baselines_themselves
 def test_the_command_prints_rows_or_json_and_refuses_bad_input(tmp_path, capsys):
     assert cli.main(["compare", str(tmp_path / "x.npy"), "--variants", "nope"]) == 1
     assert "unknown variant 'nope'; choose from competing, residual" in capsys.readouterr().err
+    assert cli.main(["compare", str(tmp_path / "x.npy"), "--activations", "relu", "sigmoid"]) == 1
+    assert "unknown activation 'sigmoid'; choose from identity, relu" in capsys.readouterr().err
     holed = np.cumsum(np.random.default_rng(3).standard_normal(4000))
     holed[2500] = np.nan
     np.save(tmp_path / "holed.npy", holed)
@@ -97,9 +99,13 @@ def test_the_command_prints_rows_or_json_and_refuses_bad_input(tmp_path, capsys)
     np.save(tmp_path / "short.npy", holed[:2000])
     assert cli.main(["compare", str(tmp_path / "short.npy"), "--fill", "linear"]) == 1
     assert "usable window(s) of 1000" in capsys.readouterr().err
-    assert cli.main(["compare", str(tmp_path / "holed.npy"), "--fill", "linear", "--quick", "--variants", "--baselines",
-                     "dct", "--json"]) == 0
+    assert cli.main(["compare", str(tmp_path / "holed.npy"), "--fill", "linear", "--quick", "--activations", "relu",
+                     "--variants", "--baselines", "dct", "--json"]) == 0
     (line,) = capsys.readouterr().out.splitlines()
     document = json.loads(line)
     assert document["best_variant"] is None and document["best_baseline"]["name"] == "dct"
-    assert {row["kind"] for row in document["rows"]} == {"san", "baseline"}
+    assert [(row["kind"], row["name"]) for row in document["rows"]] == [("san", "relu"), ("baseline", "dct")]
+    assert cli.main(["compare", str(tmp_path / "holed.npy"), "--fill", "linear", "--quick", "--activations", "--variants",
+                     "--baselines", "dct"]) == 0
+    printed = capsys.readouterr().out
+    assert "baseline dct" in printed.replace("  ", " ") and "best baseline dct" in printed

@@ -137,9 +137,10 @@ class ChannelComparison:
         return "; ".join(parts)
 
 
-def check_names(variants: Sequence[str] | None, baselines: Sequence[str] | None) -> None:
-    """Refuse unknown variant or baseline names, listing the valid ones."""
-    for what, given, known in (("variant", variants, VARIANTS), ("baseline", baselines, BASELINES)):
+def check_names(activations: Sequence[str] | None, variants: Sequence[str] | None, baselines: Sequence[str] | None) -> None:
+    """Refuse unknown activation, variant or baseline names, listing the valid ones."""
+    for what, given, known in (("activation", activations, ACTIVATIONS), ("variant", variants, VARIANTS),
+                               ("baseline", baselines, BASELINES)):
         unknown = [name for name in given or () if name not in known]
         if unknown:
             raise ValueError(f"unknown {what} {unknown[0]!r}; choose from {', '.join(known)}")
@@ -182,6 +183,7 @@ def protocol_splits(samples: np.ndarray, source: str = "signal") -> tuple[dict[s
 def compare_splits(
     splits: dict[str, Tensor],
     *,
+    activations: Sequence[str] | None = None,
     variants: Sequence[str] | None = None,
     baselines: Sequence[str] | None = None,
     quick: bool = False,
@@ -195,8 +197,8 @@ def compare_splits(
     ----------
     splits : dict of str to Tensor
         ``train``, ``validation``, ``test``, each ``(N, 1, L)``.
-    variants, baselines : sequence of str, optional
-        Names to run (default: all; an empty sequence: none).
+    activations, variants, baselines : sequence of str, optional
+        The paper's SANs (by activation), variants and baselines to run (default: all; an empty sequence: none).
     quick : bool
         Table I's ``--quick`` sweep (m in 1, 4, 8, 16, 32, 64; 5 epochs), each variant's first configuration and
         each baseline's quick grid.
@@ -210,12 +212,12 @@ def compare_splits(
     notes : list of str
         Baselines left out for a missing optional dependency.
     """
-    check_names(variants, baselines)
+    check_names(activations, variants, baselines)
     length = splits["train"].shape[-1]
     sweep = TABLE_I.sweep_for(Settings(seed, quick))
     sweep = replace(sweep, kernel_sizes=tuple(m for m in sweep.kernel_sizes if m <= length))
     rows, notes = [], []
-    for activation in ACTIVATIONS:
+    for activation in ACTIVATIONS if activations is None else activations:
         start = time.perf_counter()
         fits = sweep.fit(activation, splits["train"], splits["validation"], init=init, seed=seed)
         chosen = first_lowest([fit.best_flithos for fit in fits])
@@ -257,6 +259,7 @@ def compare_recordings(
     paths: Sequence[str | os.PathLike],
     *,
     channels: Sequence[int | str] | None = None,
+    activations: Sequence[str] | None = None,
     variants: Sequence[str] | None = None,
     baselines: Sequence[str] | None = None,
     quick: bool = False,
@@ -269,7 +272,7 @@ def compare_recordings(
     Every recording is read and cut before any training, so a bad input (an unknown channel, NaN samples without
     ``fill``, a channel too short or flat) fails at once, with the error ``sanets fit`` gives.
     """
-    check_names(variants, baselines)
+    check_names(activations, variants, baselines)
     prepared = []
     for path in paths:
         signal = select_channels(load_signal(path), channels)
@@ -281,7 +284,8 @@ def compare_recordings(
     for path, name, splits, notes in prepared:
         echo(f"{path}, channel {name}: {', '.join(f'{len(x)} {split}' for split, x in splits.items())} windows")
         echo(HEADER)
-        rows, more = compare_splits(splits, variants=variants, baselines=baselines, quick=quick, seed=seed, echo=echo)
+        rows, more = compare_splits(splits, activations=activations, variants=variants, baselines=baselines, quick=quick,
+                                    seed=seed, echo=echo)
         comparison = ChannelComparison(path, name, tuple(len(x) for x in splits.values()), rows, notes + more)
         for note in comparison.notes:
             echo(f"note: {note}")
