@@ -58,6 +58,27 @@ def _verdicts(best: dict[str, Best]) -> list[str]:
     return lines
 
 
+def _corpus(best: dict[str, Best]) -> list[str]:
+    """The corpus table: per dataset (record), the paper's best SAN, the best variant and the best baseline (each
+    chosen on validation) with their test phi and bit-aware phi; and how many records a variant wins."""
+    rows = [(dataset, san, baseline, variant) for dataset, (san, baseline, variant) in best.items()
+            if baseline is not None and variant is not None]
+    if not rows:
+        return []
+
+    def cell(row: Row, name: str) -> str:
+        return f"{name} {row.values['flithos']:.3f} / {row.values.get('flithos_bits', float('nan')):.3f}"
+
+    def wins(quantity: str) -> int:
+        return sum(v.values.get(quantity, 1e9) < b.values.get(quantity, -1e9) for _, _, b, v in rows)
+
+    lines = ["| record | paper's best SAN φ̄ / bits | best variant | best baseline |", "|---|---|---|---|"]
+    lines += [f"| {dataset} | {cell(san, san.unit.activation)} | {cell(variant, variant.unit.variant)} | "
+              f"{cell(baseline, baseline.unit.baseline)} |" for dataset, san, baseline, variant in rows]
+    return [*lines, "", f"Records where the best variant beats the best baseline on test: {wins('flithos')} of {len(rows)} "
+            f"on φ̄, {wins('flithos_bits')} of {len(rows)} on the bit-aware φ̄.", ""]
+
+
 def _bits(row: Row) -> str:
     return f" (bit-aware {row.values['flithos_bits']:.3f})" if "flithos_bits" in row.values else ""
 
@@ -121,7 +142,7 @@ def write_report(
             title = f"Table {experiment.table} ({experiment.name}): SANs, " + ("variants and " if variants else "") + \
                 "classical baselines"
             markdown = render_baselines(title, variants + baselines, best)
-            competition += [markdown, *_verdicts(best), ""]
+            competition += [markdown, *_verdicts(best), "", *_corpus(best)]
             if variants:
                 sources = "; ".join(f"`{name}`: {VARIANTS[name].source}" for name in dict.fromkeys(r.unit.variant for r in variants))
                 competition += [f"Where the variants come from: {sources}.", ""]
