@@ -78,10 +78,10 @@ class GaborMP(Pursuit):
     >>> import torch
     >>> from sanets.baselines import GaborMP
     >>> t = torch.arange(200.0)
-    >>> x = torch.stack([torch.cos(0.2 * t + p) for p in range(12)])[:, None]
-    >>> model = GaborMP(grids=[(1, ())]).fit(x[:8], x[8:])
-    >>> model.num_weights, int(model.encode(x[8:]).count_nonzero(1).max())
-    (0, 1)
+    >>> x = torch.stack([torch.cos(2 * torch.pi * 6 / 200 * t + p) for p in range(12)])[:, None]
+    >>> model = GaborMP(grids=[(1, ())]).fit(x[:8], x[8:])  # any phase: one shifted cosine
+    >>> model.parameters, model.num_weights
+    ('cos/1n/k=1', 0)
     """
 
     name = "gabor-mp"
