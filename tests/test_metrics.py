@@ -80,3 +80,35 @@ def test_distortion_by_hand():
     assert snr == pytest.approx(-20 * np.log10(prdn / 100))
     assert distortion(np.ones(4), np.ones(4)) == (0.0, 0.0, float("inf"))
     assert distortion(np.ones(4), np.zeros(4))[1] == float("inf")
+
+
+def test_bit_aware_count_charges_the_index_its_bits():
+    from sanets.metrics import flithos_bits, index_numbers
+
+    # One kernel: the index names one of n positions, dims numbers as in Eq. 4.
+    assert index_numbers(1000, 1000, 1) == 1.0
+    assert index_numbers(64 * 64, 64 * 64, 2) == 2.0
+    # q = 8 kernels on n = 16 samples: log2(128) / log2(16) = 7 / 4 numbers per index.
+    assert index_numbers(8 * 16, 16, 1) == 7 / 4
+    x = torch.arange(1.0, 17.0).reshape(1, 1, 16)
+    codes = torch.zeros(1, 8, 16)
+    codes[0, 3, 5], codes[0, 7, 0] = 2.0, -1.0
+    x_hat = x.clone()
+    x_hat[0, 0, 0] = 0.0  # MAE 1/16 of MAE(x, 0) = 136/16
+    loss = 1 / 136
+    # W = 5: paper (5 + 2 * 2) / 16; bit-aware (5 + (1 + 7/4) * 2) / 16.
+    assert flithos(x, x_hat, codes, 5).item() == pytest.approx(math.hypot(9 / 16, loss))
+    assert flithos_bits(x, x_hat, codes, 5).item() == pytest.approx(math.hypot(10.5 / 16, loss))
+    # One kernel: the two counts agree.
+    assert flithos_bits(x, x_hat, codes[:, :1], 5).item() == flithos(x, x_hat, codes[:, :1], 5).item()
+
+
+def test_evaluate_reports_the_bit_aware_phi_of_a_sans_codes():
+    from sanets.metrics import flithos_bits
+
+    x = torch.randn(3, 1, 50, generator=torch.Generator().manual_seed(1))
+    model = sanets.SAN([5, 5, 5], "extrema", competition="across-kernels", seed=0)
+    codes = model.encode(x)
+    expected = flithos_bits(x, model.decode(codes), codes, model).mean().item()
+    assert sanets.evaluate(model, x).flithos_bits == pytest.approx(expected)
+    assert expected > sanets.evaluate(model, x).flithos

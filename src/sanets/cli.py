@@ -11,6 +11,7 @@ decode      reconstruct a .san file as .npy or .csv
 inspect     describe a .san file
 rd          bits per sample of the SAN codec and of the wavelet codec at target PRDNs
 events      a SAN's spikes on a recording as events (CSV, WFDB annotations), or the heartbeats among them
+compare     the paper's SANs, the variants and the classical baselines on your recordings
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sanets._cli_codec import add_codec_parsers, parse_channels
+from sanets._cli_compare import add_compare_parser
 from sanets._cli_events import add_events_parser
 
 
@@ -117,6 +119,11 @@ def _add_reproduce_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, default=Path("sanets-results"), help="results folder (default: ./sanets-results)")
     parser.add_argument("--databases", nargs="+", metavar="DB",
                         help=f"PhysioNet databases for Table I, of: {', '.join(PHYSIONET_DATABASES)} (default: all 15)")
+    parser.add_argument("--records", nargs="+", metavar="DB/RECORD",
+                        help="other records of Table I's databases under its protocol, e.g. mitdb/101 (keys "
+                             "physionet/<db>/<record>/...)")
+    parser.add_argument("--all-records", action="store_true",
+                        help="every record the data root holds beside each database's first")
     parser.add_argument(
         "--kernel-sizes", nargs="+", type=_kernel_sizes, metavar="M", help="kernel sizes, e.g. 7 or 8-15 (default: the paper's)"
     )
@@ -167,6 +174,8 @@ def _run_reproduce(args: argparse.Namespace) -> int:
         quick=args.quick,
         baselines=not args.no_baselines,
         variants=args.variants,
+        records=args.records,
+        all_records=args.all_records,
         progress=args.progress,
         echo=print,
         command=" ".join(["sanets", *sys.argv[1:]]) if sys.argv[1:2] == ["reproduce"] else "sanets reproduce",
@@ -262,6 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_fit_parser(subparsers)
     add_codec_parsers(subparsers)
     add_events_parser(subparsers)
+    add_compare_parser(subparsers)
     return parser
 
 

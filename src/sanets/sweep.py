@@ -182,9 +182,10 @@ class _PackedSANs(nn.Module):
         return codes, place_kernels(codes, kernels, self.num_kernels, self.supports)
 
     @torch.no_grad()
-    def evaluate(self, x: Tensor, batch_size: int = 256) -> Tensor:
-        """Means over x of CR^-1, L~ and phi per model: (K, 3)."""
-        sums = torch.zeros(len(self.models), 3, dtype=torch.float64, device=x.device)
+    def evaluate(self, x: Tensor, batch_size: int = 256, with_bits: bool = False) -> Tensor:
+        """Means over x of CR^-1, L~, phi (and, ``with_bits``, the bit-aware phi) per model: (K, 3) or (K, 4)."""
+        columns = 3 + with_bits
+        sums = torch.zeros(len(self.models), columns, dtype=torch.float64, device=x.device)
         for batch in x.split(batch_size):
             codes, reconstructions = self(batch)
             count, models = len(batch), len(self.models)
@@ -193,7 +194,7 @@ class _PackedSANs(nn.Module):
             outputs = reconstructions.reshape(count * models, 1, *batch.shape[2:])
             per_model_codes = codes.reshape(count * models, self.num_kernels, *batch.shape[2:])
             num_weights = self.num_weights.repeat(count)
-            sums += scores(inputs, outputs, per_model_codes, num_weights).view(count, models, 3).sum(0)
+            sums += scores(inputs, outputs, per_model_codes, num_weights, with_bits=with_bits).view(count, models, columns).sum(0)
         return sums / len(x)
 
     def kernels_of(self, index: int, weight: Tensor) -> list[Tensor]:
@@ -255,7 +256,7 @@ def evaluate_many(models: Sequence[SAN], x: Tensor, batch_size: int = 256) -> li
         In the order of ``models``; equal to separate evaluations up to floating-point summation order.
     """
     packed = _packed(models, x)
-    return [Evaluation(*row) for row in packed.evaluate(x.to(packed.weight.device, models[0].dtype), batch_size).tolist()]
+    return [Evaluation(*row) for row in packed.evaluate(x.to(packed.weight.device, models[0].dtype), batch_size, True).tolist()]
 
 
 def fit_sweep(

@@ -27,11 +27,13 @@ __all__ = ["fit", "evaluate", "first_lowest", "FitResult", "Evaluation", "EpochR
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Means over a dataset (Eq. 7) of CR^-1, L~ and phi."""
+    """Means over a dataset (Eq. 7) of CR^-1, L~ and phi, and of the bit-aware phi (our addition,
+    :func:`sanets.metrics.flithos_bits`; None where it was not measured, as during training)."""
 
     inverse_compression_ratio: float
     reconstruction_loss: float
     flithos: float
+    flithos_bits: float | None = None
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ def first_lowest(values: Sequence[float]) -> int:
 
 @torch.no_grad()
 def evaluate(model: SAN, x: Tensor, batch_size: int = 1024) -> Evaluation:
-    """Mean CR^-1, L~ and phi of ``model`` over the examples of ``x`` (Eq. 7).
+    """Mean CR^-1, L~, phi and bit-aware phi of ``model`` over the examples of ``x`` (Eq. 7).
 
     Parameters
     ----------
@@ -101,7 +103,7 @@ def _evaluate(model: SAN, x: Tensor, batch_size: int = 1024) -> Evaluation:
         batch = batch.to(device, model.dtype)
         codes = model._encode(batch)
         x_hat = model._decode(codes)
-        parts.append(scores(batch, x_hat, codes, model.num_weights, model.numbers_per_code))
+        parts.append(scores(batch, x_hat, codes, model.num_weights, model.numbers_per_code, with_bits=True))
     means = torch.cat(parts).mean(0).tolist()
     return Evaluation(*means)
 

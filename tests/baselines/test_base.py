@@ -74,3 +74,19 @@ def test_grids():
     assert between_neighbours(10, [1, 10, 20]) == [*range(2, 10), *range(11, 20)]
     assert between_neighbours(1, [1, 4]) == [2, 3] and between_neighbours(4, [1, 4]) == [2, 3]
     assert len(between_neighbours(500, [1, 500, 1000], limit=16)) == 16
+
+
+def test_a_baselines_bit_aware_phi_charges_the_index_of_its_codes():
+    import math
+
+    from sanets.baselines import DCT, Wavelet
+    from sanets.metrics import flithos_bits
+
+    x = torch.randn(10, 1, 64, generator=torch.Generator().manual_seed(3))
+    dct = DCT(k=9).fit(x[:6], x[6:])
+    assert dct.evaluate(x).flithos_bits == pytest.approx(dct.evaluate(x).flithos)  # n positions: the paper's count
+    wavelet = Wavelet(["db4"], ["symmetric"], k=9).fit(x[:6], x[6:])
+    codes = wavelet.encode(x)
+    expected = flithos_bits(x, wavelet.decode(codes), codes, 0).mean().item()
+    assert codes.shape[1] > 64 and math.isfinite(expected)
+    assert wavelet.evaluate(x).flithos_bits == pytest.approx(expected)

@@ -160,6 +160,13 @@ def test_pinned_checksums_are_physionets_bytes_of_the_shared_files(shared, physi
                            ("emgdb", "emg_healthy.dat"), ("ctu-uhb-ctgdb", "1001.dat")]:
         digest = physionet.PINNED_SHA256[database, name]
         assert hashlib.sha256(physionet_bytes(database, name)).hexdigest() == digest, (database, name)
+    # noneeg and voiced, added to the shared data for issue 30: their files as they are, byte for byte.
+    for database, name in [("noneeg", "Subject10_AccTempEDA.hea"), ("noneeg", "Subject10_AccTempEDA.dat"),
+                           ("voiced", "voice001.hea"), ("voiced", "voice001.dat")]:
+        path = shared / "physionet" / database / name
+        if not path.is_file():
+            continue
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == physionet.PINNED_SHA256[database, name], (database, name)
     # The restored headers are what wfdb reads from the shared copies.
     assert len(physionet_bytes("mitdb", "100.hea")) == 143
 

@@ -119,4 +119,11 @@ def test_quick_reproduction_with_variants_reports_them_beside_the_baselines(shar
     assert keys["physionet/mitdb/best-variant/name"] == chosen
     report = (out / "report.md").read_text()
     assert "| mitdb | variant gaussian |" in report and "Best variant" in report
+    # The corpus table: the chosen SAN, variant and baseline with phi and the bit-aware phi, and the records won.
+    best = {kind: (keys[f"physionet/mitdb/best-{kind}/name"], float(keys[f"physionet/mitdb/best-{kind}/flithos"]),
+                   float(keys[f"physionet/mitdb/best-{kind}/flithos-bits"])) for kind in ("variant", "baseline")}
+    assert f"| {best['variant'][0]} {best['variant'][1]:.3f} / {best['variant'][2]:.3f} | " \
+           f"{best['baseline'][0]} {best['baseline'][1]:.3f} / {best['baseline'][2]:.3f} |" in report
+    won = int(best["variant"][1] < best["baseline"][1])
+    assert f"Records where the best variant beats the best baseline on test: {won} of 1 on φ̄" in report
     assert (out / "figures" / "physionet-mitdb-best-variant-kernels.png").is_file()

@@ -18,11 +18,13 @@ its value and its index, dims + 1 numbers, like a spike (PCA scores: one).
 from sanets.baselines._base import Baseline, Candidate
 from sanets.baselines._csc import ConvolutionalDictionary
 from sanets.baselines._dictionary import Dictionary
+from sanets.baselines._gabor import GRIDS, GaborMP
 from sanets.baselines._pca import PCA
+from sanets.baselines._pursuit import DctDstOMP
 from sanets.baselines._transform import DCT, MODES, WAVELETS, Wavelet
 
-BASELINES: dict[str, type[Baseline]] = {cls.name: cls for cls in (DCT, Wavelet, Dictionary, ConvolutionalDictionary, PCA)}
+BASELINES: dict[str, type[Baseline]] = {cls.name: cls for cls in (DCT, Wavelet, DctDstOMP, GaborMP, Dictionary, ConvolutionalDictionary, PCA)}
 """The registry: baseline name -> class."""
 
-__all__ = ["BASELINES", "Baseline", "Candidate", "DCT", "Wavelet", "Dictionary", "ConvolutionalDictionary", "PCA",
+__all__ = ["BASELINES", "Baseline", "Candidate", "DCT", "Wavelet", "DctDstOMP", "GaborMP", "GRIDS", "Dictionary", "ConvolutionalDictionary", "PCA",
            "WAVELETS", "MODES"]

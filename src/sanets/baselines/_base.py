@@ -21,6 +21,7 @@ import torch
 from torch import Tensor
 
 from sanets._validation import check_batch
+from sanets.metrics import index_numbers
 from sanets.training import Evaluation, first_lowest
 
 
@@ -122,6 +123,12 @@ class Baseline:
     def weights(self, choice: Hashable, state: Any, sparsity: Any) -> int:
         """W of Eq. 2: the learned numbers a decoder needs (0 for fixed transforms)."""
         return 0
+
+    def positions(self, choice: Hashable, state: Any) -> int:
+        """P, the code positions of one example, whose index the bit-aware phi charges
+        (:func:`sanets.metrics.index_numbers`); default: the size of the codes of a zero example."""
+        sparsity = self.sparsities(choice, self.spatial_shape, 1)[0]
+        return self._encode(choice, state, np.zeros((1, *self.spatial_shape)), sparsity)[0].size
 
     def describe(self, choice: Hashable, sparsity: Any) -> str:
         """Short description of a candidate, e.g. ``"bior2.2/periodization/k=75"``."""
@@ -236,7 +243,8 @@ class Baseline:
         return torch.from_numpy(x_hat).unsqueeze(1).to(codes.dtype if codes.is_floating_point() else torch.float32)
 
     def evaluate(self, x: Tensor) -> Evaluation:
-        """Mean CR^-1, L~ and phi over the examples of ``x`` (Eq. 7), as :func:`sanets.evaluate` scores a SAN."""
+        """Mean CR^-1, L~, phi and bit-aware phi over the examples of ``x`` (Eq. 7), as :func:`sanets.evaluate`
+        scores a SAN."""
         x = self._checked(x, nonempty=True)
         return self._score(self.choice, self.state, _array(x), [self.sparsity])[0]
 
@@ -249,15 +257,17 @@ class Baseline:
     # Internals.
 
     def _score(self, choice: Hashable, state: Any, x: np.ndarray, sparsities: Sequence) -> list[Evaluation]:
-        """Means over ``x`` of CR^-1, L~ and phi at each sparsity (Eqs. 4-7), in chunks of bounded memory."""
+        """Means over ``x`` of CR^-1, L~, phi and bit-aware phi at each sparsity (Eqs. 4-7), in chunks of bounded
+        memory."""
         size = math.prod(x.shape[1:])
         chunk = max(1, int(2e7 // max(1, len(sparsities) * size)))
-        sums = np.zeros((len(sparsities), 3))
+        sums = np.zeros((len(sparsities), 4))
         scale = np.abs(x.reshape(len(x), -1)).mean(1)
         if (scale == 0).any():
             raise ValueError(f"x has all-zero examples (indices {np.flatnonzero(scale == 0)[:5].tolist()}), "
                              "for which L~ = MAE(x, x_hat) / MAE(x, 0) is undefined")
         numbers = self.dims + 1 if self.numbers_per_code is None else self.numbers_per_code
+        numbers_bits = 1 if numbers == 1 else 1 + index_numbers(self.positions(choice, state), size, self.dims)
         weights = np.array([self.weights(choice, state, sparsity) for sparsity in sparsities], dtype=np.float64)
         for start in range(0, len(x), chunk):
             part = x[start : start + chunk]
@@ -268,7 +278,8 @@ class Baseline:
                                          "non-finite values; please report this with the data that caused it")
             loss = np.abs(x_hat - part[None]).reshape(len(sparsities), len(part), -1).mean(2) / scale[start : start + chunk]
             icr = (weights[:, None] + numbers * nonzero) / size
-            sums += np.stack([icr.sum(1), loss.sum(1), np.hypot(icr, loss).sum(1)], 1)
+            icr_bits = (weights[:, None] + numbers_bits * nonzero) / size
+            sums += np.stack([icr.sum(1), loss.sum(1), np.hypot(icr, loss).sum(1), np.hypot(icr_bits, loss).sum(1)], 1)
         return [Evaluation(*(row / len(x)).tolist()) for row in sums]
 
     def _checked(self, x: Tensor, nonempty: bool = False) -> Tensor:

@@ -163,6 +163,10 @@ class ConvolutionalDictionary(Baseline):
         """W = q m (Eq. 2)."""
         return int(state[0].size)
 
+    def positions(self, choice: Hashable, state: tuple[np.ndarray, float]) -> int:
+        """Atoms times samples."""
+        return state[0].shape[1] * self.spatial_shape[0]
+
     def describe(self, choice: Hashable, sparsity: float) -> str:
         """E.g. ``"atoms=4/m=32/lambda=1.5"`` (lambda in units of the training RMS)."""
         q, m = choice

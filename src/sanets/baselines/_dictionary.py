@@ -130,6 +130,10 @@ class Dictionary(Baseline):
         """W = atoms x p^dims (Eq. 2)."""
         return int(state.size)
 
+    def positions(self, choice: Hashable, state: np.ndarray) -> int:
+        """Patches times atoms."""
+        return len(_patches(np.zeros((1, *self.spatial_shape)), choice[0])) * len(state)
+
     def describe(self, choice: Hashable, sparsity: int) -> str:
         """E.g. ``"p=10/atoms=8/s=1"`` (``"p=4x4/..."`` in 2D)."""
         p, atoms = choice

@@ -54,6 +54,9 @@ class _TopK(Baseline):
         """n, the number of coefficients of one example."""
         return len(self.coefficients(choice, np.zeros((1, *spatial_shape)))[0])
 
+    def positions(self, choice: Hashable, state: None) -> int:
+        return self.count(choice, self.spatial_shape)
+
     def sparsities(self, choice: Hashable, spatial_shape: tuple[int, ...], examples: int) -> list[int]:
         n = self.count(choice, spatial_shape)
         if self.k is not None:

@@ -27,7 +27,8 @@ from sanets.datasets._types import DataDir, DatasetSpec, Splits
 from sanets.datasets._windows import _frames, standardize_windows
 from sanets.errors import DataError
 
-__all__ = ["PHYSIONET_DATABASES", "PINNED_SHA256", "PhysioNetDatabase", "load_physionet", "read_channel"]
+__all__ = ["PHYSIONET_DATABASES", "PINNED_SHA256", "PhysioNetDatabase", "load_physionet", "local_records", "locate_record",
+           "read_channel"]
 
 N_SAMPLES = 12000
 """Samples of channel 0 the protocol uses."""
@@ -192,6 +193,29 @@ def locate(database: str, data_dir: DataDir = None) -> tuple[Path | None, list[_
     return None, searched
 
 
+def locate_record(database: str, record: str, data_dir: DataDir = None) -> tuple[Path | None, list[_locate.SearchedDir]]:
+    """The header of ``record`` of ``database`` in the first directory that holds it, or None; and those searched."""
+    info = _info(database)
+    if not record or "/" in record or record.startswith("."):
+        raise DataError(f"{record!r} is not a record name of {database} (e.g. 101 for mitdb/101)")
+    searched = _locate.candidate_dirs(f"physionet/{info.name}", data_dir)
+    for entry in searched:
+        header = _wfdb.header_path(entry.path / record)
+        if header.is_file():
+            return header, searched
+    return None, searched
+
+
+def local_records(database: str, data_dir: DataDir = None) -> list[str]:
+    """The records of ``database`` in the directory where its first record is found: the first, then the others
+    in name order (every ``.hea`` beside it); none where the database is not found."""
+    header, _ = locate(database, data_dir)
+    if header is None:
+        return []
+    first = header.with_suffix("").name
+    return [first, *sorted(path.with_suffix("").name for path in header.parent.glob("*.hea") if path != header)]
+
+
 def read_channel(record: str | os.PathLike[str], n_samples: int = N_SAMPLES, channel: int = 0) -> tuple[np.ndarray, float]:
     """Read the first ``n_samples`` physical samples of one channel of a WFDB record.
 
@@ -299,7 +323,9 @@ def fetch(database: str) -> Path:
     return _physionet_fetch.fetch_record(info.name, info.version, info.first_record, base, target, PINNED_SHA256)
 
 
-def load_physionet(database: str, data_dir: str | os.PathLike[str] | None = None, download: bool = True) -> Splits:
+def load_physionet(
+    database: str, data_dir: str | os.PathLike[str] | None = None, download: bool = True, record: str | None = None
+) -> Splits:
     """Load one of the paper's PhysioNet databases with the paper's protocol.
 
     Parameters
@@ -311,6 +337,9 @@ def load_physionet(database: str, data_dir: str | os.PathLike[str] | None = None
         and its signal files.
     download : bool
         Download the first record into the user cache when found nowhere.
+    record : str, optional
+        Another record of the database than its first (``"101"``), under the
+        same protocol; found locally only (see :func:`local_records`).
 
     Returns
     -------
@@ -329,7 +358,14 @@ def load_physionet(database: str, data_dir: str | os.PathLike[str] | None = None
         constant window.
     """
     info = _info(database)
-    header_file = _locate.resolve(_SPECS[info.name], data_dir, download)
+    if record is None:
+        header_file = _locate.resolve(_SPECS[info.name], data_dir, download)
+    else:
+        found, searched = locate_record(database, record, data_dir)
+        if found is None:
+            raise DataError(f"record {record!r} of {database} not found (searched: "
+                            f"{'; '.join(str(entry.path) for entry in searched)})")
+        header_file = found
     record = header_file.with_suffix("")
     samples, fs = read_channel(record, N_SAMPLES, 0)
     bounds = np.cumsum((0, *SPLIT_SAMPLES))

@@ -62,6 +62,8 @@ def reproduce(
     quick: bool = False,
     baselines: bool = True,
     variants: bool = False,
+    records: Sequence[str] | None = None,
+    all_records: bool = False,
     progress: bool | None = None,
     echo: Callable[[str], object] = print,
     command: str = "sanets reproduce",
@@ -103,6 +105,11 @@ def reproduce(
     variants : bool
         Also train the SAN variants of :mod:`sanets.experiments.variants` on
         every dataset (each a small grid chosen on validation, scored on test).
+    records : sequence of str, optional
+        Other records of Table I's databases, ``<database>/<record>`` (``mitdb/101``), each run as a dataset of
+        its own under Table I's protocol (keys ``physionet/<database>/<record>/...``).
+    all_records : bool
+        Every record the data root holds beside each database's first (of the ``databases`` asked for).
     progress : bool, optional
         Progress bars on stderr: None (default) only on a terminal, True always, False never.
     echo : callable
@@ -127,14 +134,20 @@ def reproduce(
     from sanets.experiments._report import write_report
 
     settings = Settings(seed=seed, quick=quick, epochs=epochs)
-    experiments = check_arguments(targets, databases, activations, kernel_sizes, init, settings, workers, scheduler, device)
+    experiments = check_arguments(targets, databases, activations, kernel_sizes, init, settings, workers, scheduler, device,
+                                  records)
     data_dir = None if data_dir is None else os.fspath(data_dir)
+    if all_records and any(experiment.name == "physionet" for experiment in experiments):
+        from sanets.datasets.physionet import local_records
+
+        records = [*(records or ()), *(f"{database}/{record}" for database in databases or EXPERIMENTS["physionet"].datasets
+                                       for record in local_records(database, data_dir)[1:])]
     folder = ResultsFolder(out, settings)
     client = connect(scheduler) if scheduler is not None else None
     try:
         with folder:
             the_plan = plan(experiments, settings, init, databases, activations, kernel_sizes, data_dir, baselines,
-                            variants)
+                            variants, records)
             for skipped in the_plan.skipped:
                 echo(f"skipping {skipped.experiment}/{skipped.dataset}: data not found; get it with `{skipped.fetch_command}`")
             for note in the_plan.notes:

@@ -85,6 +85,7 @@ def check_arguments(
     workers: int,
     scheduler: str | None,
     device: str,
+    records: Sequence[str] | None = None,
 ) -> list[Experiment]:
     """Check every argument of a reproduction before any work; return the experiments.
 
@@ -107,6 +108,12 @@ def check_arguments(
             raise ReproduceError(f"unknown {name} {unknown[0]!r}; choose from {', '.join(known)}")
     if databases and "physionet" not in wanted:
         raise ReproduceError("--databases selects PhysioNet databases, but the physionet target was not asked for")
+    for record in records or ():
+        database, _, name = record.partition("/")
+        if database not in physionet or not name or "/" in name:
+            raise ReproduceError(f"--records takes DATABASE/RECORD of the PhysioNet databases (e.g. mitdb/101), got {record!r}")
+    if records and "physionet" not in wanted:
+        raise ReproduceError("--records selects PhysioNet records, but the physionet target was not asked for")
     for m in kernel_sizes or ():
         if isinstance(m, bool) or not isinstance(m, int) or m < 1:
             raise ReproduceError(f"kernel sizes must be positive ints, got {m!r}")
@@ -141,26 +148,27 @@ def plan(
     data_dir: str | os.PathLike | None = None,
     baselines: bool = True,
     variants: bool = False,
+    records: Sequence[str] | None = None,
 ) -> Plan:
     """The units of a reproduction, and the datasets skipped because their data is missing.
 
     With ``baselines``, every dataset also gets one unit per classical baseline (:data:`sanets.baselines.BASELINES`)
     that codes its examples' dimensions and can run here. With ``variants``, one unit per SAN variant
-    (:data:`sanets.experiments.variants.VARIANTS`) too.
+    (:data:`sanets.experiments.variants.VARIANTS`) too. ``records`` (``<database>/<record>``) add other records
+    of Table I's databases as datasets of their own, after the databases.
     """
     result = Plan(list(experiments))
     for experiment in experiments:
         # --databases narrows the experiments whose datasets it names, and no other.
         narrowed = bool(set(databases or ()) & set(experiment.datasets))
         names = [name for name in experiment.datasets if not narrowed or name in databases]
+        if experiment.name == "physionet":
+            names += [record for record in dict.fromkeys(records or ()) if record not in names]
         sizes = sorted(set(kernel_sizes)) if kernel_sizes else experiment.sweep_for(settings).kernel_sizes
         for dataset in names:
-            status = datasets.dataset_status(dataset, data_dir)
-            if not status.available:
-                searched = "; ".join(str(entry.path) for entry in status.searched)
-                result.skipped.append(
-                    Skipped(experiment.name, dataset, f"data not found (searched: {searched})", status.fetch_command)
-                )
+            reason, fetch_command = _missing(dataset, data_dir)
+            if reason is not None:
+                result.skipped.append(Skipped(experiment.name, dataset, reason, fetch_command))
                 continue
             if experiment.classifier is not None:
                 result.units.append(Unit(experiment.name, dataset, init, ORIGINAL, 0))
@@ -179,6 +187,20 @@ def plan(
     if baselines:
         result.notes += [f"baseline {name} left out: {cls.unavailable()}" for name, cls in BASELINES.items() if cls.unavailable()]
     return result
+
+
+def _missing(dataset: str, data_dir: str | os.PathLike | None) -> tuple[str | None, str]:
+    """Why ``dataset`` (a dataset name, or ``<database>/<record>``) cannot be read, or None; and how to get it."""
+    database, _, record = dataset.partition("/")
+    if record:
+        found, searched = datasets.physionet.locate_record(database, record, data_dir)
+        command = f"wfdb.dl_database('{database}', '<data root>/physionet/{database}', records=['{record}'])"
+    else:
+        status = datasets.dataset_status(dataset, data_dir)
+        found, searched, command = status.available or None, status.searched, status.fetch_command
+    if found:
+        return None, command
+    return f"data not found (searched: {'; '.join(str(entry.path) for entry in searched)})", command
 
 
 def tasks_for(

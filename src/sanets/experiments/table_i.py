@@ -1,5 +1,8 @@
 """Table I (paper Sec. IV-A): one kernel, m = 1..249, on the first record of each of 15 PhysioNet databases.
 
+Other records of a database run under the same protocol as datasets ``<database>/<record>`` (``sanets reproduce
+physionet --records mitdb/101`` or ``--all-records``); their keys are ``physionet/<database>/<record>/...``.
+
 30 epochs, batch 2, border tolerance 3. Per database and activation the m whose
 best epoch has the lowest validation phi is tested; the table shows that m.
 Table I runs under both initialisations, so the report can show what the
@@ -34,7 +37,9 @@ class TableI(Experiment):
         return [primary, *(other for other in INITS if other != primary)]
 
     def load(self, dataset: str, data_dir: str | None) -> Splits:
-        return datasets.load_physionet(dataset, data_dir=data_dir, download=False)
+        """The database's first record, or for ``<database>/<record>`` that record, under Table I's protocol."""
+        database, _, record = dataset.partition("/")
+        return datasets.load_physionet(database, data_dir=data_dir, download=False, record=record or None)
 
     def select(self, units: list[Unit], results: dict[Unit, dict]) -> list[Unit]:
         """The unit whose best epoch has the lowest validation phi (ties: the smaller m)."""

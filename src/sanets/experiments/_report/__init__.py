@@ -43,17 +43,45 @@ def _verdicts(best: dict[str, Best]) -> list[str]:
     for dataset, (san, baseline, variant) in best.items():
         if baseline is None:
             continue
-        line = (f"- {dataset}: best SAN {san.unit.activation} (m={san.unit.kernel_size}) φ̄ {san.values['flithos']:.3f}; "
-                f"best baseline {baseline.unit.baseline} ({baseline.parameters}) φ̄ {baseline.values['flithos']:.3f}")
+        line = (f"- {dataset}: best SAN {san.unit.activation} (m={san.unit.kernel_size}) φ̄ {san.values['flithos']:.3f}"
+                f"{_bits(san)}; best baseline {baseline.unit.baseline} ({baseline.parameters}) φ̄ "
+                f"{baseline.values['flithos']:.3f}{_bits(baseline)}")
         difference = san.values["flithos"] - baseline.values["flithos"]
         line += f"; {'the baseline is lower' if difference > 0 else 'the SAN is lower'} by {abs(difference):.3f}"
         if variant is not None:
             difference = variant.values["flithos"] - baseline.values["flithos"]
-            line += (f". Best variant {variant.unit.variant} ({variant.parameters}) φ̄ {variant.values['flithos']:.3f}: "
+            line += (f". Best variant {variant.unit.variant} ({variant.parameters}) φ̄ {variant.values['flithos']:.3f}"
+                     f"{_bits(variant)}: "
                      + ("**beats the best baseline**" if difference < 0 else "does not beat the best baseline")
                      + f" ({difference:+.3f})")
         lines.append(line + ".")
     return lines
+
+
+def _corpus(best: dict[str, Best]) -> list[str]:
+    """The corpus table: per dataset (record), the paper's best SAN, the best variant and the best baseline (each
+    chosen on validation) with their test phi and bit-aware phi; and how many records a variant wins."""
+    rows = [(dataset, san, baseline, variant) for dataset, (san, baseline, variant) in best.items()
+            if baseline is not None and variant is not None]
+    if not rows:
+        return []
+
+    def cell(row: Row, name: str) -> str:
+        return f"{name} {row.values['flithos']:.3f} / {row.values.get('flithos_bits', float('nan')):.3f}"
+
+    def wins(quantity: str) -> int:
+        return sum(v.values.get(quantity, 1e9) < b.values.get(quantity, -1e9) for _, _, b, v in rows)
+
+    lines = ["| record | paper's best SAN φ̄ / bits | best variant | best baseline |", "|---|---|---|---|"]
+    lines += [(f"| {dataset} | {cell(san, san.unit.activation)} | {cell(variant, variant.unit.variant)} | "
+               f"{cell(baseline, baseline.unit.baseline)} |") for dataset, san, baseline, variant in rows]
+    won = (f"Records where the best variant beats the best baseline on test: {wins('flithos')} of {len(rows)} on φ̄, "
+           f"{wins('flithos_bits')} of {len(rows)} on the bit-aware φ̄.")
+    return [*lines, "", won, ""]
+
+
+def _bits(row: Row) -> str:
+    return f" (bit-aware {row.values['flithos_bits']:.3f})" if "flithos_bits" in row.values else ""
 
 
 def _write_text(path: Path, text: str) -> Path:
@@ -115,7 +143,7 @@ def write_report(
             title = f"Table {experiment.table} ({experiment.name}): SANs, " + ("variants and " if variants else "") + \
                 "classical baselines"
             markdown = render_baselines(title, variants + baselines, best)
-            competition += [markdown, *_verdicts(best), ""]
+            competition += [markdown, *_verdicts(best), "", *_corpus(best)]
             if variants:
                 sources = "; ".join(f"`{name}`: {VARIANTS[name].source}" for name in dict.fromkeys(r.unit.variant for r in variants))
                 competition += [f"Where the variants come from: {sources}.", ""]

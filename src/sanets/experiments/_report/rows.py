@@ -14,16 +14,20 @@ from sanets.experiments.variants import VARIANTS
 from sanets.training import first_lowest
 
 __all__ = [
-    "Row", "table_rows", "baseline_rows", "variant_rows", "best_rows", "keys_values", "best_keys",
-    "METRICS", "HEADERS", "KEY_NAMES", "SUPERVISED_ACCURACY_KEYS",
+    "Row", "measured", "datasets_of", "table_rows", "baseline_rows", "variant_rows", "best_rows", "keys_values", "best_keys",
+    "METRICS", "BIT_AWARE", "HEADERS", "KEY_NAMES", "SUPERVISED_ACCURACY_KEYS",
 ]
 
 METRICS = ("inverse_compression_ratio", "reconstruction_loss", "flithos")
+"""The paper's quantities (Eqs. 4-7)."""
+BIT_AWARE = "flithos_bits"
+"""Our addition beside them (:func:`sanets.metrics.flithos_bits`); absent from results written before it."""
 KEY_NAMES = {
     "kernel_size": "kernel-size",
     "inverse_compression_ratio": "inverse-compression-ratio",
     "reconstruction_loss": "reconstruction-loss",
     "flithos": "flithos",
+    "flithos_bits": "flithos-bits",
     "accuracy": "accuracy",
     "accuracy_change": "accuracy-change",
     "parameters": "parameters",
@@ -34,6 +38,7 @@ HEADERS = {
     "inverse_compression_ratio": "CR⁻¹",
     "reconstruction_loss": "L̃",
     "flithos": "φ̄",
+    "flithos_bits": "φ̄ bits",
     "accuracy_change": "A%",
 }
 SUPERVISED_ACCURACY_KEYS = {
@@ -94,6 +99,12 @@ class Row:
         return [name for name in HEADERS if name in self.values]
 
 
+def datasets_of(experiment: Experiment, results: dict[Unit, dict]) -> list[str]:
+    """The experiment's datasets, then the other records its results hold (Table I's ``<database>/<record>``)."""
+    others = sorted({unit.dataset for unit in results if unit.experiment == experiment.name} - set(experiment.datasets))
+    return [*experiment.datasets, *others]
+
+
 def table_rows(experiment: Experiment, results: dict[Unit, dict], init: str) -> list[Row]:
     """The rows of ``experiment``'s table under ``init``, from the unit results.
 
@@ -103,7 +114,7 @@ def table_rows(experiment: Experiment, results: dict[Unit, dict], init: str) -> 
     """
     rows = []
     units = [u for u in results if u.experiment == experiment.name and u.init == init and u.is_san]
-    for dataset in experiment.datasets:
+    for dataset in datasets_of(experiment, results):
         original = results.get(Unit(experiment.name, dataset, init, ORIGINAL, 0))
         for activation in ACTIVATIONS:
             candidates = sorted(u for u in units if (u.dataset, u.activation) == (dataset, activation))
@@ -111,7 +122,7 @@ def table_rows(experiment: Experiment, results: dict[Unit, dict], init: str) -> 
                 continue
             for unit in experiment.select(candidates, results):
                 record = results[unit]
-                values = {name: record["test"][name] for name in METRICS}
+                values = measured(record["test"])
                 published = experiment.paper(unit)
                 paper = {} if published is None else {name: getattr(published, name) for name in METRICS}
                 if experiment.label_column != "m":  # the lines are not kernel sizes: m is a column
@@ -140,20 +151,28 @@ def variant_rows(experiment: Experiment, results: dict[Unit, dict], init: str) -
 
 def _competitor_rows(experiment: Experiment, results: dict[Unit, dict], init: str, kinds: list, described: str) -> list[Row]:
     rows = []
-    for dataset in experiment.datasets:
+    for dataset in datasets_of(experiment, results):
         original = results.get(Unit(experiment.name, dataset, init, ORIGINAL, 0))
         for make, name in kinds:
             unit = make(experiment.name, dataset, name)
             record = results.get(unit)
             if record is None:
                 continue
-            values = {quantity: record["test"][quantity] for quantity in METRICS}
+            values = measured(record["test"])
             if "classifier" in record and original is not None:
                 values["accuracy"] = record["classifier"]["test_accuracy"]
                 values["accuracy_change"] = values["accuracy"] - original["classifier"]["test_accuracy"]
             rows.append(Row(unit, values, parameters=record[described], weights=record["num_weights"],
                             seconds=record["seconds"]))
     return rows
+
+
+def measured(test: dict) -> dict[str, float]:
+    """A record's test means of the paper's quantities, and the bit-aware phi where it was measured."""
+    values = {name: test[name] for name in METRICS}
+    if test.get(BIT_AWARE) is not None:
+        values[BIT_AWARE] = test[BIT_AWARE]
+    return values
 
 
 Best = tuple[Row, Row | None, Row | None]
@@ -178,7 +197,8 @@ def keys_values(rows: Iterable[Row], results: dict[Unit, dict], primary_init: st
     ``<experiment>/m<m>/<activation>/<quantity>`` (Tables II and III), with
     ``-init-<init>`` after the experiment for the other initialisation of
     Table I; quantities ``kernel-size``, ``inverse-compression-ratio``,
-    ``reconstruction-loss``, ``flithos``, ``accuracy``, ``accuracy-change``.
+    ``reconstruction-loss``, ``flithos``, ``flithos-bits`` (the bit-aware phi, our addition), ``accuracy``,
+    ``accuracy-change``.
     Baselines: ``physionet/<database>/baseline-<name>/...`` and
     ``<experiment>/baseline-<name>/...`` with ``parameters`` too; variants
     likewise under ``variant-<name>``, with ``configuration``.
@@ -196,15 +216,16 @@ def keys_values(rows: Iterable[Row], results: dict[Unit, dict], primary_init: st
 
 
 def best_keys(experiment: Experiment, best: dict[str, Best]) -> list[tuple[str, float | str]]:
-    """``<scope>/best-san/flithos``, ``<scope>/best-baseline/{name,flithos}`` and
-    ``<scope>/best-variant/{name,flithos}`` per dataset (``physionet/<database>`` or ``<experiment>``): the
+    """``<scope>/best-san/{flithos,flithos-bits}``, ``<scope>/best-baseline/{name,flithos,flithos-bits}`` and
+    ``<scope>/best-variant/{name,flithos,flithos-bits}`` per dataset (``physionet/<database>`` or ``<experiment>``): the
     test phi of the SAN, the baseline and the variant chosen on validation."""
     pairs: list[tuple[str, float | str]] = []
     for dataset, (san, baseline, variant) in best.items():
         scope = experiment.scope(dataset, experiment.name)
-        pairs.append((f"{scope}/best-san/flithos", san.values["flithos"]))
+        pairs += [(f"{scope}/best-san/{KEY_NAMES[q]}", san.values[q]) for q in ("flithos", BIT_AWARE) if q in san.values]
         for kind, row, name in (("baseline", baseline, baseline and baseline.unit.baseline),
                                 ("variant", variant, variant and variant.unit.variant)):
             if row is not None:
-                pairs += [(f"{scope}/best-{kind}/name", name), (f"{scope}/best-{kind}/flithos", row.values["flithos"])]
+                pairs.append((f"{scope}/best-{kind}/name", name))
+                pairs += [(f"{scope}/best-{kind}/{KEY_NAMES[q]}", row.values[q]) for q in ("flithos", BIT_AWARE) if q in row.values]
     return pairs
