@@ -75,6 +75,8 @@ class GaborMP(Pursuit):
     k : int, optional
         Spikes per example; default: chosen on validation.
 
+    Examples
+    --------
     >>> import torch
     >>> from sanets.baselines import GaborMP
     >>> t = torch.arange(200.0)

@@ -197,6 +197,8 @@ class DctDstOMP(Pursuit):
     k : int, optional
         Atoms per example; default: chosen on validation.
 
+    Examples
+    --------
     >>> import torch
     >>> from sanets.baselines import DctDstOMP
     >>> t = torch.arange(64.0)
