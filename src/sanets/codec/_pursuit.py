@@ -24,6 +24,7 @@ are tried.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import threading
@@ -287,9 +288,14 @@ class _Prepared:
     def squared_error(self, step: float) -> float:
         return self.residual.squared_error(step)
 
+    @functools.cached_property
+    def _sparse_bands(self) -> _wavelet.Transformed:
+        """The sparse part transformed once: the residual's side magnitudes at any step (:func:`_wavelet.side_magnitudes`)."""
+        return _wavelet.Transformed(self.sparse, self.residual.wavelet)
+
     def code(self, step: float) -> tuple[np.ndarray, tuple]:
         restored, levels = self.residual.code(step)
-        side = _wavelet.side_magnitudes(self.sparse, step, self.residual.wavelet) if self.kernel_levels else None
+        side = self._sparse_bands.magnitudes_in_steps(step) if self.kernel_levels else None
         return self.sparse + restored, (self.kernel_levels, self.spike_step, self.spikes, levels, side)
 
 
@@ -364,14 +370,12 @@ class PursuitCodec:
         return _Prepared(levels, spike_step, spikes, sparse, _wavelet.Transformed(x - sparse, wavelet))
 
     def write_segment(self, writer: Writer, coded: tuple, choice: Sequence) -> None:
-        kernel_levels, spike_step, spikes, levels = coded[:4]
-        side = None
+        kernel_levels, spike_step, spikes, levels, side = coded
         if choice[0] is not None:
             writer.float64(spike_step)
             for level in kernel_levels:
                 _wavelet.write_segment(writer, level)
             write_spikes(writer, *spikes, 2 * len(kernel_levels), BLOCK)
-            side = coded[4]
         _wavelet.write_segment(writer, levels, side)
 
     def read_segment(self, reader: Reader, length: int, step: float, choice: Sequence) -> np.ndarray:

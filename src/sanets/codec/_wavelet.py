@@ -152,6 +152,10 @@ class Transformed:
     def squared_error(self, step: float) -> float:
         return step**2 * sum(_dead_zone_error(magnitude, norm / step) for magnitude, norm in zip(self._magnitudes, self.norms))
 
+    def magnitudes_in_steps(self, step: float) -> list[np.ndarray]:
+        """Each band's coefficient magnitudes in units of its quantiser step at ``step`` (approximation first)."""
+        return [magnitude * (norm / step) for magnitude, norm in zip(self._magnitudes, self.norms)]
+
     def code(self, step: float) -> tuple[np.ndarray, list[np.ndarray]]:
         """The segment restored from its bands quantised at ``step``, and those quantised bands."""
         levels = quantize(self.bands, step, self.norms)
@@ -272,9 +276,7 @@ def side_magnitudes(sparse: np.ndarray, step: float, wavelet: str) -> list[np.nd
     differ between two platforms only where a sum lands within rounding (about 1e-15) of a bucket edge; the encoder
     decodes every file it writes and checks it.
     """
-    bands = transform(sparse, wavelet)
-    norms = band_norms(wavelet, len(bands) - 1, len(sparse))
-    return [np.abs(band) * (norm / step) for band, norm in zip(bands, norms)]
+    return Transformed(sparse, wavelet).magnitudes_in_steps(step)
 
 
 def band_lengths(length: int, wavelet: str) -> list[int]:
