@@ -41,7 +41,7 @@ from sanets.codec._entropy import (
     Writer,
 )
 from sanets.codec._learn import EVENTS, spherical_kmeans, stretches_around_events
-from sanets.codec._spikes import read_spikes, read_spikes_v2, write_spikes
+from sanets.codec._spikes import positions, read_spikes, read_spikes_v2, write_spikes
 
 BLOCK = 1024
 """Samples per block of pursuit."""
@@ -201,7 +201,7 @@ def synthesise(counts: np.ndarray, starts: np.ndarray, kernels: np.ndarray, leve
 
 def global_starts(counts: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
     """Spike starts in a block's padded frame -> in the segment's samples (negative where an atom hangs over)."""
-    return np.repeat(np.arange(len(counts)), counts) * BLOCK + starts - (width - 1)
+    return positions(counts, starts, BLOCK) - (width - 1)
 
 
 def with_derivatives(templates: np.ndarray) -> np.ndarray:
