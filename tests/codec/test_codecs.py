@@ -305,7 +305,23 @@ def test_a_long_channel_chooses_on_its_probe_segments_then_codes_every_segment_w
     signal = beats(1, 6 * 4096)
     report = encode_signal(model(), signal, tmp_path / "r.san", codec="san", prdn=5.0)
     probes = [part.stop - part.start for part in _channels._probes(6 * 4096)]
-    assert len(probes) == 3 and len(prepared) == 3 * len(PursuitCodec.choices) + 6
+    searched = {choice for _, choice in prepared[:-6]}
+    assert len(probes) == 3 and len(prepared) == 3 * len(searched) + 6 and searched <= set(PursuitCodec.choices)
     assert sorted({choice for _, choice in prepared[-6:]}) == [tuple(report.choices[0])]  # the rest: one choice
     decoded, _ = decode_file(tmp_path / "r.san", model())
     assert prdn(signal.data[0], decoded[0]) <= 5.0
+
+
+@pytest.mark.parametrize("start", [0.01, 0.29, 0.9])
+def test_the_coarsest_step_is_bracketed_from_a_start_on_either_side_of_it(start):
+    from sanets.codec._channels import coarsest_step
+
+    tried = []
+
+    def error_at(step: float) -> float:  # monotone, with steps: a dead-zone quantiser's error is not smooth
+        tried.append(step)
+        return math.floor(step * 1000) / 1000
+
+    found = coarsest_step(error_at, 0.3, start, 1e-6, factor=1.5, precision=1.003, ceiling=1.0)
+    assert error_at(found) <= 0.3 and 0.301 / 1.003 <= found <= 0.301 and max(tried) <= 1.0
+    assert coarsest_step(error_at, 0.3, 0.2, 1e-6) == 0.2  # no ceiling: the start is the coarsest step allowed

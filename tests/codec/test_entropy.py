@@ -13,6 +13,7 @@ from sanets.codec._entropy import (
     Reader,
     Writer,
     fitted_scale_code,
+    fitted_scale_codes,
     probability_code,
     probability_of,
     scale_code,
@@ -99,6 +100,15 @@ def test_the_fitted_scale_is_the_cheapest_of_all_256_codes_by_the_bits_written()
 
         best = written(fitted_scale_code(values))
         assert best <= min(written(code) for code in range(0, 256, 3)) + 1
+
+
+def test_scales_fitted_per_group_are_each_groups_own_fit():
+    rng = np.random.default_rng(3)
+    groups = rng.integers(0, 5, 300)
+    groups[groups == 3] = 0  # an empty group
+    values = np.abs(np.round(rng.laplace(0, 1 + 4 * groups))).astype(np.int64)
+    expected = [fitted_scale_code(values[groups == g]) if np.any(groups == g) else scale_code(1.0) for g in range(6)]
+    assert fitted_scale_codes(values, groups, 6).tolist() == expected
 
 
 def test_parameter_codes_invert_within_their_resolution():

@@ -93,4 +93,40 @@ def test_correlations_by_fft_are_each_atom_slid_along_each_block():
     rng = np.random.default_rng(6)
     blocks, atoms = rng.standard_normal((3, 90)), rng.standard_normal((2, 17))
     expected = np.array([[np.correlate(block, atom, mode="valid") for atom in atoms] for block in blocks])
-    np.testing.assert_allclose(P.correlations(blocks, atoms), expected, atol=1e-10)
+    found = P.correlations(blocks, atoms)
+    assert found.dtype == np.float32  # single precision: errors near 1e-7 of the largest
+    np.testing.assert_allclose(found, expected, atol=1e-5 * np.abs(expected).max())
+
+
+def _staged_search(sizes: dict) -> tuple:
+    """Drive the san codec's staged choice as :func:`sanets.codec._channels._search` does, on sizes known in advance."""
+    from concurrent.futures import Future
+
+    from sanets.codec._channels import _search
+
+    def submit(choice):
+        future = Future()
+        future.set_result((sizes[choice], choice))
+        return future
+
+    return _search(P.PursuitCodec([torch.ones(4)]), submit)[1]
+
+
+def test_the_staged_choice_finds_the_smallest_file_where_its_assumptions_hold():
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        # the better rounds better at every share; no wavelet's file far smaller than bior4.4's without spikes
+        by_rounds = dict(zip(P.ADAPT_ROUNDS, rng.permutation(len(P.ADAPT_ROUNDS)) * 1000))
+        plain = 9_000 + rng.integers(0, 4000)
+        sizes = {choice: 10_000 + by_rounds[choice[2]] + rng.integers(0, 500) if choice[0] is not None
+                 else plain * rng.uniform(1 - P.WAVELET_MARGIN / 2, 1.1) for choice in P.PursuitCodec.choices}
+        sizes[(None, P.RESIDUAL_WAVELET)] = plain
+        assert _staged_search(sizes) == min(sizes, key=sizes.get)
+
+
+def test_other_wavelets_are_tried_only_where_no_spikes_come_close_to_spikes():
+    spiky = {choice: 1000 if choice[0] is not None else 2000 for choice in P.PursuitCodec.choices}
+    spiky[(None, "coif3")] = 999  # not found: spikes are far better than bior4.4 without them
+    assert _staged_search(spiky)[0] is not None
+    close = spiky | {(None, P.RESIDUAL_WAVELET): 1020, (None, "coif3"): 990}
+    assert _staged_search(close) == (None, "coif3")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
 import numpy as np
@@ -50,12 +50,19 @@ class SegmentCodec(Protocol):
 
     def header(self) -> dict: ...
 
+    def next_choices(self, sizes: dict[Any, float]) -> list:
+        """The choices to try next, given the file sizes of those tried (``{}`` at first; inf where a choice cannot
+        reach the target); none when the search is over."""
+
     def prepare(self, x: np.ndarray, choice: Any) -> PreparedSegment: ...
 
     def write_segment(self, writer: Writer, coded: Any, choice: Any) -> None: ...
 
     def read_segment(self, reader: Reader, length: int, step: float, choice: Any) -> np.ndarray: ...
 
+
+LANDING = 0.997
+"""A channel's search stops once its restored PRDN is at most the target and at least this share of it."""
 
 PROBES = 3
 """Where a codec ``probes``, a channel of more segments than this chooses among the codec's choices on this many
@@ -79,33 +86,43 @@ def prdn(x: np.ndarray, decoded: np.ndarray) -> float:
     return distortion(x, decoded)[1]
 
 
-def coarsest_step(error_at: Callable[[float], float], target: float, start: float, finest: float) -> float:
-    """The coarsest step (to 1 %) whose ``error_at(step)`` is at most ``target``: down from ``start`` by factors of 4
-    until it is met, then interpolation of log error against log step (each try kept inside the middle 80 % of
-    the bracket). Raises :class:`~sanets.errors.OutOfReachError` with the floor reached if ``finest`` does not meet it."""
-    high, error_high = start, error_at(start)
-    if error_high <= target:
-        return start
-    low = high / 4
-    while True:
-        error_low = error_at(low)
-        if error_low <= target:
-            break
+def coarsest_step(error_at: Callable[[float], float], target: float, start: float, finest: float,
+                  factor: float = 4.0, precision: float = 1.01, ceiling: float | None = None) -> float:
+    """The coarsest step (to a factor ``precision``, at most ``ceiling``, by default ``start``) whose
+    ``error_at(step)`` is at most ``target``: from ``start`` down by ``factor`` until it is met (or, where ``start``
+    meets it, up until it is not), then interpolation of log error against log step (each try kept inside the
+    middle 80 % of the bracket), each try followed by one a factor ``precision`` across it. Raises
+    :class:`~sanets.errors.OutOfReachError` with the floor reached if ``finest`` does not meet it."""
+    ceiling = start if ceiling is None else ceiling
+    low = high = start
+    error_low = error_high = error_at(start)
+    if error_low <= target:
+        while error_high <= target:
+            if high >= ceiling:
+                return high
+            low, error_low = high, error_high
+            high = min(high * factor, ceiling)
+            error_high = error_at(high)
+    while error_low > target:
         if low <= finest:
             raise OutOfReachError(f"out of reach: the finest step reaches {error_low:.3g} %", error_low)
-        high, error_high, low = low, error_low, max(low / 4, finest)
-    for _ in range(40):
-        if high / low < 1.01:
-            break
+        high, error_high = low, error_low
+        low = max(low / factor, finest)
+        error_low = error_at(low)
+    while high / low > precision * (1 + 1e-9):
         fraction = 0.5
         if error_low > 0 and math.isfinite(error_high) and error_high > error_low:
             fraction = math.log(target / error_low) / math.log(error_high / error_low)
-        middle = low * (high / low) ** min(max(fraction, 0.1), 0.9)
-        error = error_at(middle)
-        if error <= target:
-            low, error_low = middle, error
-        else:
-            high, error_high = middle, error
+        for middle in (low * (high / low) ** min(max(fraction, 0.1), 0.9), None):
+            if middle is None:  # then the step 1 % across the root, which usually closes the bracket
+                middle = low * precision if error <= target else high / precision
+                if not low < middle < high:
+                    break
+            error = error_at(middle)
+            if error <= target:
+                low, error_low = middle, error
+            else:
+                high, error_high = middle, error
     return low
 
 
@@ -121,10 +138,13 @@ class _Channel:
         self.prepared = [codec.prepare(x[part] - mean, choice) for part, mean in zip(self.parts, self.means)]
         self.spread = float(np.sum((x - x.mean()) ** 2))
         self._tried: dict[float, tuple[np.ndarray, list]] = {}
+        self._estimates: dict[float, float] = {}
 
     def estimated_prdn(self, step: float) -> float:
-        error = sum(prepared.squared_error(step) for prepared in self.prepared)
-        return 100 * math.sqrt(error / self.spread) if self.spread > 0 else (0.0 if error == 0 else math.inf)
+        if step not in self._estimates:
+            error = sum(prepared.squared_error(step) for prepared in self.prepared)
+            self._estimates[step] = 100 * math.sqrt(error / self.spread) if self.spread > 0 else (0.0 if error == 0 else math.inf)
+        return self._estimates[step]
 
     def restored(self, step: float) -> np.ndarray:
         if step not in self._tried:
@@ -135,19 +155,27 @@ class _Channel:
         return self._tried[step][0]
 
     def step_for_prdn(self, target: float, finest: float) -> float:
-        """The coarsest step whose restored PRDN is at most ``target``: searched on the estimate, the goal tightened
-        by what the restored segment shows until it is met (once or twice), else searched on restorations."""
-        start, goal = max(math.sqrt(self.spread / len(self.x)), finest), target
+        """The coarsest step whose restored PRDN is at most ``target``: searched on the estimate, then again near the
+        step restored with the goal scaled by the estimate's miss there, until the restored PRDN is within
+        :data:`LANDING` below the target (at most four restorations; the coarsest that met it is kept), else
+        searched on restorations."""
+        coarsest = start = max(math.sqrt(self.spread / len(self.x)), finest)
+        goal, near, met = target, {}, None
         for _ in range(4):
             try:
-                step = coarsest_step(self.estimated_prdn, goal, start, finest)
+                step = coarsest_step(self.estimated_prdn, goal, start, finest, ceiling=coarsest, **near)
             except OutOfReachError:
                 break
             error = prdn(self.x, self.restored(step))
             if error <= target:
-                return step
-            goal *= 0.999 * target / error
-        return coarsest_step(lambda step: prdn(self.x, self.restored(step)), target, start, finest)
+                met = max(met or step, step)
+                if error >= LANDING * target:
+                    break
+            goal = 0.9995 * target * self.estimated_prdn(step) / max(error, 1e-300)
+            start, near = step, {"factor": 1.05, "precision": 1.003}
+        if met is not None:
+            return met
+        return coarsest_step(lambda step: prdn(self.x, self.restored(step)), target, coarsest, finest)
 
     def payloads(self, step: float) -> list[bytes]:
         self.restored(step)
@@ -158,6 +186,16 @@ class _Channel:
             self.codec.write_segment(writer, coded, self.choice)
             out.append(writer.bytes())
         return out
+
+
+def _search(codec: SegmentCodec, submit: Callable[[Any], Future]) -> tuple:
+    """The smallest of the choices the codec asks for, stage by stage (:meth:`SegmentCodec.next_choices`): each
+    stage's choices submitted together; ``submit(choice)`` gives a future of ``(size, ...)``."""
+    tried: dict[Any, tuple] = {}
+    while todo := [choice for choice in codec.next_choices({c: r[0] for c, r in tried.items()}) if choice not in tried]:
+        futures = [submit(choice) for choice in todo]
+        tried.update(zip(todo, (future.result() for future in futures)))
+    return min(tried.values(), key=lambda result: result[0])
 
 
 def encode_channels(codec: SegmentCodec, data: np.ndarray, *, prdn_target: float | None = None,
@@ -183,22 +221,22 @@ def encode_channels(codec: SegmentCodec, data: np.ndarray, *, prdn_target: float
             payloads = channel.payloads(step)
             return sum(map(len, payloads)), step, choice, payloads
 
-        def probed(x: np.ndarray, spread: float, choice: Any) -> float:
+        def probed(x: np.ndarray, spread: float, choice: Any) -> tuple[float, None, Any, None]:
             try:
-                return sum(coded(x[part], spread, choice)[0] for part in _probes(len(x)))
+                return sum(coded(x[part], spread, choice)[0] for part in _probes(len(x))), None, choice, None
             except OutOfReachError:
-                return math.inf
+                return math.inf, None, choice, None
 
-        # Choices are independent and their work (numba, FFTs, wavelet transforms) mostly runs without the GIL.
-        with ThreadPoolExecutor(min(available_cores(), len(data) * len(codec.choices))) as pool:
-            choices = [codec.choices] * len(data)
-            probes = [[pool.submit(probed, x, spread, choice) for choice in codec.choices]
-                      if codec.probes and len(segments(len(x))) > PROBES else None for x, spread in zip(data, spreads)]
-            for c, sizes in enumerate(probes):
-                if sizes is not None:
-                    choices[c] = [min(zip((future.result() for future in sizes), codec.choices), key=lambda pair: pair[0])[1]]
-            tried = [[pool.submit(coded, x, spread, choice) for choice in chosen] for x, spread, chosen in zip(data, spreads, choices)]
-            best = [min((future.result() for future in channel), key=lambda entry: entry[0]) for channel in tried]
+        # Choices are independent and their work (numba, FFTs, wavelet transforms) mostly runs without the GIL;
+        # each channel's search waits on its choices in a thread of its own.
+        with ThreadPoolExecutor(available_cores()) as pool, ThreadPoolExecutor(len(data)) as channels:
+            def channel_best(x: np.ndarray, spread: float) -> tuple[int, float, Any, list[bytes]]:
+                if codec.probes and len(segments(len(x))) > PROBES:
+                    chosen = _search(codec, lambda choice: pool.submit(probed, x, spread, choice))[2]
+                    return coded(x, spread, chosen)
+                return _search(codec, lambda choice: pool.submit(coded, x, spread, choice))
+
+            best = list(channels.map(channel_best, data, spreads))
     fields = {"steps": [step for _, step, _, _ in best], "choices": [choice for _, _, choice, _ in best],
               "segment": SEGMENT, "chunks": sum(len(payloads) for *_, payloads in best), **codec.header()}
     return fields, [payload for *_, payloads in best for payload in payloads]

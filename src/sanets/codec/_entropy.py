@@ -27,7 +27,7 @@ import numpy as np
 
 from sanets._extras import require
 
-__all__ = ["Reader", "Writer", "fitted_scale_code", "probability_code", "probability_of", "scale_code", "scale_of"]
+__all__ = ["Reader", "Writer", "fitted_scale_code", "fitted_scale_codes", "probability_code", "probability_of", "scale_code", "scale_of"]
 
 _SCALE_LOW = -12.0
 """log2 of the smallest Laplace scale a code names; codes step by 1/8 octave over 256 values (up to 2**20)."""
@@ -65,12 +65,17 @@ def fitted_scale_code(values: np.ndarray) -> int:
     """The 8-bit scale code whose geometric model (:meth:`Writer.geometric`) codes ``values`` (integers >= 0) in the
     fewest bits."""
     values = np.asarray(values, dtype=np.int64)
-    if not values.size:
-        return int(scale_code(1.0))
-    codes = np.arange(256)
-    ratio = _ratio(scale_of(codes))
-    cost = -values.size * np.log2(1 - ratio) - values.sum() * np.log2(np.maximum(ratio, 1e-300))
-    return int(codes[np.argmin(cost)])
+    return int(fitted_scale_codes(values, np.zeros(values.size, dtype=np.int64), 1)[0])
+
+
+def fitted_scale_codes(values: np.ndarray, groups: np.ndarray, count: int) -> np.ndarray:
+    """:func:`fitted_scale_code` of each group ``values[groups == g]``, g in ``[0, count)``: ``(count,)`` int32 (an empty
+    group's is scale 1's)."""
+    sizes = np.bincount(groups, minlength=count)
+    sums = np.bincount(groups, weights=np.asarray(values, dtype=np.int64), minlength=count)
+    ratio = _ratio(scale_of(np.arange(256)))
+    cost = -sizes[:, None] * np.log2(1 - ratio) - sums[:, None] * np.log2(np.maximum(ratio, 1e-300))
+    return np.where(sizes > 0, np.argmin(cost, axis=1), scale_code(1.0)).astype(np.int32)
 
 
 def _bit_length(values: np.ndarray) -> int:

@@ -30,6 +30,7 @@ from sanets.codec._entropy import (
     Reader,
     Writer,
     fitted_scale_code,
+    fitted_scale_codes,
     probability_code,
     probability_of,
     scale_code,
@@ -68,7 +69,7 @@ def write_spikes(writer: Writer, counts: np.ndarray, starts: np.ndarray, kernels
     writer.probabilities(shares)
     writer.categorical(kernels[explicit], _normalised(shares))
     magnitudes = np.abs(levels) - 1
-    scales = np.array([fitted_scale_code(magnitudes[kernels == k]) for k in range(kernel_count)], dtype=np.int32)
+    scales = fitted_scale_codes(magnitudes, kernels, kernel_count)
     writer.scales(scales)
     writer.geometric(magnitudes, scale_of(scales)[kernels])
     negative = probability_code((np.bincount(kernels, weights=levels < 0, minlength=kernel_count) + 0.5)

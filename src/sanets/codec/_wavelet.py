@@ -33,7 +33,7 @@ from sanets._extras import require
 from sanets.codec._entropy import (
     Reader,
     Writer,
-    fitted_scale_code,
+    fitted_scale_codes,
     probability_code,
     probability_of,
     scale_code,
@@ -220,7 +220,7 @@ def _write_classes(writer: Writer, values: np.ndarray, classes: np.ndarray) -> N
     writer.bernoulli(significant, probability_of(codes)[index])
     magnitudes = np.abs(values[significant]) - 1
     holding, index = _indices(classes[significant])
-    scales = np.array([fitted_scale_code(magnitudes[index == c]) for c in range(len(holding))], dtype=np.int32)
+    scales = fitted_scale_codes(magnitudes, index, len(holding))
     writer.scales(scales)
     writer.geometric(magnitudes, scale_of(scales)[index])
     writer.bernoulli(values[significant] < 0, 0.5)
@@ -303,6 +303,9 @@ class WaveletCodec:
 
     def header(self) -> dict:
         return {"bias": BIAS}
+
+    def next_choices(self, sizes: dict) -> list[str]:
+        return [] if sizes else list(self.choices)
 
     def prepare(self, x: np.ndarray, wavelet: str) -> Transformed:
         return Transformed(x, wavelet)
