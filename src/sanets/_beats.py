@@ -123,7 +123,7 @@ def fit_beat_model(signals: list[np.ndarray], sampling_rate: float, *, kernels: 
     for y in filtered:
         found = _beats_of(first, Signal(y[None], sampling_rate, ("ecg",)), sampling_rate)["sample"]
         found = found[(found >= width // 2) & (found < len(y) - width + width // 2)]
-        windows.append(np.stack([y[b - width // 2 : b - width // 2 + width] for b in found]).reshape(-1, width))
+        windows.append(np.asarray([y[b - width // 2 : b - width // 2 + width] for b in found], dtype=np.float64).reshape(-1, width))
     stretches = np.concatenate(windows)
     stretches = stretches - stretches.mean(axis=1, keepdims=True)
     stretches = stretches[np.linalg.norm(stretches, axis=1) > 0]
