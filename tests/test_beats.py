@@ -12,7 +12,7 @@ from sanets._beat_scores import (
     majority_mapping,
     score_beats,
 )
-from sanets._beats import beat_model, fit_beat_model, pick_beats, remove_baseline
+from sanets._beats import beat_model, blind_to_slow_waves, fit_beat_model, pick_beats, remove_baseline
 from sanets.errors import DataError
 
 pytest.importorskip("wfdb")
@@ -73,6 +73,36 @@ def test_refractory_period_and_t_waves_by_the_rule():
     strengths = np.where(np.isin(samples, beats), 1.0, np.where(np.isin(samples, beats + 10), 0.9, 0.45))
     picked = samples[pick_beats(samples, strengths, rate)]
     np.testing.assert_array_equal(picked, beats)
+
+
+def test_p_waves_smaller_than_half_the_beat_level_before_a_larger_spike_are_not_beats():
+    rate = 100.0
+    beats = np.arange(100, 4600, 150)
+    noise = np.concatenate([beats + 40, beats + 65, beats + 90])  # 0.1 each: the noise level stays near 0.1
+    # Before every fourth beat, 0.25 s ahead, a P wave of 0.4: above the threshold (about 0.33) but under half the
+    # beat level (1), and its beat (0.7) not twice it; then two real beats 0.3 s apart, the second larger: both kept.
+    small = beats[::4]
+    pair = np.array([4700, 4730])
+    samples = np.concatenate([beats, noise, small - 25, pair])
+    strengths = np.concatenate([np.where(np.isin(beats, small), 0.7, 1.0), np.full(len(noise), 0.1),
+                                np.full(len(small), 0.4), [0.9, 1.1]])
+    order = np.argsort(samples)
+    picked = samples[order][pick_beats(samples[order], strengths[order], rate)]
+    np.testing.assert_array_equal(picked, np.concatenate([beats, pair]))
+
+
+@pytest.mark.parametrize("degree", [0, 1, 2, 3])
+def test_a_kernel_blind_to_slow_waves_ignores_every_polynomial_of_its_degree(degree):
+    rng = np.random.default_rng(degree)
+    kernels = rng.standard_normal((3, 36))
+    blind = blind_to_slow_waves(kernels, degree)
+    t = np.linspace(-1.0, 1.0, 36)
+    for power in range(degree + 1):
+        np.testing.assert_allclose(blind @ (3.0 + 2.0 * t) ** power, 0.0, atol=1e-9)
+    np.testing.assert_allclose(blind_to_slow_waves(blind, degree), blind, atol=1e-12)  # a projection
+    # What it removes is the least-squares polynomial fit, computed here independently.
+    fits = np.stack([np.polyval(np.polyfit(t, row, degree), t) for row in kernels])
+    np.testing.assert_allclose(blind, kernels - fits, atol=1e-9)
 
 
 def test_a_missing_rate_and_a_multichannel_model_are_refused():
