@@ -156,3 +156,26 @@ def test_a_beat_is_dated_where_its_pattern_peaks(m):
     spikes = sanets.events(model, x, as_frame=False)
     spike = spikes["sample"][np.argmax(np.abs(spikes["amplitude"]))]
     assert spike + fiducial_offsets(model)[0] == start + int(np.argmax(np.abs(kernel)))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_beats_are_dated_at_the_largest_deflection_near_their_spike(seed):
+    from sanets._beats import qrs_peaks
+
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(500)
+    samples = np.sort(rng.choice(500, 40, replace=False))
+    expected = []
+    for s in samples:  # naive: scan the clipped span, first largest |x|
+        lo, hi = max(s - 6, 0), min(s + 6, 499)
+        expected.append(lo + int(np.argmax(np.abs(x[lo : hi + 1]))))
+    np.testing.assert_array_equal(qrs_peaks(x, samples, 6), expected)
+
+
+def test_detected_beats_lie_on_the_qrs_peaks_of_a_synthetic_ecg():
+    x, reference = synthetic_ecg(250.0, 60.0, seed=3)
+    found = sanets.detect_beats(fit_beat_model([x], 250.0), x, sampling_rate=250.0, as_frame=False)["sample"]
+    filtered = remove_baseline(x, 250.0)
+    # The biphasic QRS's largest deflection is one of its two lobes, 0.012 s (3 samples) from the beat's centre.
+    assert len(found) == len(reference) and np.all(np.abs(found - reference) <= 4)
+    assert all(abs(filtered[b]) == np.max(np.abs(filtered[b - 12 : b + 13])) for b in found)
