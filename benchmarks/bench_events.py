@@ -11,7 +11,8 @@ Every record of ``<data-dir>/physionet/mitdb`` with ``.atr`` annotations, channe
 
 Beats (:func:`sanets.detect_beats`, the same band-pass and rule for every column):
 
-- ``self``: a SAN of one kernel of 0.1 s fitted without labels on the record itself (:func:`fit_beat_model`);
+- ``self``: a SAN of two kernels of 0.1 s (:data:`sanets._beats.BEAT_KERNELS`) fitted without labels on the
+  record itself (:func:`fit_beat_model`);
 - ``others``: the same, fitted on the other records (leave one out);
 - ``xqrs``: ``wfdb.processing.xqrs_detect`` on the raw channel (its own filters);
 - controls: a delta kernel; the untrained kernel (a SAN's N(0, 0.1) initialisation, as it is); that kernel made

@@ -50,6 +50,10 @@ KERNEL_SECONDS = 0.1
 """A kernel's length: a QRS complex."""
 SLOW_WAVE_DEGREE = 2
 """Kernels are orthogonal to the polynomials of this degree or less over their span (:func:`blind_to_slow_waves`)."""
+BEAT_KERNELS = 2
+"""QRS templates of :func:`fit_beat_model` by default. On MIT-BIH (mean F1 over the 12 records, each fitted on
+itself / on the other 11): 1 template, 99.55 / 99.18 %; 2, 99.53 / 99.47 %; 3, 99.53 / 99.46 %. One record's
+beats mostly share one shape; pooled records have several, and a second template keeps what one average blurs."""
 FIRST_KERNELS = 4
 """Kernels of :func:`fit_beat_model`'s first pass, learned where the energy peaks."""
 REFRACTORY_SECONDS = 0.2
@@ -112,7 +116,7 @@ def beat_model(kernels: np.ndarray, sampling_rate: float) -> SAN:
     return model
 
 
-def fit_beat_model(signals: list[np.ndarray], sampling_rate: float, *, kernels: int = 1, seed: int = 0) -> SAN:
+def fit_beat_model(signals: list[np.ndarray], sampling_rate: float, *, kernels: int = BEAT_KERNELS, seed: int = 0) -> SAN:
     """A SAN of ``kernels`` kernels of :data:`KERNEL_SECONDS` blind to slow waves, learned without labels on ``signals``.
 
     Two passes, neither using an annotation: a first SAN of :data:`FIRST_KERNELS` kernels learned where the
@@ -127,7 +131,7 @@ def fit_beat_model(signals: list[np.ndarray], sampling_rate: float, *, kernels: 
     sampling_rate : float
         Hz, of every signal.
     kernels : int
-        Kernels of the SAN returned (1: one QRS template; more: one per beat shape that recurs).
+        Kernels of the SAN returned: QRS templates, one per beat shape that recurs (default :data:`BEAT_KERNELS`).
 
     Returns
     -------

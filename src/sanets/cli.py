@@ -217,7 +217,7 @@ def _add_fit_parser(subparsers: argparse._SubParsersAction) -> None:
     paper.add_argument("--kernel-sizes", nargs="+", type=_kernel_sizes, metavar="M",
                        help="kernel sizes, e.g. 7 or 8-15 (default: a range from the window and sampling rate)")
     paper.add_argument("--kernels", type=int, default=None, help="kernels per SAN, q (default: 1); with --for beats, "
-                       "QRS templates (default: 1)")
+                       "QRS templates (default: 2)")
     paper.add_argument("--window", type=int, default=None, help="samples per window (default: 1000, or the shortest signal)")
     paper.add_argument("--channel-kernels", choices=("shared", "separate"), default=None,
                        help="code the channels together, as one SAN of C input channels with kernels shared by every "
@@ -241,12 +241,13 @@ def _run_fit(args: argparse.Namespace) -> int:
     if args.sampling_rate is not None and args.purpose != "beats":
         raise ValueError("--sampling-rate: an option of --for beats")
     if args.purpose == "beats":
+        from sanets._beats import BEAT_KERNELS
         from sanets.experiments.beat_models import fit_beats
 
         given = [f"--{name.replace('_', '-')}" for name in _PAPER_OPTIONS if name != "kernels" and getattr(args, name) is not None]
         if given:
             raise ValueError(f"{', '.join(given)}: the paper's options; a beat model takes --kernels and --sampling-rate")
-        fit_beats(args.inputs, args.out, channels=parse_channels(args.channels), kernels=1 if args.kernels is None else args.kernels,
+        fit_beats(args.inputs, args.out, channels=parse_channels(args.channels), kernels=BEAT_KERNELS if args.kernels is None else args.kernels,
                   sampling_rate=args.sampling_rate, fill=args.fill, seed=args.seed, echo=print)
         return 0
     if args.purpose == "codec":

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from sanets._beats import fit_beat_model
+from sanets._beats import BEAT_KERNELS, fit_beat_model
 from sanets._files import check_outputs, strict_json, write_atomically
 from sanets.datasets import (
     finite_samples,
@@ -33,7 +33,7 @@ def fit_beats(
     out: str | os.PathLike,
     *,
     channels: Sequence[int | str] | None = None,
-    kernels: int = 1,
+    kernels: int = BEAT_KERNELS,
     sampling_rate: float | None = None,
     fill: str | None = None,
     seed: int = 0,
@@ -50,7 +50,7 @@ def fit_beats(
     channels : sequence of int or str, optional
         Channels by index or name (default all); each is a lead of its own.
     kernels : int
-        QRS templates learned (1, or one per beat shape that recurs).
+        QRS templates learned, one per beat shape that recurs (default :data:`sanets._beats.BEAT_KERNELS`).
     sampling_rate : float, optional
         Hz, for formats that state none (CSV, NPY); a recording that states another rate is refused.
 
