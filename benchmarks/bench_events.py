@@ -39,7 +39,12 @@ import torch
 
 import sanets
 from sanets._beat_scores import BEAT_SYMBOLS, aami_classes, class_scores, score_beats
-from sanets._beats import beat_model, blind_to_slow_waves, fit_beat_model, remove_baseline
+from sanets._beats import (
+    beat_model,
+    blind_to_slow_waves,
+    fit_beat_model,
+    remove_baseline,
+)
 from sanets.codec._learn import learn_kernels
 from sanets.datasets import load_signal
 

@@ -12,7 +12,13 @@ from sanets._beat_scores import (
     majority_mapping,
     score_beats,
 )
-from sanets._beats import beat_model, blind_to_slow_waves, fit_beat_model, pick_beats, remove_baseline
+from sanets._beats import (
+    beat_model,
+    blind_to_slow_waves,
+    fit_beat_model,
+    pick_beats,
+    remove_baseline,
+)
 from sanets.errors import DataError
 
 pytest.importorskip("wfdb")
