@@ -11,11 +11,13 @@ Every record of ``<data-dir>/physionet/mitdb`` with ``.atr`` annotations, channe
 
 Beats (:func:`sanets.detect_beats`, the same band-pass and rule for every column):
 
-- ``self``: a SAN of one kernel of 0.1 s fitted without labels on the record itself (:func:`fit_beat_model`);
+- ``self``: a SAN of two kernels of 0.1 s (:data:`sanets._beats.BEAT_KERNELS`) fitted without labels on the
+  record itself (:func:`fit_beat_model`);
 - ``others``: the same, fitted on the other records (leave one out);
 - ``xqrs``: ``wfdb.processing.xqrs_detect`` on the raw channel (its own filters);
-- controls: a delta kernel; the untrained kernel (a SAN's N(0, 0.1) initialisation, as it is); and that kernel
-  made zero-mean like the learned ones (a zero-mean kernel is a high-pass filter of its own).
+- controls: a delta kernel; the untrained kernel (a SAN's N(0, 0.1) initialisation, as it is); that kernel made
+  zero-mean (a zero-mean kernel is a high-pass filter of its own); and that kernel made blind to slow waves like the
+  learned ones (:func:`sanets._beats.blind_to_slow_waves`: what the projection does without the learned shape).
 
 Classes: each reference beat's kernel is that of the largest spike within 50 ms of it, for a SAN of 8 zero-mean
 kernels of 0.1 s learned where the record's energy peaks (:func:`fit_beat_model`'s first pass); k-means (scikit-learn, 8 clusters) clusters the same band-passed windows of 0.1 s centred on the
@@ -37,7 +39,12 @@ import torch
 
 import sanets
 from sanets._beat_scores import BEAT_SYMBOLS, aami_classes, class_scores, score_beats
-from sanets._beats import beat_model, fit_beat_model, remove_baseline
+from sanets._beats import (
+    beat_model,
+    blind_to_slow_waves,
+    fit_beat_model,
+    remove_baseline,
+)
 from sanets.codec._learn import learn_kernels
 from sanets.datasets import load_signal
 
@@ -75,7 +82,7 @@ def controls(rate: float) -> dict[str, sanets.SAN]:
     width = max(round(0.1 * rate), 3)
     untrained = sanets.SAN([width], "extrema", seed=0).kernel_weights()[0].detach().double().numpy()[None]
     return {"delta": beat_model(np.ones((1, 1)), rate), "untrained": beat_model(untrained, rate),
-            "untrained-zm": beat_model(untrained - untrained.mean(), rate)}
+            "untrained-zm": beat_model(untrained - untrained.mean(), rate), "untrained-blind": beat_model(blind_to_slow_waves(untrained), rate)}
 
 
 def kernel_of_each_beat(model: sanets.SAN, filtered: np.ndarray, rate: float, beats: np.ndarray) -> np.ndarray:
@@ -100,7 +107,8 @@ def classes(x: np.ndarray, rate: float, beats: np.ndarray, symbols: np.ndarray) 
     inside = (beats >= width) & (beats < len(x) - width) & (aami != "")
     beats, aami = beats[inside], aami[inside]
     cut = len(beats) // 2
-    shapes = learn_kernels([filtered], CLASS_KERNELS, width)  # fit_beat_model's first pass, with 8 kernels
+    shapes = learn_kernels([filtered], CLASS_KERNELS, width)  # where the energy peaks, as fit_beat_model's first pass
+    # Zero-mean, not blind to slow waves: a ventricular beat is broad, and its slow part is what sets it apart.
     san = kernel_of_each_beat(beat_model(shapes - shapes.mean(axis=1, keepdims=True), rate), filtered, rate, beats)
     windows = np.stack([filtered[b - width // 2 : b - width // 2 + width] for b in beats])
     kmeans = KMeans(n_clusters=CLASS_KERNELS, n_init=10, random_state=0).fit_predict(windows)
@@ -139,7 +147,7 @@ def main() -> None:
     print(f"{len(names)} records, channel 0, {'whole' if args.seconds is None else f'first {args.seconds:g} s'}; "
           "F1 % (Se/PPV % where shown), median timing error in ms", flush=True)
     header = f"{'record':>6} {'beats':>5} | {'self Se/PPV/F1':>20} {'err':>4} | {'others':>6} | {'xqrs':>6} | " \
-             f"{'delta':>6} {'untrnd':>6} {'unt-zm':>6}"
+             f"{'delta':>6} {'untrnd':>6} {'unt-zm':>6} {'unt-bl':>6}"
     print(header + "\n" + "-" * len(header), flush=True)
     rows = []
     for name, (x, rate, beats, symbols, _) in data.items():
@@ -151,9 +159,9 @@ def main() -> None:
         s = scores["self"]
         print(f"{name:>6} {len(beats):>5} | {100 * s.sensitivity:6.2f} {100 * s.ppv:6.2f} {100 * s.f1:6.2f} "
               f"{1000 * s.median_error:4.0f} | " + " | ".join(f"{100 * scores[k].f1:6.2f}" for k in ("others", "xqrs"))
-              + " | " + " ".join(f"{100 * scores[k].f1:6.2f}" for k in ("delta", "untrained", "untrained-zm")), flush=True)
+              + " | " + " ".join(f"{100 * scores[k].f1:6.2f}" for k in ("delta", "untrained", "untrained-zm", "untrained-blind")), flush=True)
         rows.append({"record": name, "beats": len(beats), **{k: v.__dict__ for k, v in scores.items()}})
-    keys = ("self", "others", "xqrs", "delta", "untrained", "untrained-zm")
+    keys = ("self", "others", "xqrs", "delta", "untrained", "untrained-zm", "untrained-blind")
     means = {k: 100 * statistics.mean(row[k]["f1"] for row in rows) for k in keys}
     print("  mean F1 %: " + ", ".join(f"{k} {v:.2f}" for k, v in means.items()))
     for k in ("self", "others"):

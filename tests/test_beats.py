@@ -12,7 +12,13 @@ from sanets._beat_scores import (
     majority_mapping,
     score_beats,
 )
-from sanets._beats import beat_model, fit_beat_model, pick_beats, remove_baseline
+from sanets._beats import (
+    beat_model,
+    blind_to_slow_waves,
+    fit_beat_model,
+    pick_beats,
+    remove_baseline,
+)
 from sanets.errors import DataError
 
 pytest.importorskip("wfdb")
@@ -75,6 +81,36 @@ def test_refractory_period_and_t_waves_by_the_rule():
     np.testing.assert_array_equal(picked, beats)
 
 
+def test_p_waves_smaller_than_half_the_beat_level_before_a_larger_spike_are_not_beats():
+    rate = 100.0
+    beats = np.arange(100, 4600, 150)
+    noise = np.concatenate([beats + 40, beats + 65, beats + 90])  # 0.1 each: the noise level stays near 0.1
+    # Before every fourth beat, 0.25 s ahead, a P wave of 0.4: above the threshold (about 0.33) but under half the
+    # beat level (1), and its beat (0.7) not twice it; then two real beats 0.3 s apart, the second larger: both kept.
+    small = beats[::4]
+    pair = np.array([4700, 4730])
+    samples = np.concatenate([beats, noise, small - 25, pair])
+    strengths = np.concatenate([np.where(np.isin(beats, small), 0.7, 1.0), np.full(len(noise), 0.1),
+                                np.full(len(small), 0.4), [0.9, 1.1]])
+    order = np.argsort(samples)
+    picked = samples[order][pick_beats(samples[order], strengths[order], rate)]
+    np.testing.assert_array_equal(picked, np.concatenate([beats, pair]))
+
+
+@pytest.mark.parametrize("degree", [0, 1, 2, 3])
+def test_a_kernel_blind_to_slow_waves_ignores_every_polynomial_of_its_degree(degree):
+    rng = np.random.default_rng(degree)
+    kernels = rng.standard_normal((3, 36))
+    blind = blind_to_slow_waves(kernels, degree)
+    t = np.linspace(-1.0, 1.0, 36)
+    for power in range(degree + 1):
+        np.testing.assert_allclose(blind @ (3.0 + 2.0 * t) ** power, 0.0, atol=1e-9)
+    np.testing.assert_allclose(blind_to_slow_waves(blind, degree), blind, atol=1e-12)  # a projection
+    # What it removes is the least-squares polynomial fit, computed here independently.
+    fits = np.stack([np.polyval(np.polyfit(t, row, degree), t) for row in kernels])
+    np.testing.assert_allclose(blind, kernels - fits, atol=1e-9)
+
+
 def test_a_missing_rate_and_a_multichannel_model_are_refused():
     with pytest.raises(DataError, match="sampling rate"):
         sanets.detect_beats(beat_model(np.ones((1, 1)), 100.0), np.zeros(1000))
@@ -126,3 +162,26 @@ def test_a_beat_is_dated_where_its_pattern_peaks(m):
     spikes = sanets.events(model, x, as_frame=False)
     spike = spikes["sample"][np.argmax(np.abs(spikes["amplitude"]))]
     assert spike + fiducial_offsets(model)[0] == start + int(np.argmax(np.abs(kernel)))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_beats_are_dated_at_the_largest_deflection_near_their_spike(seed):
+    from sanets._beats import qrs_peaks
+
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(500)
+    samples = np.sort(rng.choice(500, 40, replace=False))
+    expected = []
+    for s in samples:  # naive: scan the clipped span, first largest |x|
+        lo, hi = max(s - 6, 0), min(s + 6, 499)
+        expected.append(lo + int(np.argmax(np.abs(x[lo : hi + 1]))))
+    np.testing.assert_array_equal(qrs_peaks(x, samples, 6), expected)
+
+
+def test_detected_beats_lie_on_the_qrs_peaks_of_a_synthetic_ecg():
+    x, reference = synthetic_ecg(250.0, 60.0, seed=3)
+    found = sanets.detect_beats(fit_beat_model([x], 250.0), x, sampling_rate=250.0, as_frame=False)["sample"]
+    filtered = remove_baseline(x, 250.0)
+    # The biphasic QRS's largest deflection is one of its two lobes, 0.012 s (3 samples) from the beat's centre.
+    assert len(found) == len(reference) and np.all(np.abs(found - reference) <= 4)
+    assert all(abs(filtered[b]) == np.max(np.abs(filtered[b - 12 : b + 13])) for b in found)

@@ -36,7 +36,7 @@ def add_events_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="a .csv table, or with --format wfdb an annotation file RECORD.ANNOTATOR (e.g. 100.spk)")
     parser.add_argument("--channels", nargs="+", metavar="C", help="channels by name or index (default: all)")
     parser.add_argument("--format", choices=FORMATS, default="csv", help="csv (default) or wfdb")
-    parser.add_argument("--beats", action="store_true", help="one event per detected heartbeat instead of every spike, on the first channel chosen (best with a model from sanets.fit_beat_model)")
+    parser.add_argument("--beats", action="store_true", help="one event per detected heartbeat instead of every spike, on the first channel chosen (best with a model from sanets fit --for beats)")
     parser.add_argument("--sampling-rate", type=float, default=None, metavar="HZ",
                         help="the recording's rate where its format states none (CSV, NPY)")
     parser.add_argument("--fill", choices=("linear",), default=None, help="interpolate missing samples instead of refusing them")

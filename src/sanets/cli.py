@@ -193,25 +193,31 @@ def _add_fit_parser(subparsers: argparse._SubParsersAction) -> None:
                     "count and length chosen by the fewest bits on the last fifth at --prdn. --for paper: the paper's "
                     "protocol: standardised windows, the last fifth for validation, the kernel sizes swept with Alg. 4, "
                     "the SAN of lowest validation phi kept (an interrupted fit resumes when rerun: MODEL.partial/ keeps "
-                    "each epoch). Either writes MODEL (the SAN), MODEL.json (its report; MODEL's suffix replaced by "
+                    "each epoch). --for beats: QRS kernels learned without labels for 'sanets events --beats' (every "
+                    "channel a lead). Each writes MODEL (the SAN), MODEL.json (its report; MODEL's suffix replaced by "
                     ".json) and MODEL-kernels.png (its kernels; MODEL's suffix replaced by -kernels.png); none of them "
                     "may be an input.",
     )
     parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="recordings (WFDB .hea, EDF, CSV, NPY)")
     parser.add_argument("--out", type=Path, required=True, metavar="MODEL",
                         help="the model to write (MODEL.safetensors), beside MODEL.json and MODEL-kernels.png")
-    parser.add_argument("--for", dest="purpose", choices=("codec", "paper"), default="codec",
-                        help="codec: kernels for 'sanets encode' (default); paper: the paper's SAN (Alg. 4, phi)")
+    parser.add_argument("--for", dest="purpose", choices=("codec", "paper", "beats"), default="codec",
+                        help="codec: kernels for 'sanets encode' (default); paper: the paper's SAN (Alg. 4, phi); "
+                             "beats: QRS kernels for 'sanets events --beats'")
     parser.add_argument("--channels", nargs="+", metavar="C", help="channels by name or index (default: all)")
     codec = parser.add_argument_group("--for codec")
     codec.add_argument("--prdn", type=float, default=5.0, metavar="TARGET",
                        help="the PRDN (%%) at which validation bits choose the kernels (default: 5)")
+    beats = parser.add_argument_group("--for beats")
+    beats.add_argument("--sampling-rate", type=float, default=None, metavar="HZ",
+                       help="the recordings' rate where their format states none (CSV, NPY)")
     paper = parser.add_argument_group("--for paper")
     paper.add_argument("--activation", default=None, metavar="NAME",
                        help=f"sparse activation, one of: {', '.join(ACTIVATIONS)} (default: extrema)")
     paper.add_argument("--kernel-sizes", nargs="+", type=_kernel_sizes, metavar="M",
                        help="kernel sizes, e.g. 7 or 8-15 (default: a range from the window and sampling rate)")
-    paper.add_argument("--kernels", type=int, default=None, help="kernels per SAN, q (default: 1)")
+    paper.add_argument("--kernels", type=int, default=None, help="kernels per SAN, q (default: 1); with --for beats, "
+                       "QRS templates (default: 2)")
     paper.add_argument("--window", type=int, default=None, help="samples per window (default: 1000, or the shortest signal)")
     paper.add_argument("--channel-kernels", choices=("shared", "separate"), default=None,
                        help="code the channels together, as one SAN of C input channels with kernels shared by every "
@@ -232,6 +238,18 @@ _PAPER_OPTIONS = ("activation", "kernel_sizes", "kernels", "window", "channel_ke
 
 
 def _run_fit(args: argparse.Namespace) -> int:
+    if args.sampling_rate is not None and args.purpose != "beats":
+        raise ValueError("--sampling-rate: an option of --for beats")
+    if args.purpose == "beats":
+        from sanets._beats import BEAT_KERNELS
+        from sanets.experiments.beat_models import fit_beats
+
+        given = [f"--{name.replace('_', '-')}" for name in _PAPER_OPTIONS if name != "kernels" and getattr(args, name) is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)}: the paper's options; a beat model takes --kernels and --sampling-rate")
+        fit_beats(args.inputs, args.out, channels=parse_channels(args.channels), kernels=BEAT_KERNELS if args.kernels is None else args.kernels,
+                  sampling_rate=args.sampling_rate, fill=args.fill, seed=args.seed, echo=print)
+        return 0
     if args.purpose == "codec":
         from sanets.experiments.codec_models import fit_codec
 
