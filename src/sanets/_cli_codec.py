@@ -157,7 +157,7 @@ def _run_rd(args: argparse.Namespace) -> int:
                 print(strict_json(row), flush=True)
                 continue
             san = ("no model" if model is None else f"{row['san_bits_per_sample']:.3f} bits/sample (PRDN {row['san_prdn']:.2f} %, "
-                   + ", ".join("no spikes" if choice[0] is None else f"threshold {choice[0]:g}" for choice in row["san_thresholds"]) + ")"
+                   + ", ".join("no spikes" if choice[0] is None else f"spikes, {choice[2]} rounds" for choice in row["san_choices"]) + ")"
                    if row["san_bits_per_sample"] is not None else f"out of reach (floor {row['san_floor']:.2f} %)")
             print(f"{path} PRDN {row['target_prdn']:g} %: san {san}; wavelet {row['wavelet_bits_per_sample']:.3f} bits/sample "
                   f"(PRDN {row['wavelet_prdn']:.2f} %, {', '.join(row['wavelet'])})", flush=True)

@@ -96,6 +96,16 @@ def test_where_spikes_do_not_pay_the_san_codec_writes_the_wavelet_codecs_file_by
     assert decode_file(tmp_path / "s.san")[0].shape == (1, 6000)  # no model needed
 
 
+def test_spikes_that_save_less_than_the_header_they_need_are_not_sent(tmp_path):
+    signal = beats(1, 6000)
+    named = encode_signal(model(), signal, tmp_path / "s.san", codec="san", prdn=5.0)
+    embedded = encode_signal(model(), signal, tmp_path / "e.san", codec="san", prdn=5.0, embed_model=True)
+    wavelet = encode_signal(None, signal, tmp_path / "w.san", codec="wavelet", prdn=5.0)
+    assert named.codec == "san" and named.file_bytes < wavelet.file_bytes  # spikes pay for a model's name
+    # not for its numbers in the header: the file is the wavelet codec's
+    assert embedded.codec == "wavelet" and (tmp_path / "e.san").read_bytes() == (tmp_path / "w.san").read_bytes()
+
+
 def _noise_beside_beats() -> Signal:
     signal = beats(2, 8000)
     data = signal.data.copy()
@@ -140,7 +150,10 @@ def test_a_version_2_file_still_decodes(tmp_path, monkeypatch, write_format_2_sp
 
 
 
-def test_a_file_decodes_only_with_its_model_or_its_embedded_copy(tmp_path):
+def test_a_file_decodes_only_with_its_model_or_its_embedded_copy(tmp_path, monkeypatch):
+    from sanets.codec._pursuit import PursuitCodec
+
+    monkeypatch.setattr(PursuitCodec, "fixed_bytes", lambda self, choice: 0)  # spikes, whatever the header costs
     signal = beats(1)
     encode_signal(model(), signal, tmp_path / "r.san", codec="san", prdn=5.0)
     with pytest.raises(CodecError, match="names a model .* but none was given"):

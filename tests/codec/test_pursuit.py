@@ -112,13 +112,11 @@ def _staged_search(sizes: dict) -> tuple:
     return _search(P.PursuitCodec([torch.ones(4)]), submit)[1]
 
 
-def test_the_staged_choice_finds_the_smallest_file_where_its_assumptions_hold():
+def test_the_staged_choice_finds_the_smallest_file_where_no_wavelet_is_far_below_bior44_without_spikes():
     rng = np.random.default_rng(0)
     for _ in range(100):
-        # the better rounds better at every share; no wavelet's file far smaller than bior4.4's without spikes
-        by_rounds = dict(zip(P.ADAPT_ROUNDS, rng.permutation(len(P.ADAPT_ROUNDS)) * 1000))
         plain = 9_000 + rng.integers(0, 4000)
-        sizes = {choice: 10_000 + by_rounds[choice[2]] + rng.integers(0, 500) if choice[0] is not None
+        sizes = {choice: 10_000 + rng.integers(0, 500) if choice[0] is not None
                  else plain * rng.uniform(1 - P.WAVELET_MARGIN / 2, 1.1) for choice in P.PursuitCodec.choices}
         sizes[(None, P.RESIDUAL_WAVELET)] = plain
         assert _staged_search(sizes) == min(sizes, key=sizes.get)
@@ -130,3 +128,18 @@ def test_other_wavelets_are_tried_only_where_no_spikes_come_close_to_spikes():
     assert _staged_search(spiky)[0] is not None
     close = spiky | {(None, P.RESIDUAL_WAVELET): 1020, (None, "coif3"): 990}
     assert _staged_search(close) == (None, "coif3")
+
+
+def test_the_typical_amplitude_is_the_median_event_amplitude():
+    rng = np.random.default_rng(4)
+    width = 41
+    kernel = np.exp(-0.5 * ((np.arange(width) - 20) / 4) ** 2)
+    kernel /= np.linalg.norm(kernel)
+    starts = np.arange(100, 20_000, 317)
+    amplitudes = rng.uniform(2.0, 4.0, len(starts)) * rng.choice([-1, 1], len(starts))
+    x = 0.01 * rng.standard_normal(20_200)
+    for start, amplitude in zip(starts, amplitudes):
+        x[start : start + width] += amplitude * kernel
+    found, _ = P.correlate(x, P.with_derivatives(kernel[None]))
+    assert P.typical_amplitude(found, 1, width) == pytest.approx(np.median(np.abs(amplitudes)), rel=0.02)
+    assert P.typical_amplitude(np.zeros_like(found), 1, width) == 0.0

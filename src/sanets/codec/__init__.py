@@ -123,8 +123,8 @@ class CodecReport:
         Each channel's PRD, PRDN and SNR: one channel coded badly hides in the mean of several.
     codec : str
     choices : list or None
-        Each channel's choice as the file holds it: its wavelet, or its spike threshold (None: no spikes), residual
-        wavelet and rounds of kernel adaptation.
+        Each channel's choice as the file holds it: its wavelet, or its spike step in typical amplitudes (None: no
+        spikes), residual wavelet and rounds of kernel adaptation.
     """
 
     bits_per_sample: float
@@ -260,6 +260,8 @@ def encode_signal(
         if quantization is None and prd is None and prdn is None:
             quantization = DEFAULT_STEP
         segment_codec = _segment_codec(codec, model, wavelet)
+        if codec == "san":  # what spikes must save before the file carries them (a file without is the wavelet's)
+            segment_codec.header_bytes = len(json.dumps({"model": _identity(model, embed_model, False)} | segment_codec.header()))
         try:
             header, payloads = encode_channels(segment_codec, data, prdn_target=prdn, prd_target=prd, quantization=quantization)
         except OutOfReachError as error:
@@ -358,8 +360,9 @@ def rate_distortion(model: SAN | None, signal: Signal, targets: Sequence[float],
     -------
     list of dict
         Per target: ``target_prdn``, ``san_bits_per_sample``, ``san_prdn`` (None without a model, or where the
-        target is out of the codec's reach, with ``san_floor`` the lowest PRDN it reached), ``san_thresholds`` (each
-        channel's spike threshold, None where it sent no spikes, its residual's wavelet and its rounds of adaptation), ``wavelet_bits_per_sample``, ``wavelet_prdn`` and
+        target is out of the codec's reach, with ``san_floor`` the lowest PRDN it reached), ``san_choices`` (each
+        channel's spike step in typical amplitudes, None where it sent no spikes, its residual's wavelet and its rounds
+        of adaptation), ``wavelet_bits_per_sample``, ``wavelet_prdn`` and
         ``wavelet`` (the wavelet of each channel).
     """
     rows = []
@@ -376,6 +379,6 @@ def rate_distortion(model: SAN | None, signal: Signal, targets: Sequence[float],
                 choices = report.choices if name == "wavelet" else [  # a san file without spikes is a wavelet file
                     choice if isinstance(choice, list) else [None, choice] for choice in report.choices]
                 row |= {f"{name}_bits_per_sample": report.bits_per_sample, f"{name}_prdn": max(c.prdn for c in report.per_channel),
-                        "wavelet" if name == "wavelet" else "san_thresholds": choices}
+                        "wavelet" if name == "wavelet" else "san_choices": choices}
             rows.append(row)
     return rows

@@ -50,6 +50,9 @@ class SegmentCodec(Protocol):
 
     def header(self) -> dict: ...
 
+    def fixed_bytes(self, choice: Any) -> int:
+        """Bytes a file pays once where a channel takes ``choice`` (counted in every such channel's size)."""
+
     def next_choices(self, sizes: dict[Any, float]) -> list:
         """The choices to try next, given the file sizes of those tried (``{}`` at first; inf where a choice cannot
         reach the target); none when the search is over."""
@@ -109,20 +112,24 @@ def coarsest_step(error_at: Callable[[float], float], target: float, start: floa
         high, error_high = low, error_low
         low = max(low / factor, finest)
         error_low = error_at(low)
+
+    def narrow(step: float) -> bool:
+        nonlocal low, error_low, high, error_high
+        error = error_at(step)
+        if error <= target:
+            low, error_low = step, error
+        else:
+            high, error_high = step, error
+        return error <= target
+
     while high / low > precision * (1 + 1e-9):
         fraction = 0.5
         if error_low > 0 and math.isfinite(error_high) and error_high > error_low:
             fraction = math.log(target / error_low) / math.log(error_high / error_low)
-        for middle in (low * (high / low) ** min(max(fraction, 0.1), 0.9), None):
-            if middle is None:  # then the step 1 % across the root, which usually closes the bracket
-                middle = low * precision if error <= target else high / precision
-                if not low < middle < high:
-                    break
-            error = error_at(middle)
-            if error <= target:
-                low, error_low = middle, error
-            else:
-                high, error_high = middle, error
+        met = narrow(low * (high / low) ** min(max(fraction, 0.1), 0.9))
+        across = low * precision if met else high / precision  # which usually closes the bracket
+        if low < across < high:
+            narrow(across)
     return low
 
 
@@ -219,11 +226,12 @@ def encode_channels(codec: SegmentCodec, data: np.ndarray, *, prdn_target: float
             channel = _Channel(codec, x, choice)
             step = channel.step_for_prdn(prdn_target, codec.finest * spread) if prdn_target is not None else quantization * spread
             payloads = channel.payloads(step)
-            return sum(map(len, payloads)), step, choice, payloads
+            return sum(map(len, payloads)) + codec.fixed_bytes(choice), step, choice, payloads
 
         def probed(x: np.ndarray, spread: float, choice: Any) -> tuple[float, None, Any, None]:
             try:
-                return sum(coded(x[part], spread, choice)[0] for part in _probes(len(x))), None, choice, None
+                fixed = codec.fixed_bytes(choice)
+                return sum(coded(x[part], spread, choice)[0] - fixed for part in _probes(len(x))) + fixed, None, choice, None
             except OutOfReachError:
                 return math.inf, None, choice, None
 

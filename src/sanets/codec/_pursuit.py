@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 import scipy.fft
+import scipy.ndimage
 import torch
 
 from sanets._extras import require
@@ -58,14 +59,16 @@ the six records of :data:`ADAPT_ROUNDS`, as few or fewer bits than adapting at e
 0.5 % and 0.4 % fewer), in a quarter less time."""
 KERNEL_STEP = 1 / 128
 """The quantisation step of an adapted kernel (unit norm) as the file carries it, wavelet-coded."""
-SPIKE_SHARES = (0.35, 0.5, 0.7)
-"""The thresholds tried per channel, as shares of a kernel-long stretch's norm (std x sqrt(M)); the smallest file wins.
-Beside them, no spike and no kernel (share None): where spikes do not pay for their bits, the file says so (its
-choice) and costs what the residual coder alone costs."""
-FIRST_SHARE = 0.5
-"""The share each of :data:`ADAPT_ROUNDS` is tried at first (:meth:`PursuitCodec.next_choices`). On both leads of the
-twelve MIT-BIH records, whole and per segment, at PRDN 5 % (72 channels), the staged search found the smallest file
-of all the choices every time, with half the choices coded (5 of 11 where spikes pay)."""
+SPIKE_SCALES = (1.0, 1 / 3)
+"""A segment's spike steps tried, in units of its :func:`typical_amplitude`. At 1 a typical event is sent as level 1,
+its amplitude exact; at 1/3, events of other heights too (ectopic beats beside normal ones) are sent within a sixth
+of a typical amplitude. Measured on channel 0 of ten MIT-BIH records (10 minutes each, each coded with the model of
+the other fold, PRDN 5 %, bits against the wavelet codec's): 1 is best on 100, 101, 103, 105, 112, 215, 222 and 230,
+and 0.9, 1.1 or 1.2 cost up to 14 %, 8 % and 27 % more bits there; 1/3 is best on 119 (0.61 against 0.95 at 1)
+and 208. Against the thresholds tried before (0.35, 0.5 and 0.7 of a kernel-long stretch's norm, std x sqrt(M)):
+2-12 % fewer bits on 101, 103, 112, 119 and 230, within 1 % on 100, 105, 215 and 222, 7 % more on 208 (where a
+step of 1/2 would match them). Without spikes (a choice of None, no kernels): where spikes do not pay for their
+bits, the file says so (its choice) and costs what the residual coder alone costs."""
 WAVELET_MARGIN = 0.03
 """How close (a share of the size) no spikes with bior4.4 must come to the best spikes for the other wavelets to be
 tried without spikes: on both leads of the twelve MIT-BIH records (whole and per segment, PRDN 5 %), no wavelet's file
@@ -229,6 +232,18 @@ def with_derivatives(templates: np.ndarray) -> np.ndarray:
     return np.concatenate([templates, slopes / np.maximum(np.linalg.norm(slopes, axis=1, keepdims=True), 1e-12)])
 
 
+def typical_amplitude(found: np.ndarray, count: int, width: int) -> float:
+    """The amplitude of a typical event (a heartbeat in an ECG) in a segment: the median of the local maxima (one
+    per kernel width, of atoms centred in their block) of the templates' largest |correlation|, ``found[:, :count]``
+    of :func:`correlate`'s ``(B, K, P)``, among those that reach half the median of the blocks' largest; 0 where
+    there is none."""
+    largest = np.abs(found[:, :count]).max(axis=1)  # (B, P)
+    centred = slice((width - 1) // 2, (width - 1) // 2 + BLOCK)
+    peaks = largest[:, centred][largest[:, centred] == scipy.ndimage.maximum_filter1d(largest, width, axis=1)[:, centred]]
+    peaks = peaks[peaks >= 0.5 * np.median(largest.max(axis=1))]
+    return float(np.median(peaks)) if len(peaks) and peaks.max() > 0 else 0.0
+
+
 def adapt_step(x: np.ndarray, width: int, share: float) -> float:
     """The spike step of a threshold at ``share`` of a kernel-long stretch's norm (std x sqrt(width))."""
     return share * float(np.std(x)) * math.sqrt(width) / THRESHOLD or 1.0
@@ -324,15 +339,16 @@ class PursuitCodec:
 
     Per segment: the SAN's kernels adapted to it, sent wavelet-coded at :data:`KERNEL_STEP`: spherical k-means of
     the stretches around its events, starting from the SAN's kernels, then :func:`adapt`;
-    matching pursuit with them and their derivatives, spikes while they reach the threshold (a choice per channel
-    among :data:`SPIKE_SHARES` and :data:`ADAPT_ROUNDS`, the smallest file kept; None: no spikes, no kernels); the residual coded by the
-    wavelet codec's quantiser and coder at the channel's step, which sets the quality (see :attr:`choices`).
+    matching pursuit with them and their derivatives at a spike step of one of :data:`SPIKE_SCALES` typical
+    amplitudes, spikes while they reach the threshold (a choice per channel among the scales, :data:`ADAPT_ROUNDS`
+    and no spikes at all, the smallest file kept); the residual coded by the wavelet codec's quantiser and coder at the channel's step, which
+    sets the quality (see :attr:`choices`).
     """
 
     name = "san"
-    choices = tuple((share, RESIDUAL_WAVELET, rounds) for share in SPIKE_SHARES
-                    for rounds in ADAPT_ROUNDS) + tuple((None, wavelet) for wavelet in _wavelet.WAVELETS)
-    """(threshold share, residual wavelet, rounds of adaptation): with spikes the residual is bior4.4's; without, it
+    choices = tuple((scale, RESIDUAL_WAVELET, rounds) for scale in SPIKE_SCALES for rounds in ADAPT_ROUNDS) + tuple(
+        (None, wavelet) for wavelet in _wavelet.WAVELETS)
+    """(spike scale, residual wavelet, rounds of adaptation): with spikes the residual is bior4.4's; without, it
     is any wavelet the wavelet codec would try, so that where spikes do not pay the file is the wavelet codec's. The
     decoder reads the first two (the rounds are the encoder's: the kernels travel in the file)."""
     finest = 1e-6
@@ -340,20 +356,22 @@ class PursuitCodec:
 
     def __init__(self, kernels: list[torch.Tensor], version: int = 3) -> None:
         self.initial, self.version = dictionary(kernels), version
+        self.header_bytes = 0
         self._cache: dict[tuple, Future] = {}
         self._lock = threading.Lock()
 
+    def fixed_bytes(self, choice: Sequence) -> int:
+        """With spikes, the bytes of :attr:`header_bytes` (the model's name and the codec's constants, which a file
+        without spikes, the wavelet codec's, does not carry): a channel's spikes must save more than these."""
+        return 0 if choice[0] is None else self.header_bytes
+
     def next_choices(self, sizes: dict[tuple, float]) -> list[tuple]:
-        """Three stages: :data:`FIRST_SHARE` with each of :data:`ADAPT_ROUNDS`, beside no spikes with bior4.4; the
-        other shares with the better rounds; the other wavelets without spikes only where no spikes came within
+        """Two stages: spikes at each of :data:`SPIKE_SCALES` with each of :data:`ADAPT_ROUNDS` beside no spikes
+        with bior4.4; then the other wavelets without spikes, only where no spikes came within
         :data:`WAVELET_MARGIN` of the best spikes (so that where spikes do not pay, the file is the wavelet
         codec's)."""
         if not sizes:
-            return [(FIRST_SHARE, RESIDUAL_WAVELET, rounds) for rounds in ADAPT_ROUNDS] + [(None, RESIDUAL_WAVELET)]
-        rounds = min(ADAPT_ROUNDS, key=lambda rounds: sizes[(FIRST_SHARE, RESIDUAL_WAVELET, rounds)])
-        shares = [(share, RESIDUAL_WAVELET, rounds) for share in SPIKE_SHARES]
-        if any(choice not in sizes for choice in shares):
-            return shares
+            return [choice for choice in self.choices if choice[0] is not None] + [(None, RESIDUAL_WAVELET)]
         spikes = min(size for choice, size in sizes.items() if choice[0] is not None)
         if sizes[(None, RESIDUAL_WAVELET)] <= spikes * (1 + WAVELET_MARGIN):
             return [(None, wavelet) for wavelet in _wavelet.WAVELETS]
@@ -378,9 +396,9 @@ class PursuitCodec:
                 raise
         return future.result()
 
-    def _kernels(self, x: np.ndarray, rounds: int) -> tuple[list, np.ndarray, tuple]:
-        """The segment's kernels as the file carries them (their wavelet levels), the atoms they make and what
-        pursuit starts from (:func:`correlate`), the same at every share: spherical k-means of the segment's events
+    def _kernels(self, x: np.ndarray, rounds: int) -> tuple[list, np.ndarray, tuple, float]:
+        """The segment's kernels as the file carries them (their wavelet levels), the atoms they make, what pursuit
+        starts from (:func:`correlate`) and the :func:`typical_amplitude` of their events: spherical k-means of the segment's events
         from the SAN's kernels, then ``rounds`` of :func:`adapt` at the spike step of :data:`ADAPT_SHARE`."""
         key = hashlib.sha1(x.tobytes()).hexdigest()
         width = self.initial.shape[1]
@@ -388,21 +406,22 @@ class PursuitCodec:
                                                                start=self.initial))
         adapted = self._once((key, rounds), lambda: adapt(x, start, adapt_step(x, width, ADAPT_SHARE), rounds)) if rounds else start
 
-        def coded() -> tuple[list, np.ndarray, tuple]:
+        def coded() -> tuple[list, np.ndarray, tuple, float]:
             levels = [_kernel_levels(template) for template in adapted]
             atoms = with_derivatives(np.array([_restored_kernel(level, width) for level in levels]))
-            return levels, atoms, correlate(x, atoms)
+            correlated = correlate(x, atoms)
+            return levels, atoms, correlated, typical_amplitude(correlated[0], len(levels), width)
 
         return self._once((key, rounds, "coded"), coded)
 
     def prepare(self, x: np.ndarray, choice: Sequence) -> _Prepared:
-        share, wavelet, *rounds = choice
-        if share is None:
+        scale, wavelet, *rounds = choice
+        if scale is None:
             empty = np.zeros(0, dtype=np.int64)
             return _Prepared([], math.inf, (np.zeros(block_count(len(x)), dtype=np.int64), empty, empty, empty), 0.0,
                              _wavelet.Transformed(x, wavelet))
-        spike_step = adapt_step(x, self.initial.shape[1], share)
-        levels, atoms, correlated = self._kernels(x, *rounds)
+        levels, atoms, correlated, typical = self._kernels(x, *rounds)
+        spike_step = scale * typical or adapt_step(x, self.initial.shape[1], ADAPT_SHARE)
         spikes = pursue(x, atoms, spike_step, correlated)
         sparse = synthesise(*spikes, atoms, spike_step, len(x))
         return _Prepared(levels, spike_step, spikes, sparse, _wavelet.Transformed(x - sparse, wavelet))

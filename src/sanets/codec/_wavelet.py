@@ -304,6 +304,9 @@ class WaveletCodec:
     def header(self) -> dict:
         return {"bias": BIAS}
 
+    def fixed_bytes(self, wavelet: str) -> int:
+        return 0
+
     def next_choices(self, sizes: dict) -> list[str]:
         return [] if sizes else list(self.choices)
 
