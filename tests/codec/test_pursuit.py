@@ -109,7 +109,7 @@ def _staged_search(sizes: dict) -> tuple:
         future.set_result((sizes[choice], choice))
         return future
 
-    return _search(P.PursuitCodec([torch.ones(4)]), submit)[1]
+    return _search(P.PursuitCodec([torch.ones(4)]), [submit])[0][1]
 
 
 def test_the_staged_choice_finds_the_smallest_file_where_no_wavelet_is_far_below_bior44_without_spikes():
@@ -143,3 +143,26 @@ def test_the_typical_amplitude_is_the_median_event_amplitude():
     found, _ = P.correlate(x, P.with_derivatives(kernel[None]))
     assert P.typical_amplitude(found, 1, width) == pytest.approx(np.median(np.abs(amplitudes)), rel=0.02)
     assert P.typical_amplitude(np.zeros_like(found), 1, width) == 0.0
+
+
+def test_the_search_of_several_channels_keeps_each_ones_smallest_and_starts_each_on_its_own():
+    from concurrent.futures import Future
+
+    from sanets.codec._channels import _search
+
+    order = []
+
+    def submitter(channel: int, sizes: dict):
+        def submit(choice):
+            order.append(channel)
+            future = Future()
+            future.set_result((sizes[choice], choice))
+            return future
+        return submit
+
+    choices = P.PursuitCodec.choices
+    sizes = [{choice: 100 + i for i, choice in enumerate(choices)}, {choice: 100 - i for i, choice in enumerate(choices)}]
+    found = _search(P.PursuitCodec([torch.ones(4)]), [submitter(c, s) for c, s in enumerate(sizes)])
+    assert [choice for _, choice in found] == [min(s, key=s.get) for s in sizes]  # a spike choice, then a wavelet's
+    assert found[0][1][0] is not None and found[1][1] == (None, "coif3")
+    assert order[:2] == [0, 1]  # interleaved: the workers start on different channels

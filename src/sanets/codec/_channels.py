@@ -17,6 +17,7 @@ log step against log error to 1 % of the step.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Callable
@@ -195,14 +196,20 @@ class _Channel:
         return out
 
 
-def _search(codec: SegmentCodec, submit: Callable[[Any], Future]) -> tuple:
-    """The smallest of the choices the codec asks for, stage by stage (:meth:`SegmentCodec.next_choices`): each
-    stage's choices submitted together; ``submit(choice)`` gives a future of ``(size, ...)``."""
-    tried: dict[Any, tuple] = {}
-    while todo := [choice for choice in codec.next_choices({c: r[0] for c, r in tried.items()}) if choice not in tried]:
-        futures = [submit(choice) for choice in todo]
-        tried.update(zip(todo, (future.result() for future in futures)))
-    return min(tried.values(), key=lambda result: result[0])
+def _search(codec: SegmentCodec, submits: list[Callable[[Any], Future]]) -> list[tuple]:
+    """Per channel, the smallest of the choices the codec asks for, stage by stage (:meth:`SegmentCodec.next_choices`):
+    each stage's choices of every channel submitted together, interleaved across channels so that the workers start
+    on different channels (whose work shares nothing); ``submits[c](choice)`` gives a future of ``(size, ...)``."""
+    tried: list[dict[Any, tuple]] = [{} for _ in submits]
+    while True:
+        todo = [[choice for choice in codec.next_choices({c: r[0] for c, r in done.items()}) if choice not in done]
+                for done in tried]
+        if not any(todo):
+            return [min(done.values(), key=lambda result: result[0]) for done in tried]
+        futures = [(c, choice, submits[c](choice)) for row in itertools.zip_longest(*todo)
+                   for c, choice in enumerate(row) if choice is not None]
+        for c, choice, future in futures:
+            tried[c][choice] = future.result()
 
 
 def encode_channels(codec: SegmentCodec, data: np.ndarray, *, prdn_target: float | None = None,
@@ -235,16 +242,14 @@ def encode_channels(codec: SegmentCodec, data: np.ndarray, *, prdn_target: float
             except OutOfReachError:
                 return math.inf, None, choice, None
 
-        # Choices are independent and their work (numba, FFTs, wavelet transforms) mostly runs without the GIL;
-        # each channel's search waits on its choices in a thread of its own.
-        with ThreadPoolExecutor(available_cores()) as pool, ThreadPoolExecutor(len(data)) as channels:
-            def channel_best(x: np.ndarray, spread: float) -> tuple[int, float, Any, list[bytes]]:
-                if codec.probes and len(segments(len(x))) > PROBES:
-                    chosen = _search(codec, lambda choice: pool.submit(probed, x, spread, choice))[2]
-                    return coded(x, spread, chosen)
-                return _search(codec, lambda choice: pool.submit(coded, x, spread, choice))
-
-            best = list(channels.map(channel_best, data, spreads))
+        # Choices are independent and their work (numba, FFTs, wavelet transforms) mostly runs without the GIL.
+        with ThreadPoolExecutor(available_cores()) as pool:
+            probing = [codec.probes and len(segments(len(x))) > PROBES for x in data]
+            found = _search(codec, [functools.partial(pool.submit, probed if probes else coded, x, spread)
+                                    for x, spread, probes in zip(data, spreads, probing)])
+            chosen = [pool.submit(coded, x, spread, result[2]) if probes else None
+                      for x, spread, probes, result in zip(data, spreads, probing, found)]
+            best = [result if future is None else future.result() for result, future in zip(found, chosen)]
     fields = {"steps": [step for _, step, _, _ in best], "choices": [choice for _, _, choice, _ in best],
               "segment": SEGMENT, "chunks": sum(len(payloads) for *_, payloads in best), **codec.header()}
     return fields, [payload for *_, payloads in best for payload in payloads]

@@ -346,7 +346,7 @@ class PursuitCodec:
     """
 
     name = "san"
-    choices = tuple((scale, RESIDUAL_WAVELET, rounds) for scale in SPIKE_SCALES for rounds in ADAPT_ROUNDS) + tuple(
+    choices = tuple((scale, RESIDUAL_WAVELET, rounds) for rounds in ADAPT_ROUNDS for scale in SPIKE_SCALES) + tuple(
         (None, wavelet) for wavelet in _wavelet.WAVELETS)
     """(spike scale, residual wavelet, rounds of adaptation): with spikes the residual is bior4.4's; without, it
     is any wavelet the wavelet codec would try, so that where spikes do not pay the file is the wavelet codec's. The
@@ -371,7 +371,7 @@ class PursuitCodec:
         :data:`WAVELET_MARGIN` of the best spikes (so that where spikes do not pay, the file is the wavelet
         codec's)."""
         if not sizes:
-            return [choice for choice in self.choices if choice[0] is not None] + [(None, RESIDUAL_WAVELET)]
+            return [(None, RESIDUAL_WAVELET)] + [choice for choice in self.choices if choice[0] is not None]
         spikes = min(size for choice, size in sizes.items() if choice[0] is not None)
         if sizes[(None, RESIDUAL_WAVELET)] <= spikes * (1 + WAVELET_MARGIN):
             return [(None, wavelet) for wavelet in _wavelet.WAVELETS]
