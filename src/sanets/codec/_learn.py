@@ -20,7 +20,7 @@ Nothing here knows what an ECG is: events are where the signal's energy peaks, a
 from __future__ import annotations
 
 import numpy as np
-import torch
+import scipy.ndimage
 
 __all__ = ["EVENTS", "learn_kernels", "spherical_kmeans", "stretches_around_events"]
 
@@ -34,9 +34,7 @@ def _events(x: np.ndarray, width: int, limit: int) -> np.ndarray:
     size = max(width // 8, 1)
     energy = np.abs(x - np.convolve(x, np.ones(size) / size, mode="same"))
     gap = max(width // 2, 1)
-    with torch.no_grad():
-        tensor = torch.from_numpy(energy)[None, None]
-        largest = torch.nn.functional.max_pool1d(tensor, 2 * gap + 1, stride=1, padding=gap)[0, 0].numpy()
+    largest = scipy.ndimage.maximum_filter1d(energy, 2 * gap + 1, mode="constant", cval=-np.inf)
     events = np.flatnonzero((energy == largest) & (energy >= np.quantile(energy, 0.99) / 3) & (energy > 0))
     return events[np.linspace(0, len(events) - 1, limit).round().astype(int)] if len(events) > limit else events
 
