@@ -38,6 +38,9 @@ class OutOfReachError(SanetsError, ValueError):
         super().__init__(message)
         self.floor = floor
 
+    def __reduce__(self) -> tuple:  # so that it crosses from a worker process whole
+        return type(self), (str(self), self.floor)
+
 
 class CheckpointError(SanetsError, ValueError):
     """A training checkpoint cannot be resumed: unreadable, or made with other arguments or data."""

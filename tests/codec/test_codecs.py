@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import struct
+import sys
 import zlib
 from dataclasses import replace
 from pathlib import Path
@@ -338,3 +339,19 @@ def test_the_coarsest_step_is_bracketed_from_a_start_on_either_side_of_it(start)
     found = coarsest_step(error_at, 0.3, start, 1e-6, factor=1.5, precision=1.003, ceiling=1.0)
     assert error_at(found) <= 0.3 and 0.301 / 1.003 <= found <= 0.301 and max(tried) <= 1.0
     assert coarsest_step(error_at, 0.3, 0.2, 1e-6) == 0.2  # no ceiling: the start is the coarsest step allowed
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="channels are coded in forked processes on Linux only")
+def test_channels_coded_in_processes_make_the_file_threads_make(tmp_path, monkeypatch):
+    from sanets.codec import _channels
+
+    signal = _noise_beside_beats()
+    monkeypatch.setattr(_channels, "_processes", lambda channels: 2)
+    forked = encode_signal(model(), signal, tmp_path / "p.san", codec="san", prdn=5.0)
+    monkeypatch.setattr(_channels, "_processes", lambda channels: 1)
+    threaded = encode_signal(model(), signal, tmp_path / "t.san", codec="san", prdn=5.0)
+    assert (tmp_path / "p.san").read_bytes() == (tmp_path / "t.san").read_bytes() and forked.choices == threaded.choices
+    monkeypatch.setattr(_channels, "_processes", lambda channels: 2)
+    with pytest.raises(OutOfReachError, match="out of reach") as info:  # an error in a worker reaches the caller whole
+        encode_signal(sanets.SAN([3], "extrema", seed=0), signal, tmp_path / "x.san", codec="san", prdn=1e-9)
+    assert info.value.floor > 0

@@ -20,8 +20,10 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import multiprocessing
+import sys
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, Protocol
 
 import numpy as np
@@ -212,6 +214,56 @@ def _search(codec: SegmentCodec, submits: list[Callable[[Any], Future]]) -> list
             tried[c][choice] = future.result()
 
 
+def _best_per_channel(codec: SegmentCodec, data: np.ndarray, spreads: list[float], prdn_target: float | None,
+                      quantization: float | None, threads: int) -> list[tuple[int, float, Any, list[bytes]]]:
+    """Each channel's smallest file among the codec's choices, ``(size, step, choice, payloads)``, at ``prdn_target``
+    or at ``quantization`` times its spread, coded in ``threads`` threads (numba, FFTs and wavelet transforms mostly
+    run without the GIL)."""
+    def coded(x: np.ndarray, spread: float, choice: Any) -> tuple[int, float, Any, list[bytes]]:
+        channel = _Channel(codec, x, choice)
+        step = channel.step_for_prdn(prdn_target, codec.finest * spread) if prdn_target is not None else quantization * spread
+        payloads = channel.payloads(step)
+        return sum(map(len, payloads)) + codec.fixed_bytes(choice), step, choice, payloads
+
+    def probed(x: np.ndarray, spread: float, choice: Any) -> tuple[float, None, Any, None]:
+        try:
+            fixed = codec.fixed_bytes(choice)
+            return sum(coded(x[part], spread, choice)[0] - fixed for part in _probes(len(x))) + fixed, None, choice, None
+        except OutOfReachError:
+            return math.inf, None, choice, None
+
+    with ThreadPoolExecutor(threads) as pool:
+        probing = [codec.probes and len(segments(len(x))) > PROBES for x in data]
+        found = _search(codec, [functools.partial(pool.submit, probed if probes else coded, x, spread)
+                                for x, spread, probes in zip(data, spreads, probing)])
+        chosen = [pool.submit(coded, x, spread, result[2]) if probes else None
+                  for x, spread, probes, result in zip(data, spreads, probing, found)]
+        return [result if future is None else future.result() for result, future in zip(found, chosen)]
+
+
+def _processes(channels: int) -> int:
+    """Processes that code ``channels`` channels, one channel each at a time: one per core where the platform forks
+    (a forked process inherits the compiled pursuit and the codec; much of a channel's coding holds the GIL, so
+    threads alone gain little), else one."""
+    if channels < 2 or sys.platform != "linux":
+        return 1
+    return min(channels, available_cores())
+
+
+_JOB: tuple = ()
+
+
+def _receive(job: tuple) -> None:
+    """In a forked process: the job of :func:`encode_channels`, inherited, not pickled."""
+    global _JOB
+    _JOB = job
+
+
+def _best_of_channel(index: int) -> tuple[int, float, Any, list[bytes]]:
+    codec, data, spreads, prdn_target, quantization, threads = _JOB
+    return _best_per_channel(codec, data[index : index + 1], spreads[index : index + 1], prdn_target, quantization, threads)[0]
+
+
 def encode_channels(codec: SegmentCodec, data: np.ndarray, *, prdn_target: float | None = None,
                     prd_target: float | None = None, quantization: float | None = None) -> tuple[dict, list[bytes]]:
     """Code ``data`` ``(C, S)`` channel by channel; return the header's fields (steps, choices, chunks) and the
@@ -229,27 +281,14 @@ def encode_channels(codec: SegmentCodec, data: np.ndarray, *, prdn_target: float
             payloads = channel.payloads(relative * spread)
             best.append((sum(map(len, payloads)), relative * spread, channel.choice, payloads))
     else:
-        def coded(x: np.ndarray, spread: float, choice: Any) -> tuple[int, float, Any, list[bytes]]:
-            channel = _Channel(codec, x, choice)
-            step = channel.step_for_prdn(prdn_target, codec.finest * spread) if prdn_target is not None else quantization * spread
-            payloads = channel.payloads(step)
-            return sum(map(len, payloads)) + codec.fixed_bytes(choice), step, choice, payloads
-
-        def probed(x: np.ndarray, spread: float, choice: Any) -> tuple[float, None, Any, None]:
-            try:
-                fixed = codec.fixed_bytes(choice)
-                return sum(coded(x[part], spread, choice)[0] - fixed for part in _probes(len(x))) + fixed, None, choice, None
-            except OutOfReachError:
-                return math.inf, None, choice, None
-
-        # Choices are independent and their work (numba, FFTs, wavelet transforms) mostly runs without the GIL.
-        with ThreadPoolExecutor(available_cores()) as pool:
-            probing = [codec.probes and len(segments(len(x))) > PROBES for x in data]
-            found = _search(codec, [functools.partial(pool.submit, probed if probes else coded, x, spread)
-                                    for x, spread, probes in zip(data, spreads, probing)])
-            chosen = [pool.submit(coded, x, spread, result[2]) if probes else None
-                      for x, spread, probes, result in zip(data, spreads, probing, found)]
-            best = [result if future is None else future.result() for result, future in zip(found, chosen)]
+        processes = _processes(len(data))
+        job = (codec, data, spreads, prdn_target, quantization, max(1, available_cores() // processes))
+        if processes == 1:
+            best = _best_per_channel(*job)
+        else:
+            with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"), initializer=_receive,
+                                     initargs=(job,)) as pool:
+                best = list(pool.map(_best_of_channel, range(len(data))))
     fields = {"steps": [step for _, step, _, _ in best], "choices": [choice for _, _, choice, _ in best],
               "segment": SEGMENT, "chunks": sum(len(payloads) for *_, payloads in best), **codec.header()}
     return fields, [payload for *_, payloads in best for payload in payloads]
