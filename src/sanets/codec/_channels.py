@@ -3,8 +3,10 @@
 A segment codec (:class:`~sanets.codec._pursuit.PursuitCodec`, :class:`~sanets.codec._wavelet.WaveletCodec`)
 quantises and restores a mean-free segment, and writes and reads what it quantised with a range coder. This
 module cuts channels into segments (their means sent as float64 first), finds each channel's step and, where
-the codec offers choices (the wavelet; the san codec's thresholds and rounds), keeps the smallest file (see
-:data:`PROBES` for long channels). Choices are tried in parallel threads.
+the codec offers choices (the wavelet; the san codec's spike steps and rounds), keeps the smallest file (see
+:data:`PROBES` for long channels; the codec's :meth:`~SegmentCodec.next_choices` may ask for them in stages).
+Channels are coded in forked processes where the platform forks (:func:`_processes`), a channel's choices in
+parallel threads.
 
 Rate control
 ------------
@@ -12,7 +14,8 @@ Rate control
 at most the target. ``prd``: one step relative to each channel's standard deviation for all channels, the
 coarsest whose PRD over the whole recording is at most the target. ``quantization``: that relative step. The
 search (:func:`coarsest_step`) steps down from a coarse step until the target is met, then interpolates on
-log step against log error to 1 % of the step.
+log step against log error to 1 % of the step, on an estimate of the error; the restored error then corrects the
+estimate until it lands within :data:`LANDING` of the target.
 """
 
 from __future__ import annotations
