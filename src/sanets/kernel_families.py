@@ -21,6 +21,22 @@ Families (:data:`KERNEL_FAMILIES`):
     A box and a step (Haar's father and mother wavelets) across the kernel's
     support, mixed by learned amplitudes: 2 numbers in 1D; box, two steps and
     their product in 2D, 4 numbers. Plateaus and jumps.
+``"gabor"``
+    A Gabor atom of unit energy, ``exp(-t^2 / (2 sigma^2)) cos(2 pi f t / size
+    + phase)`` at offsets t from the kernel's centre, with a learned log-width
+    (sigma as a share of the support), log-frequency (f in cycles per support)
+    and phase: 3 numbers in 1D, the product of two such atoms (one per axis)
+    in 2D, 6 numbers. Oscillations: bursts, tones, vowels. As the width grows
+    past the support the envelope flattens and the kernel is a cosine of
+    frequency f and the given phase, so a kernel as long as a window holds
+    the DCT's atoms (``f = k / 2``, ``phase = pi k / 2``) and every frequency
+    between them (issue 30); f near 0 gives a Gaussian bump. Unit energy makes
+    a spike's value the projection of the input on the kernel, and a phase of
+    pi flips its sign, so no amplitude is learned. Stretching keeps cycles
+    and widths per support. The ``"normal"`` initialisation draws the
+    frequency log-uniformly between half a cycle and m / 4 cycles per support
+    and the phase uniformly, so that the kernels of one SAN start spread over
+    frequencies; the width starts where +-3 sigma spans the support.
 """
 
 from __future__ import annotations
@@ -132,12 +148,37 @@ def _piecewise_weights(parameters: Tensor, m: int, size: int, dims: int) -> Tens
     return torch.tensordot(parameters, _unit(basis), dims=1)
 
 
+def _gabor_parameters(m: int, dims: int) -> int:
+    return 3 * dims
+
+
+def _gabor_initial(m: int, dims: int, init: str, generator: torch.Generator | None) -> Tensor:
+    if init == "constant":  # one cycle per support, in phase: identical kernels, as constant free kernels are
+        return torch.tensor([math.log(1 / 6), 0.0, 0.0] * dims)
+    lowest, highest = math.log(0.5), math.log(max(m / 4, 0.5))
+    numbers = []
+    for _ in range(dims):
+        draw = torch.rand(2, generator=generator)
+        numbers += [math.log(1 / 6), lowest + float(draw[0]) * (highest - lowest), 2 * math.pi * float(draw[1])]
+    return torch.tensor(numbers)
+
+
+def _gabor_weights(parameters: Tensor, m: int, size: int, dims: int) -> Tensor:
+    t = _grid(size, 1, parameters)[0] / size  # offsets in supports: the same atom at every stretched size
+    atoms = []
+    for log_width, log_frequency, phase in parameters.view(dims, 3):
+        atom = torch.exp(-0.5 * (t / log_width.exp()) ** 2) * torch.cos(2 * math.pi * log_frequency.exp() * t + phase)
+        atoms.append(_unit([atom])[0])
+    return atoms[0] if dims == 1 else atoms[0][:, None] * atoms[1][None, :]
+
+
 KERNEL_FAMILIES: dict[str, KernelFamily] = {
     family.name: family
     for family in (
         KernelFamily("free", _free_parameters, _free_initial, _free_weights),
         KernelFamily("gaussian-derivatives", _gaussian_parameters, _gaussian_initial, _gaussian_weights),
         KernelFamily("piecewise-constant", _piecewise_parameters, _piecewise_initial, _piecewise_weights),
+        KernelFamily("gabor", _gabor_parameters, _gabor_initial, _gabor_weights),
     )
 }
 """The kernel families by name; see the module docstring."""
