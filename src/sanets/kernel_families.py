@@ -148,6 +148,9 @@ def _piecewise_weights(parameters: Tensor, m: int, size: int, dims: int) -> Tens
     return torch.tensordot(parameters, _unit(basis), dims=1)
 
 
+GABOR_CYCLES = (0.25, 2.0)
+
+
 def _gabor_parameters(m: int, dims: int) -> int:
     return 3 * dims
 
@@ -155,7 +158,7 @@ def _gabor_parameters(m: int, dims: int) -> int:
 def _gabor_initial(m: int, dims: int, init: str, generator: torch.Generator | None) -> Tensor:
     if init == "constant":  # one cycle per support, in phase: identical kernels, as constant free kernels are
         return torch.tensor([math.log(1 / 6), 0.0, 0.0] * dims)
-    lowest, highest = math.log(0.5), math.log(max(m / 4, 0.5))
+    lowest, highest = math.log(GABOR_CYCLES[0]), math.log(min(GABOR_CYCLES[1], max(m / 4, GABOR_CYCLES[0])))
     numbers = []
     for _ in range(dims):
         draw = torch.rand(2, generator=generator)

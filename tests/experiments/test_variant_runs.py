@@ -63,6 +63,37 @@ def test_a_variant_keeps_its_configuration_of_lowest_validation_phi_and_scores_i
     json.dumps(record)  # a unit's result is written as JSON
 
 
+def test_pursuit_gabor_grows_kernels_to_the_whole_signal_two_per_size_at_different_frequencies():
+    (configuration, *_) = VARIANTS["pursuit-gabor"].grid(1, 1000, 3)
+    sizes = configuration["kernel_sizes"]
+    assert sizes == [7, 7, 15, 15, 31, 31, 63, 63, 127, 127, 255, 255, 1000, 1000]
+    model = sanets.SAN(seed=0, **configuration)
+    assert model.num_weights == 3 * len(sizes)
+    frequencies = [float(kernel[1]) for kernel in model.kernels]
+    assert all(frequencies[i] != frequencies[i + 1] for i in range(0, len(sizes), 2))
+    (image, *_) = VARIANTS["pursuit-gabor"].grid(2, 28, 2)
+    assert image["kernel_sizes"][-1] == 28 and sanets.SAN(dims=2, **image).num_weights == 6 * len(image["kernel_sizes"])
+
+
+def test_auto_chooses_among_one_grid_per_family_on_validation():
+    grid = VARIANTS["auto"].grid(1, 1000, 3)
+    choices = [VARIANTS[name].grid(1, 1000, 3) for name in ("pursuit-gabor", "pursuit-gaussian", "pursuit-piecewise",
+                                                             "several-sizes")]
+    assert sorted(map(str, grid)) == sorted(str(c) for choice in choices for c in choice)
+    quick = grid[: VARIANTS["auto"].quick]
+    assert quick == [choice[0] for choice in choices]
+    assert [c.get("kernel_family", "free") for c in quick] == ["gabor", "gaussian-derivatives", "piecewise-constant", "free"]
+    generator = torch.Generator().manual_seed(1)
+    splits = {name: torch.randn(n, 1, 200, generator=generator) for name, n in (("train", 4), ("validation", 2), ("test", 2))}
+    _, record = run_variant("auto", Sweep((8,), 1, 1, 3, epochs=2, batch_size=2), (200,), splits, seed=0, quick=True)
+    candidates = record["candidates"]
+    tried = VARIANTS["auto"].grid(1, 200, 1)[:4]
+    assert [c["configuration"] for c in candidates] == [describe_configuration(c) for c in tried]
+    chosen = min(range(4), key=lambda i: candidates[i]["validation_flithos"])
+    assert record["configuration"] == candidates[chosen]["configuration"]
+    assert record["model"]["kernel_family"] == tried[chosen].get("kernel_family", "free")
+
+
 def test_plan_adds_a_unit_per_variant_only_when_asked(shared):
     experiments = [EXPERIMENTS["physionet"]]
     without = plan(experiments, Settings(quick=True), databases=["mitdb"], data_dir=str(shared))
