@@ -34,9 +34,11 @@ Families (:data:`KERNEL_FAMILIES`):
     a spike's value the projection of the input on the kernel, and a phase of
     pi flips its sign, so no amplitude is learned. Stretching keeps cycles
     and widths per support. The ``"normal"`` initialisation draws the
-    frequency log-uniformly between half a cycle and m / 4 cycles per support
-    and the phase uniformly, so that the kernels of one SAN start spread over
-    frequencies; the width starts where +-3 sigma spans the support.
+    phase uniformly and spreads the kernels' log-frequencies evenly (a golden
+    ratio sequence over the kernels' places) between a quarter of a cycle and
+    2 cycles per support (at most m / 4), from a bump to a two-cycle wavelet;
+    kernels of doubling sizes then cover successive octaves, as a wavelet
+    bank. The width starts where +-3 sigma spans the support.
 """
 
 from __future__ import annotations
@@ -61,9 +63,10 @@ class KernelFamily:
     name : str
     num_parameters : callable (m, dims) -> int
         Learned numbers per kernel of size m.
-    initial : callable (m, dims, init, generator) -> Tensor
+    initial : callable (m, dims, init, generator, place) -> Tensor
         The initial learned numbers, float32, shape ``(num_parameters(m, dims),)``
-        (``(m,) * dims`` for ``"free"``), for ``init`` "normal" or "constant".
+        (``(m,) * dims`` for ``"free"``), for ``init`` "normal" or "constant", of
+        the SAN's kernel number ``place`` (a family may spread its kernels by it).
     weights : callable (parameters, m, size, dims) -> Tensor
         The kernel of a size-m kernel's ``parameters``, resampled to ``size``
         samples per axis: shape ``(size,) * dims``, differentiable.
@@ -71,7 +74,7 @@ class KernelFamily:
 
     name: str
     num_parameters: Callable[[int, int], int]
-    initial: Callable[[int, int, str, torch.Generator | None], Tensor]
+    initial: Callable[[int, int, str, torch.Generator | None, int], Tensor]
     weights: Callable[[Tensor, int, int, int], Tensor]
 
 
@@ -86,7 +89,7 @@ def _free_parameters(m: int, dims: int) -> int:
     return m**dims
 
 
-def _free_initial(m: int, dims: int, init: str, generator: torch.Generator | None) -> Tensor:
+def _free_initial(m: int, dims: int, init: str, generator: torch.Generator | None, place: int = 0) -> Tensor:
     return _draw((m,) * dims, init, generator)
 
 
@@ -114,7 +117,7 @@ def _gaussian_parameters(m: int, dims: int) -> int:
     return 4 if dims == 1 else 7
 
 
-def _gaussian_initial(m: int, dims: int, init: str, generator: torch.Generator | None) -> Tensor:
+def _gaussian_initial(m: int, dims: int, init: str, generator: torch.Generator | None, place: int = 0) -> Tensor:
     # The width starts where the Gaussian's +-3 sigma spans the kernel.
     amplitudes = _draw((_gaussian_parameters(m, dims) - 1,), init, generator)
     return torch.cat([amplitudes, torch.tensor([math.log(max(m, 1) / 6)])])
@@ -137,7 +140,7 @@ def _piecewise_parameters(m: int, dims: int) -> int:
     return 2 if dims == 1 else 4
 
 
-def _piecewise_initial(m: int, dims: int, init: str, generator: torch.Generator | None) -> Tensor:
+def _piecewise_initial(m: int, dims: int, init: str, generator: torch.Generator | None, place: int = 0) -> Tensor:
     return _draw((_piecewise_parameters(m, dims),), init, generator)
 
 
@@ -148,21 +151,27 @@ def _piecewise_weights(parameters: Tensor, m: int, size: int, dims: int) -> Tens
     return torch.tensordot(parameters, _unit(basis), dims=1)
 
 
-GABOR_CYCLES = (0.25, 2.0)
+_GABOR_CYCLES = (0.25, 2.0)
+"""The initial frequencies' range, cycles per support: random Gabor atoms of higher frequency (up to m / 4) started
+far from the ECG and EMG training windows' atoms and learned little in Table I's few steps."""
+
+
+_SPREAD = {1: (0.6180339887,), 2: (0.7548776662, 0.5698402910)}
+"""Steps of the low-discrepancy sequences (golden ratio; R2 in 2D) that spread the kernels' initial frequencies."""
 
 
 def _gabor_parameters(m: int, dims: int) -> int:
     return 3 * dims
 
 
-def _gabor_initial(m: int, dims: int, init: str, generator: torch.Generator | None) -> Tensor:
+def _gabor_initial(m: int, dims: int, init: str, generator: torch.Generator | None, place: int = 0) -> Tensor:
     if init == "constant":  # one cycle per support, in phase: identical kernels, as constant free kernels are
         return torch.tensor([math.log(1 / 6), 0.0, 0.0] * dims)
-    lowest, highest = math.log(GABOR_CYCLES[0]), math.log(min(GABOR_CYCLES[1], max(m / 4, GABOR_CYCLES[0])))
+    lowest, highest = math.log(_GABOR_CYCLES[0]), math.log(min(_GABOR_CYCLES[1], max(m / 4, _GABOR_CYCLES[0])))
     numbers = []
-    for _ in range(dims):
-        draw = torch.rand(2, generator=generator)
-        numbers += [math.log(1 / 6), lowest + float(draw[0]) * (highest - lowest), 2 * math.pi * float(draw[1])]
+    for step in _SPREAD[dims]:
+        share = (0.5 + place * step) % 1  # places 0, 1, 2, ... fill the range evenly, whatever their count
+        numbers += [math.log(1 / 6), lowest + share * (highest - lowest), 2 * math.pi * float(torch.rand(1, generator=generator))]
     return torch.tensor(numbers)
 
 

@@ -69,7 +69,7 @@ def test_pursuit_gabor_grows_kernels_to_the_whole_signal_two_per_size_at_differe
     assert sizes == [7, 7, 15, 15, 31, 31, 63, 63, 127, 127, 255, 255, 1000, 1000]
     model = sanets.SAN(seed=0, **configuration)
     assert model.num_weights == 3 * len(sizes)
-    frequencies = [float(kernel[1]) for kernel in model.kernels]
+    frequencies = [float(kernel[1].detach()) for kernel in model.kernels]
     assert all(frequencies[i] != frequencies[i + 1] for i in range(0, len(sizes), 2))
     (image, *_) = VARIANTS["pursuit-gabor"].grid(2, 28, 2)
     assert image["kernel_sizes"][-1] == 28 and sanets.SAN(dims=2, **image).num_weights == 6 * len(image["kernel_sizes"])
