@@ -140,6 +140,30 @@ def test_a_gabor_san_learns_with_alg_4_and_survives_save_and_load(tmp_path):
     assert loaded.config() == model.config() and torch.equal(loaded(x), model(x))
 
 
+def test_mixed_kernels_take_the_families_in_turn_each_with_its_own_numbers(tmp_path):
+    model = sanets.SAN([7, 7, 7, 9, 9], kernel_family="mixed", seed=0, dtype="float64", scales=[1.0, 2.0])
+    members = ["gabor", "gaussian-derivatives", "piecewise-constant", "gabor", "gaussian-derivatives"]
+    assert [kernel.numel() for kernel in model.kernels] == [3, 4, 2, 3, 4] and model.num_weights == 16
+    weights = model.kernel_weights()
+    for i, (member, kernel, m) in enumerate(zip(members, model.kernels, model.kernel_sizes)):
+        for j, size in enumerate((m, 2 * m)):
+            assert torch.equal(weights[2 * i + j], KERNEL_FAMILIES[member].weights(kernel, m, size, 1))
+    second_gabor = KERNEL_FAMILIES["gabor"].initial(9, 1, "normal", None, 1)  # the second Gabor atom's place among them
+    assert float(model.kernels[3][1].detach()) == pytest.approx(float(second_gabor[1]))
+    model.save(tmp_path / "mixed.safetensors")
+    loaded = sanets.SAN.load(tmp_path / "mixed.safetensors")
+    x = torch.randn(2, 1, 40, generator=torch.Generator().manual_seed(7), dtype=torch.float64)
+    assert loaded.config() == model.config() and torch.equal(loaded(x), model(x))
+    assert sanets.SAN([5, 5, 5], dims=2, kernel_family="mixed").num_weights == 6 + 7 + 4
+
+
+def test_a_mixed_san_grows_the_next_family_in_turn():
+    x = torch.randn(6, 1, 60, generator=torch.Generator().manual_seed(5))
+    grown = sanets.SAN([7], "extrema", seed=2, kernel_family="mixed", competition="across-kernels")
+    sanets.fit(grown, x[:4], x[4:], epochs=6, batch_size=2, lr=1e-12, seed=3, grow_to=3, grow_patience=1, restore_best=False)
+    assert [kernel.numel() for kernel in grown.kernels] == [3, 4, 2]
+
+
 def test_a_san_with_scales_has_a_code_channel_per_kernel_and_scale_and_decodes_as_a_naive_sum():
     model = sanets.SAN([6, 4], "relu", seed=0, kernel_family="gaussian-derivatives", scales=[0.5, 1.0, 2.0], dtype="float64")
     assert model.channel_sizes == [3, 6, 12, 2, 4, 8] and model.num_channels == 6

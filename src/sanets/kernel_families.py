@@ -39,6 +39,13 @@ Families (:data:`KERNEL_FAMILIES`):
     2 cycles per support (at most m / 4), from a bump to a two-cycle wavelet;
     kernels of doubling sizes then cover successive octaves, as a wavelet
     bank. The width starts where +-3 sigma spans the support.
+``"mixed"``
+    Several families in one SAN, competing across kernels (issue 30): the
+    kernels take ``"gabor"``, ``"gaussian-derivatives"`` and
+    ``"piecewise-constant"`` in turn by their place in the SAN (kernel 0 a
+    Gabor atom, 1 Gaussian derivatives, 2 a box and a step, 3 a Gabor atom,
+    ...), each with its family's numbers, initialisation and stretching; W
+    counts each kernel's own numbers.
 """
 
 from __future__ import annotations
@@ -61,10 +68,10 @@ class KernelFamily:
     Attributes
     ----------
     name : str
-    num_parameters : callable (m, dims) -> int
-        Learned numbers per kernel of size m.
+    num_parameters : callable (m, dims, place) -> int
+        Learned numbers of the SAN's kernel number ``place``, of size m.
     initial : callable (m, dims, init, generator, place) -> Tensor
-        The initial learned numbers, float32, shape ``(num_parameters(m, dims),)``
+        The initial learned numbers, float32, shape ``(num_parameters(m, dims, place),)``
         (``(m,) * dims`` for ``"free"``), for ``init`` "normal" or "constant", of
         the SAN's kernel number ``place`` (a family may spread its kernels by it).
     weights : callable (parameters, m, size, dims) -> Tensor
@@ -73,7 +80,7 @@ class KernelFamily:
     """
 
     name: str
-    num_parameters: Callable[[int, int], int]
+    num_parameters: Callable[[int, int, int], int]
     initial: Callable[[int, int, str, torch.Generator | None, int], Tensor]
     weights: Callable[[Tensor, int, int, int], Tensor]
 
@@ -85,7 +92,7 @@ def _draw(shape: tuple[int, ...], init: str, generator: torch.Generator | None) 
     return torch.normal(0.0, 0.1, shape, generator=generator)
 
 
-def _free_parameters(m: int, dims: int) -> int:
+def _free_parameters(m: int, dims: int, place: int = 0) -> int:
     return m**dims
 
 
@@ -113,7 +120,7 @@ def _unit(basis: list[Tensor]) -> Tensor:
     return stacked / norms.view(-1, *(1,) * (stacked.ndim - 1))
 
 
-def _gaussian_parameters(m: int, dims: int) -> int:
+def _gaussian_parameters(m: int, dims: int, place: int = 0) -> int:
     return 4 if dims == 1 else 7
 
 
@@ -136,7 +143,7 @@ def _gaussian_weights(parameters: Tensor, m: int, size: int, dims: int) -> Tenso
     return torch.tensordot(parameters[:-1], _unit(basis), dims=1)
 
 
-def _piecewise_parameters(m: int, dims: int) -> int:
+def _piecewise_parameters(m: int, dims: int, place: int = 0) -> int:
     return 2 if dims == 1 else 4
 
 
@@ -160,7 +167,7 @@ _SPREAD = {1: (0.6180339887,), 2: (0.7548776662, 0.5698402910)}
 """Steps of the low-discrepancy sequences (golden ratio; R2 in 2D) that spread the kernels' initial frequencies."""
 
 
-def _gabor_parameters(m: int, dims: int) -> int:
+def _gabor_parameters(m: int, dims: int, place: int = 0) -> int:
     return 3 * dims
 
 
@@ -184,6 +191,28 @@ def _gabor_weights(parameters: Tensor, m: int, size: int, dims: int) -> Tensor:
     return atoms[0] if dims == 1 else atoms[0][:, None] * atoms[1][None, :]
 
 
+_MIXED = ("gabor", "gaussian-derivatives", "piecewise-constant")
+"""The families of ``"mixed"``: the kernels' places take them in turn."""
+
+
+def _mixed_member(place: int) -> KernelFamily:
+    return KERNEL_FAMILIES[_MIXED[place % len(_MIXED)]]
+
+
+def _mixed_parameters(m: int, dims: int, place: int = 0) -> int:
+    return _mixed_member(place).num_parameters(m, dims, place // len(_MIXED))
+
+
+def _mixed_initial(m: int, dims: int, init: str, generator: torch.Generator | None, place: int = 0) -> Tensor:
+    return _mixed_member(place).initial(m, dims, init, generator, place // len(_MIXED))
+
+
+def _mixed_weights(parameters: Tensor, m: int, size: int, dims: int) -> Tensor:
+    # The members' counts differ (3, 4, 2 numbers in 1D; 6, 7, 4 in 2D), so a kernel's count names its family.
+    (member,) = (family for family in map(KERNEL_FAMILIES.get, _MIXED) if family.num_parameters(m, dims, 0) == parameters.numel())
+    return member.weights(parameters, m, size, dims)
+
+
 KERNEL_FAMILIES: dict[str, KernelFamily] = {
     family.name: family
     for family in (
@@ -191,6 +220,7 @@ KERNEL_FAMILIES: dict[str, KernelFamily] = {
         KernelFamily("gaussian-derivatives", _gaussian_parameters, _gaussian_initial, _gaussian_weights),
         KernelFamily("piecewise-constant", _piecewise_parameters, _piecewise_initial, _piecewise_weights),
         KernelFamily("gabor", _gabor_parameters, _gabor_initial, _gabor_weights),
+        KernelFamily("mixed", _mixed_parameters, _mixed_initial, _mixed_weights),
     )
 }
 """The kernel families by name; see the module docstring."""

@@ -243,7 +243,7 @@ class SAN(nn.Module):
             raise ValueError(f"{len(kernel_sizes)} kernel sizes x {self._groups} input channel(s) but {len(numbers)} kernels' numbers")
         for i, values in enumerate(numbers):
             m = kernel_sizes[i // self._groups]
-            shape = self._family.initial(m, self.dims, "constant", None, 0).shape  # the shape of its kernels' numbers
+            shape = self._family.initial(m, self.dims, "constant", None, i // self._groups).shape  # the shape of its numbers
             if values.shape != shape:
                 raise ValueError(f"kernel {i}: numbers of shape {tuple(values.shape)}, config says {tuple(shape)}")
         self.kernels = nn.ParameterList(numbers)

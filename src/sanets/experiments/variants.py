@@ -36,10 +36,14 @@ unless named otherwise:
   per size (their frequencies start apart), at sizes doubling from 7 (3 in
   2D) up to the whole signal or image, so that a kernel can grow into a
   whole-window cosine: the DCT's atoms, and any frequency between them.
+- ``pursuit-mixed``: the same pursuit with three kernels per size, one of
+  each family of ``"mixed"`` (a Gabor atom, Gaussian derivatives, a box and
+  a step), at the sizes of ``pursuit-gaussian``: the families compete for
+  every spike.
 - ``auto``: the family and the configuration chosen on validation among the
-  grids of ``pursuit-gabor``, ``pursuit-gaussian``, ``pursuit-piecewise``
-  (parametric kernels) and ``several-sizes`` (free kernels); ``--quick``
-  runs the first configuration of each.
+  grids of ``pursuit-gabor``, ``pursuit-gaussian``, ``pursuit-piecewise``,
+  ``pursuit-mixed`` (parametric kernels) and ``several-sizes`` (free
+  kernels); ``--quick`` runs the first configuration of each.
 """
 
 from __future__ import annotations
@@ -151,7 +155,7 @@ def _auto(dims: int, length: int, tolerance: int) -> list[dict[str, Any]]:
     return [grid[0] for grid in grids] + [c for grid in grids for c in grid[1:]]
 
 
-_AUTO_CHOICES = ("pursuit-gabor", "pursuit-gaussian", "pursuit-piecewise", "several-sizes")
+_AUTO_CHOICES = ("pursuit-gabor", "pursuit-gaussian", "pursuit-piecewise", "pursuit-mixed", "several-sizes")
 """The variants whose grids ``auto`` chooses from: one per kernel family."""
 
 VARIANTS: dict[str, Variant] = {
@@ -172,6 +176,8 @@ VARIANTS: dict[str, Variant] = {
                 _pursuit("piecewise-constant", (2, 2), 0)),
         Variant("pursuit-gabor", "Sec. V-VI with matching pursuit, kernels holding the DCT's atoms (issue 30)",
                 _pursuit("gabor", (7, 3), 1, whole=True, per_size=2)),
+        Variant("pursuit-mixed", "Sec. V-VI with matching pursuit, several families competing (issue 30)",
+                _pursuit("mixed", (7, 3), 1, per_size=3)),
         Variant("auto", "the family and configuration of lowest validation phi (issue 30)", _auto,
                 quick=len(_AUTO_CHOICES)),
     )
