@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 
@@ -122,7 +123,7 @@ def test_gabor_kernels_of_one_san_start_spread_over_frequencies():
     model = sanets.SAN([63] * 8, kernel_family="gabor", seed=0)
     frequencies = sorted(float(kernel[1].detach().exp()) for kernel in model.kernels)
     assert 0.25 <= frequencies[0] and frequencies[-1] <= 2
-    gaps = [math.log(b / a) for a, b in zip(frequencies, frequencies[1:])]
+    gaps = [math.log(b / a) for a, b in itertools.pairwise(frequencies)]
     assert min(gaps) > 0.1 and max(gaps) < 0.6 and math.log(frequencies[-1] / frequencies[0]) > 1.5  # of log(8) = 2.08
     assert all(float(kernel[1].detach().exp()) <= 5 / 4 for kernel in sanets.SAN([5] * 8, kernel_family="gabor").kernels)
     constant = sanets.SAN([63] * 2, kernel_family="gabor", init="constant")
