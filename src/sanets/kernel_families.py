@@ -159,8 +159,9 @@ def _piecewise_weights(parameters: Tensor, m: int, size: int, dims: int) -> Tens
 
 
 _GABOR_CYCLES = (0.25, 2.0)
-"""The initial frequencies' range, cycles per support: random Gabor atoms of higher frequency (up to m / 4) started
-far from the ECG and EMG training windows' atoms and learned little in Table I's few steps."""
+"""The initial frequencies' range, cycles per support. Up to m / 4 cycles, most kernels started far from anything
+in the signal and learned little in Table I's 15-90 steps (pursuit validation phi 0.41 on emgdb at T = 60, against
+0.28-0.30 from this range)."""
 
 
 _SPREAD = {1: (0.6180339887,), 2: (0.7548776662, 0.5698402910)}

@@ -88,8 +88,8 @@ class SAN(nn.Module):
     kernel_family : str
         One of :data:`sanets.KERNEL_FAMILIES` (Sec. V): how a kernel's learned
         numbers make its weights. ``"free"`` (the paper) learns all m (m x m)
-        weights; ``"gaussian-derivatives"``, ``"piecewise-constant"`` and
-        ``"gabor"`` learn a few numbers per kernel, and W counts those.
+        weights; the others (``"gaussian-derivatives"``, ``"piecewise-constant"``,
+        ``"gabor"``, ``"mixed"``) learn a few numbers per kernel, W counts those.
     scales : sequence of float
         Kernels that stretch (Sec. V, "grid sampler"): each kernel is also
         placed resampled to ``round(m * s)`` samples per axis for every scale
