@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 
@@ -64,6 +65,104 @@ def test_stretching_resamples_free_kernels_linearly_and_scales_a_gaussians_width
     numbers = [1.0, 0.0, 0.0, math.log(2.0)]
     stretched = weights_of("gaussian-derivatives", numbers, 9, size=18)
     assert torch.allclose(stretched, weights_of("gaussian-derivatives", [1.0, 0.0, 0.0, math.log(4.0)], 18))
+
+
+def gabor(t: torch.Tensor, size: int, sigma: float, frequency: float, phase: float) -> torch.Tensor:
+    """A Gabor atom written out: sigma as a share of the support, frequency in cycles per support, unit energy."""
+    atom = [math.exp(-0.5 * (s / size / sigma) ** 2) * math.cos(2 * math.pi * frequency * s / size + phase) for s in t.tolist()]
+    return torch.tensor(atom, dtype=torch.float64) / math.sqrt(sum(a * a for a in atom))
+
+
+def test_gabor_kernels_are_unit_energy_gabor_atoms():
+    m, sigma, frequency, phase = 12, 0.2, 2.5, 0.7
+    t = torch.arange(m, dtype=torch.float64) - 5.5
+    kernel = weights_of("gabor", [math.log(sigma), math.log(frequency), phase], m)
+    assert torch.allclose(kernel, gabor(t, m, sigma, frequency, phase))
+    assert float(kernel.norm()) == pytest.approx(1.0)
+    flipped = weights_of("gabor", [math.log(sigma), math.log(frequency), phase + math.pi], m)
+    assert torch.allclose(flipped, -kernel)  # a phase of pi is the sign an amplitude would carry
+    assert sanets.SAN([9, 30, 1000], kernel_family="gabor").num_weights == 9
+
+
+def test_a_gabor_kernel_wider_than_its_support_is_a_cosine_and_holds_every_dct_atom():
+    n = 16
+    j = torch.arange(n, dtype=torch.float64)
+    for k in range(1, n):
+        dct = torch.cos(math.pi * k * (j + 0.5) / n)  # DCT-II atom k
+        kernel = weights_of("gabor", [20.0, math.log(k / 2), math.pi * k / 2], n)
+        assert torch.allclose(kernel, dct / dct.norm(), atol=1e-9)
+    off_grid = weights_of("gabor", [20.0, math.log(3.3), 1.0], n)
+    expected = torch.cos(2 * math.pi * 3.3 * (j - 7.5) / n + 1.0)
+    assert torch.allclose(off_grid, expected / expected.norm(), atol=1e-9)
+    nearly_flat = weights_of("gabor", [20.0, -20.0, 0.0], n)  # k = 0: the mean
+    assert torch.allclose(nearly_flat, torch.full((n,), n**-0.5, dtype=torch.float64))
+
+
+def test_gabor_kernels_in_2d_are_the_product_of_one_atom_per_axis():
+    m = 7
+    t = torch.arange(m, dtype=torch.float64) - 3
+    rows, columns = (0.3, 1.5, 0.2), (0.15, 0.8, -1.0)
+    numbers = [math.log(rows[0]), math.log(rows[1]), rows[2], math.log(columns[0]), math.log(columns[1]), columns[2]]
+    kernel = weights_of("gabor", numbers, m, dims=2)
+    assert torch.allclose(kernel, torch.outer(gabor(t, m, *rows), gabor(t, m, *columns)))
+    assert sanets.SAN([5, 5], dims=2, kernel_family="gabor").num_weights == 12
+
+
+def test_gabor_kernels_stretch_in_cycles_and_widths_per_support_and_every_number_learns():
+    numbers = torch.tensor([math.log(0.25), math.log(3.0), 0.4], dtype=torch.float64, requires_grad=True)
+    family = KERNEL_FAMILIES["gabor"]
+    stretched = family.weights(numbers, 10, 20, 1)
+    assert torch.allclose(stretched, family.weights(numbers, 20, 20, 1))  # same numbers, same atom at any size
+    t = torch.arange(20, dtype=torch.float64) - 9.5
+    assert torch.allclose(stretched, gabor(t, 20, 0.25, 3.0, 0.4))  # 3 cycles over 20 samples, not over 10
+    (stretched * torch.linspace(-1, 2, 20, dtype=torch.float64)).sum().backward()
+    assert numbers.grad is not None and bool((numbers.grad != 0).all())
+
+
+def test_gabor_kernels_of_one_san_start_spread_over_frequencies():
+    model = sanets.SAN([63] * 8, kernel_family="gabor", seed=0)
+    frequencies = sorted(float(kernel[1].detach().exp()) for kernel in model.kernels)
+    assert 0.25 <= frequencies[0] and frequencies[-1] <= 2
+    gaps = [math.log(b / a) for a, b in itertools.pairwise(frequencies)]
+    assert min(gaps) > 0.1 and max(gaps) < 0.6 and math.log(frequencies[-1] / frequencies[0]) > 1.5  # of log(8) = 2.08
+    assert all(float(kernel[1].detach().exp()) <= 5 / 4 for kernel in sanets.SAN([5] * 8, kernel_family="gabor").kernels)
+    constant = sanets.SAN([63] * 2, kernel_family="gabor", init="constant")
+    assert torch.equal(constant.kernels[0], constant.kernels[1])
+
+
+def test_a_gabor_san_learns_with_alg_4_and_survives_save_and_load(tmp_path):
+    x = torch.randn(6, 1, 64, generator=torch.Generator().manual_seed(4))
+    model = sanets.SAN([9, 21], "extrema", seed=0, kernel_family="gabor", scales=[1.0, 2.0])
+    before = [kernel.detach().clone() for kernel in model.kernels]
+    sanets.fit(model, x[:4], x[4:], epochs=2, batch_size=2, seed=0, restore_best=False)
+    assert all(bool((a != b).all()) for a, b in zip(before, model.kernels))
+    model.save(tmp_path / "gabor.safetensors")
+    loaded = sanets.SAN.load(tmp_path / "gabor.safetensors")
+    assert loaded.config() == model.config() and torch.equal(loaded(x), model(x))
+
+
+def test_mixed_kernels_take_the_families_in_turn_each_with_its_own_numbers(tmp_path):
+    model = sanets.SAN([7, 7, 7, 9, 9], kernel_family="mixed", seed=0, dtype="float64", scales=[1.0, 2.0])
+    members = ["gabor", "gaussian-derivatives", "piecewise-constant", "gabor", "gaussian-derivatives"]
+    assert [kernel.numel() for kernel in model.kernels] == [3, 4, 2, 3, 4] and model.num_weights == 16
+    weights = model.kernel_weights()
+    for i, (member, kernel, m) in enumerate(zip(members, model.kernels, model.kernel_sizes)):
+        for j, size in enumerate((m, 2 * m)):
+            assert torch.equal(weights[2 * i + j], KERNEL_FAMILIES[member].weights(kernel, m, size, 1))
+    second_gabor = KERNEL_FAMILIES["gabor"].initial(9, 1, "normal", None, 1)  # the second Gabor atom's place among them
+    assert float(model.kernels[3][1].detach()) == pytest.approx(float(second_gabor[1]))
+    model.save(tmp_path / "mixed.safetensors")
+    loaded = sanets.SAN.load(tmp_path / "mixed.safetensors")
+    x = torch.randn(2, 1, 40, generator=torch.Generator().manual_seed(7), dtype=torch.float64)
+    assert loaded.config() == model.config() and torch.equal(loaded(x), model(x))
+    assert sanets.SAN([5, 5, 5], dims=2, kernel_family="mixed").num_weights == 6 + 7 + 4
+
+
+def test_a_mixed_san_grows_the_next_family_in_turn():
+    x = torch.randn(6, 1, 60, generator=torch.Generator().manual_seed(5))
+    grown = sanets.SAN([7], "extrema", seed=2, kernel_family="mixed", competition="across-kernels")
+    sanets.fit(grown, x[:4], x[4:], epochs=6, batch_size=2, lr=1e-12, seed=3, grow_to=3, grow_patience=1, restore_best=False)
+    assert [kernel.numel() for kernel in grown.kernels] == [3, 4, 2]
 
 
 def test_a_san_with_scales_has_a_code_channel_per_kernel_and_scale_and_decodes_as_a_naive_sum():
@@ -138,7 +237,7 @@ def test_a_version_1_file_loads_as_free_kernels(tmp_path):
 @pytest.mark.parametrize(
     ("arguments", "error", "message"),
     [
-        ({"kernel_family": "gabor"}, ValueError, "kernel_family must be one of free, gaussian-derivatives"),
+        ({"kernel_family": "mexican-hat"}, ValueError, "kernel_family must be one of free, gaussian-derivatives"),
         ({"scales": 2.0}, TypeError, "scales must be a non-empty sequence"),
         ({"scales": []}, TypeError, "scales must be a non-empty sequence"),
         ({"scales": [1.0, -1.0]}, ValueError, "positive finite"),

@@ -88,8 +88,8 @@ class SAN(nn.Module):
     kernel_family : str
         One of :data:`sanets.KERNEL_FAMILIES` (Sec. V): how a kernel's learned
         numbers make its weights. ``"free"`` (the paper) learns all m (m x m)
-        weights; ``"gaussian-derivatives"`` and ``"piecewise-constant"`` learn a
-        few numbers per kernel, and W counts those.
+        weights; the others (``"gaussian-derivatives"``, ``"piecewise-constant"``,
+        ``"gabor"``, ``"mixed"``) learn a few numbers per kernel, W counts those.
     scales : sequence of float
         Kernels that stretch (Sec. V, "grid sampler"): each kernel is also
         placed resampled to ``round(m * s)`` samples per axis for every scale
@@ -163,7 +163,7 @@ class SAN(nn.Module):
         self.activation = activation
         self.dims, self.init, self.border_tolerance = dims, init, border_tolerance
         generator = None if seed is None else torch.Generator().manual_seed(seed)
-        numbers = [self._family.initial(m, dims, init, generator).to(dtype) for m in kernel_sizes for _ in range(self._groups)]
+        numbers = [self._family.initial(m, dims, init, generator, i).to(dtype) for i, m in enumerate(kernel_sizes) for _ in range(self._groups)]
         self.set_kernels(kernel_sizes, numbers)
         self.set_sparsity(sparsity)
 
@@ -243,7 +243,7 @@ class SAN(nn.Module):
             raise ValueError(f"{len(kernel_sizes)} kernel sizes x {self._groups} input channel(s) but {len(numbers)} kernels' numbers")
         for i, values in enumerate(numbers):
             m = kernel_sizes[i // self._groups]
-            shape = self._family.initial(m, self.dims, "constant", None).shape  # the shape of its kernels' numbers
+            shape = self._family.initial(m, self.dims, "constant", None, i // self._groups).shape  # the shape of its numbers
             if values.shape != shape:
                 raise ValueError(f"kernel {i}: numbers of shape {tuple(values.shape)}, config says {tuple(shape)}")
         self.kernels = nn.ParameterList(numbers)

@@ -234,7 +234,8 @@ def _add_kernel(model: SAN, optimizer: torch.optim.Optimizer, generator: torch.G
     """Append a kernel of the last one's size (one per input channel, if separate) to ``model`` and to ``optimizer``
     (``fit(grow_to=...)``)."""
     size = model.kernel_sizes[-1]
-    numbers = [model._family.initial(size, model.dims, model.init, generator).to(model.kernels[0]) for _ in range(model._groups)]
+    numbers = [model._family.initial(size, model.dims, model.init, generator, model.num_kernels).to(model.kernels[0])
+               for _ in range(model._groups)]
     model.set_kernels([*model.kernel_sizes, size], [*model.kernels, *numbers])
     optimizer.add_param_group({"params": list(model.kernels)[-model._groups :]})
 

@@ -63,6 +63,45 @@ def test_a_variant_keeps_its_configuration_of_lowest_validation_phi_and_scores_i
     json.dumps(record)  # a unit's result is written as JSON
 
 
+def test_pursuit_gabor_grows_kernels_to_the_whole_signal_two_per_size_at_different_frequencies():
+    (configuration, *_) = VARIANTS["pursuit-gabor"].grid(1, 1000, 3)
+    sizes = configuration["kernel_sizes"]
+    assert sizes == [7, 7, 15, 15, 31, 31, 63, 63, 127, 127, 255, 255, 1000, 1000]
+    model = sanets.SAN(seed=0, **configuration)
+    assert model.num_weights == 3 * len(sizes)
+    frequencies = [float(kernel[1].detach()) for kernel in model.kernels]
+    assert all(frequencies[i] != frequencies[i + 1] for i in range(0, len(sizes), 2))
+    (image, *_) = VARIANTS["pursuit-gabor"].grid(2, 28, 2)
+    assert image["kernel_sizes"][-1] == 28 and sanets.SAN(dims=2, **image).num_weights == 6 * len(image["kernel_sizes"])
+
+
+def test_pursuit_mixed_puts_one_kernel_of_each_family_at_each_size():
+    (configuration, *_) = VARIANTS["pursuit-mixed"].grid(1, 1000, 3)
+    assert configuration["kernel_sizes"] == [m for m in (7, 15, 31, 63, 127) for _ in range(3)]
+    model = sanets.SAN(**configuration)
+    assert [kernel.numel() for kernel in model.kernels] == [3, 4, 2] * 5 and model.num_weights == 45
+
+
+def test_auto_chooses_among_one_grid_per_family_on_validation():
+    grid = VARIANTS["auto"].grid(1, 1000, 3)
+    choices = [VARIANTS[name].grid(1, 1000, 3) for name in ("pursuit-gabor", "pursuit-gaussian", "pursuit-piecewise",
+                                                             "pursuit-mixed", "several-sizes")]
+    assert sorted(map(str, grid)) == sorted(str(c) for choice in choices for c in choice)
+    quick = grid[: VARIANTS["auto"].quick]
+    assert quick == [choice[0] for choice in choices]
+    assert [c.get("kernel_family", "free") for c in quick] == ["gabor", "gaussian-derivatives", "piecewise-constant", "mixed",
+                                                               "free"]
+    generator = torch.Generator().manual_seed(1)
+    splits = {name: torch.randn(n, 1, 200, generator=generator) for name, n in (("train", 4), ("validation", 2), ("test", 2))}
+    _, record = run_variant("auto", Sweep((8,), 1, 1, 3, epochs=2, batch_size=2), (200,), splits, seed=0, quick=True)
+    candidates = record["candidates"]
+    tried = VARIANTS["auto"].grid(1, 200, 1)[:5]
+    assert [c["configuration"] for c in candidates] == [describe_configuration(c) for c in tried]
+    chosen = min(range(5), key=lambda i: candidates[i]["validation_flithos"])
+    assert record["configuration"] == candidates[chosen]["configuration"]
+    assert record["model"]["kernel_family"] == tried[chosen].get("kernel_family", "free")
+
+
 def test_plan_adds_a_unit_per_variant_only_when_asked(shared):
     experiments = [EXPERIMENTS["physionet"]]
     without = plan(experiments, Settings(quick=True), databases=["mitdb"], data_dir=str(shared))

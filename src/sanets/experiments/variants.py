@@ -32,6 +32,18 @@ unless named otherwise:
   kernels, top-1 across all kernels and positions, and T residual passes, so
   each pass places the one kernel that best matches what is left; T (4, 6 or
   8 % of the samples) is chosen on validation.
+- ``pursuit-gabor``: the same pursuit with Gabor kernels (issue 30), two
+  per size (their frequencies start apart), at sizes doubling from 7 (3 in
+  2D) up to the whole signal or image, so that a kernel can grow into a
+  whole-window cosine: the DCT's atoms, and any frequency between them.
+- ``pursuit-mixed``: the same pursuit with three kernels per size, one of
+  each family of ``"mixed"`` (a Gabor atom, Gaussian derivatives, a box and
+  a step), at the sizes of ``pursuit-gaussian``: the families compete for
+  every spike.
+- ``auto``: the family and the configuration chosen on validation among the
+  grids of ``pursuit-gabor``, ``pursuit-gaussian``, ``pursuit-piecewise``,
+  ``pursuit-mixed`` (parametric kernels) and ``several-sizes`` (free
+  kernels); ``--quick`` runs the first configuration of each.
 """
 
 from __future__ import annotations
@@ -72,15 +84,20 @@ class Variant:
     name: str
     source: str
     grid: Callable[[int, int, int], list[dict[str, Any]]]
+    quick: int = 1
+    """How many of the grid's first configurations ``--quick`` runs."""
 
 
-def _pursuit(family: str, smallest: tuple[int, int], step: int) -> Callable[[int, int, int], list[dict[str, Any]]]:
-    """The grid of matching pursuit with kernels of ``family`` at sizes ``s, 2 * s + step, ...`` up to a quarter
-    of a signal or half an image, from ``s = smallest[dims - 1]``."""
+def _pursuit(family: str, smallest: tuple[int, int], step: int, whole: bool = False,
+             per_size: int = 1) -> Callable[[int, int, int], list[dict[str, Any]]]:
+    """The grid of matching pursuit with ``per_size`` kernels of ``family`` at sizes ``s, 2 * s + step, ...`` up to a
+    quarter of a signal or half an image, from ``s = smallest[dims - 1]``; with ``whole``, up to half the signal or
+    image and then its whole length."""
     def grid(dims: int, length: int, tolerance: int) -> list[dict[str, Any]]:
         sizes = [smallest[dims - 1]]
-        while 2 * sizes[-1] + step <= length // (4 if dims == 1 else 2):
+        while 2 * sizes[-1] + step <= length // (2 if whole or dims == 2 else 4):
             sizes.append(2 * sizes[-1] + step)
+        sizes = [m for m in sizes + [length] * whole for _ in range(per_size)]
         return [{"kernel_sizes": sizes, "kernel_family": family, "activation": "topk-absolutes", "sparsity": [1] * len(sizes),
                  "competition": "across-kernels", "passes": max(round(share * length**dims), 1), "unit_norm": True}
                 for share in (0.04, 0.06, 0.08)]
@@ -133,6 +150,14 @@ def _piecewise(dims: int, length: int, tolerance: int) -> list[dict[str, Any]]:
             for c in _competing(dims, length, tolerance, passes=3)]
 
 
+def _auto(dims: int, length: int, tolerance: int) -> list[dict[str, Any]]:
+    grids = [VARIANTS[name].grid(dims, length, tolerance) for name in _AUTO_CHOICES]
+    return [grid[0] for grid in grids] + [c for grid in grids for c in grid[1:]]
+
+
+_AUTO_CHOICES = ("pursuit-gabor", "pursuit-gaussian", "pursuit-piecewise", "pursuit-mixed", "several-sizes")
+"""The variants whose grids ``auto`` chooses from: one per kernel family."""
+
 VARIANTS: dict[str, Variant] = {
     variant.name: variant
     for variant in (
@@ -149,6 +174,12 @@ VARIANTS: dict[str, Variant] = {
                 _pursuit("gaussian-derivatives", (7, 3), 1)),
         Variant("pursuit-piecewise", "Sec. V-VI with matching pursuit from sparse coding",
                 _pursuit("piecewise-constant", (2, 2), 0)),
+        Variant("pursuit-gabor", "Sec. V-VI with matching pursuit, kernels holding the DCT's atoms (issue 30)",
+                _pursuit("gabor", (7, 3), 1, whole=True, per_size=2)),
+        Variant("pursuit-mixed", "Sec. V-VI with matching pursuit, several families competing (issue 30)",
+                _pursuit("mixed", (7, 3), 1, per_size=3)),
+        Variant("auto", "the family and configuration of lowest validation phi (issue 30)", _auto,
+                quick=len(_AUTO_CHOICES)),
     )
 }
 """The variants ``--variants`` runs, by name; see the module docstring."""
@@ -207,7 +238,7 @@ def run_variant(
         phi and test means.
     """
     grid = VARIANTS[name].grid(sweep.dims, min(spatial_shape), sweep.border_tolerance)
-    grid = grid[:1] if quick else grid
+    grid = grid[: VARIANTS[name].quick] if quick else grid
     device = splits["train"].device
     fitted = []
     for configuration in grid:
