@@ -19,7 +19,7 @@ import torch
 import sanets
 from sanets.cli import main
 from sanets.codec import decode_file, encode_signal, inspect_file, rate_distortion
-from sanets.codec._format import MAGIC, read_file
+from sanets.codec._format import MAGIC, read_file, write_file
 from sanets.datasets._types import Signal
 from sanets.errors import CodecError, ModelFileError, OutOfReachError
 from sanets.pretrained import PRETRAINED, pretrained, resolve_model
@@ -355,3 +355,22 @@ def test_channels_coded_in_processes_make_the_file_threads_make(tmp_path, monkey
     with pytest.raises(OutOfReachError, match="out of reach") as info:  # an error in a worker reaches the caller whole
         encode_signal(sanets.SAN([3], "extrema", seed=0), signal, tmp_path / "x.san", codec="san", prdn=1e-9)
     assert info.value.floor > 0
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="chunks are decoded in forked processes on Linux only")
+def test_chunks_decoded_in_processes_are_those_threads_decode(tmp_path, monkeypatch):
+    from sanets.codec import _channels
+
+    monkeypatch.setattr(_channels, "SEGMENT", 4096)
+    monkeypatch.setattr(_channels, "available_cores", lambda: 2)
+    signal = beats(2, 6 * 4096)  # 12 chunks: more than the cores
+    encode_signal(model(), signal, tmp_path / "r.san", codec="san", prdn=5.0)
+    monkeypatch.setattr(_channels, "_processes", lambda count: 2)
+    forked = decode_file(tmp_path / "r.san", model())[0]
+    monkeypatch.setattr(_channels, "_processes", lambda count: 1)
+    np.testing.assert_array_equal(forked, decode_file(tmp_path / "r.san", model())[0])
+    header, payloads = read_file(tmp_path / "r.san")
+    write_file(tmp_path / "bad.san", header, [*payloads[:-1], payloads[-1][:8]])  # checksums right, a chunk cut short
+    monkeypatch.setattr(_channels, "_processes", lambda count: 2)
+    with pytest.raises(CodecError, match="chunk 11 is malformed"):  # raised in a worker, whole
+        decode_file(tmp_path / "bad.san", model())

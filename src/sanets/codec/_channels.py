@@ -254,6 +254,16 @@ def _processes(channels: int) -> int:
 
 
 _JOB: tuple = ()
+_COMPILED: set[type] = set()
+
+
+def _compile_here(codec: SegmentCodec) -> None:
+    """Code a short made-up channel once per codec type in this process, so that the numba functions its coding
+    compiles are compiled here, where forked processes inherit them, not loaded from numba's cache in each."""
+    if type(codec) not in _COMPILED:
+        wave = np.sin(np.arange(4 * 1024) / 7) ** 15 + 0.01 * np.cos(np.arange(4 * 1024) * 1.3)
+        _best_per_channel(codec, wave[None], [float(wave.std())], 5.0, None, 1)
+        _COMPILED.add(type(codec))
 
 
 def _receive(job: tuple) -> None:
@@ -289,6 +299,7 @@ def encode_channels(codec: SegmentCodec, data: np.ndarray, *, prdn_target: float
         if processes == 1:
             best = _best_per_channel(*job)
         else:
+            _compile_here(codec)
             with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"), initializer=_receive,
                                      initargs=(job,)) as pool:
                 best = list(pool.map(_best_of_channel, range(len(data))))
@@ -298,22 +309,37 @@ def encode_channels(codec: SegmentCodec, data: np.ndarray, *, prdn_target: float
 
 
 def decode_channels(codec: SegmentCodec, header: dict, payloads: list[bytes], path: Any) -> np.ndarray:
-    """The mirror of :func:`encode_channels`: ``(C, S)`` float64 (chunks decoded in parallel threads)."""
+    """The mirror of :func:`encode_channels`: ``(C, S)`` float64. Chunks are decoded in forked processes where the
+    platform forks and there are more chunks than cores (a Holter's hours), else in threads."""
     samples, data = header["samples"], np.zeros((header["channels"], header["samples"]))
     chunks = [(c, part, step, choice) for c, (step, choice) in enumerate(zip(header["steps"], header["choices"]))
               for part in segments(samples)]
     if len(chunks) != len(payloads):
         raise CodecError(f"{path}: {len(payloads)} chunks for {len(chunks)} segments")
-
-    def decode(index: int) -> None:
-        c, part, step, choice = chunks[index]
-        try:
-            reader = Reader(payloads[index])
-            mean = reader.float64()
-            data[c, part] = codec.read_segment(reader, part.stop - part.start, step, choice) + mean
-        except (ValueError, IndexError, OverflowError) as error:
-            raise CodecError(f"{path}: chunk {index} is malformed: {error}") from None
-
-    with ThreadPoolExecutor(min(available_cores(), len(chunks))) as pool:
-        list(pool.map(decode, range(len(chunks))))
+    job = (codec, chunks, payloads, path)
+    processes = _processes(len(chunks)) if len(chunks) > available_cores() else 1
+    if processes == 1:
+        with ThreadPoolExecutor(min(available_cores(), len(chunks))) as pool:
+            decoded = list(pool.map(functools.partial(_decoded_chunk, job), range(len(chunks))))
+    else:
+        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"), initializer=_receive,
+                                 initargs=(job,)) as pool:
+            decoded = list(pool.map(_decoded_chunk, range(len(chunks)), chunksize=-(-len(chunks) // processes)))
+    for (c, part, _, _), values in zip(chunks, decoded):
+        data[c, part] = values
     return data
+
+
+def _decoded_chunk(job: tuple | int, index: int | None = None) -> np.ndarray:
+    """Chunk ``index`` of ``job`` (codec, chunks, payloads, path) decoded; ``_decoded_chunk(index)`` in a forked
+    process (its job inherited)."""
+    if index is None:
+        job, index = _JOB, job
+    codec, chunks, payloads, path = job
+    _, part, step, choice = chunks[index]
+    try:
+        reader = Reader(payloads[index])
+        mean = reader.float64()
+        return codec.read_segment(reader, part.stop - part.start, step, choice) + mean
+    except (ValueError, IndexError, OverflowError) as error:
+        raise CodecError(f"{path}: chunk {index} is malformed: {error}") from None

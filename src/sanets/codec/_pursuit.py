@@ -15,11 +15,11 @@ themselves are range-coded as :mod:`sanets.codec._spikes` describes.
 
 The constants were chosen on channel 1 of six MIT-BIH records (a lead the README's table does not score), 10
 minutes each, by the mean san/wavelet ratio at PRDN 5 %: :data:`KERNEL_STEP` 1/128 (1/32: 1.040, 1/64: 1.010,
-1/128: 0.994, 1/256: 0.989); :data:`THRESHOLD` 0.75 (up to 8: within 0.5 %). :data:`ADAPT_ROUNDS` on the first 10
-minutes of channel 0 of MIT-BIH 100, 101, 105, 119, 208 and 215, each coded with the model of ``fit --for codec``
-on the other six records: no round of adaptation was best on three (100, 101, 105: 4-8 % fewer bits than three
-rounds), three rounds on the others (119, 208: 5-8 % fewer than none), one round in between everywhere. So both
-are tried.
+1/128: 0.994, 1/256: 0.989); :data:`THRESHOLD` 0.75 (up to 8: within 0.5 %). The rounds of adaptation of
+:data:`SPIKE_CHOICES` on the first 10 minutes of channel 0 of MIT-BIH 100, 101, 105, 119, 208 and 215, each coded
+with the model of ``fit --for codec`` on the other six records: no round of adaptation was best on three (100,
+101, 105: 4-8 % fewer bits than three rounds), three rounds on the others (119, 208: 5-8 % fewer than none), one
+round in between everywhere. So both are tried.
 """
 
 from __future__ import annotations
@@ -50,25 +50,25 @@ BLOCK = 1024
 """Samples per block of pursuit."""
 THRESHOLD = 0.75
 """A spike is sent while its |amplitude| reaches this many of its quantisation steps."""
-ADAPT_ROUNDS = (0, 3)
-"""The rounds of kernel adaptation to each segment (:func:`adapt`) tried per channel: none keeps the spherical
-k-means centres of the segment's own events."""
 ADAPT_SHARE = 0.35
 """Kernels are adapted once per segment, at the spike step of this share, whatever the share they then code at: on
-the six records of :data:`ADAPT_ROUNDS`, as few or fewer bits than adapting at each share (MIT-BIH 119 and 215
+the six records of :data:`SPIKE_CHOICES`' rounds, as few or fewer bits than adapting at each share (MIT-BIH 119 and 215
 0.5 % and 0.4 % fewer), in a quarter less time."""
 KERNEL_STEP = 1 / 128
 """The quantisation step of an adapted kernel (unit norm) as the file carries it, wavelet-coded."""
-SPIKE_SCALES = (1.0, 1 / 3)
-"""A segment's spike steps tried, in units of its :func:`typical_amplitude`. At 1 a typical event is sent as level 1,
-its amplitude exact; at 1/3, events of other heights too (ectopic beats beside normal ones) are sent within a sixth
-of a typical amplitude. Measured on channel 0 of ten MIT-BIH records (10 minutes each, each coded with the model of
-the other fold, PRDN 5 %, bits against the wavelet codec's): 1 is best on 100, 101, 103, 105, 112, 215, 222 and 230,
-and 0.9, 1.1 or 1.2 cost up to 14 %, 8 % and 27 % more bits there; 1/3 is best on 119 (0.61 against 0.95 at 1)
-and 208. Against the thresholds tried before (0.35, 0.5 and 0.7 of a kernel-long stretch's norm, std x sqrt(M)):
-2-12 % fewer bits on 101, 103, 112, 119 and 230, within 1 % on 100, 105, 215 and 222, 7 % more on 208 (where a
-step of 1/2 would match them). Without spikes (a choice of None, no kernels): where spikes do not pay for their
-bits, the file says so (its choice) and costs what the residual coder alone costs."""
+SPIKE_CHOICES = ((1.0, 0), (1.0, 3), (1 / 3, 3))
+"""(spike step, rounds of kernel adaptation) tried per channel. The step is in units of the segment's
+:func:`typical_amplitude`: at 1 a typical event is sent as level 1, its amplitude exact; at 1/3, events of other
+heights too (ectopic beats beside normal ones) are sent within a sixth of a typical amplitude. The rounds are those
+of :func:`adapt` (none keeps the spherical k-means centres of the segment's own events). Measured on channel 0 of
+ten MIT-BIH records (10 minutes each, each coded with the model of the other fold, PRDN 5 %, bits against the
+wavelet codec's): a step of 1 is best on 100, 101, 103, 105, 112, 215, 222 and 230, and 0.9, 1.1 or 1.2 cost up to
+14 %, 8 % and 27 % more bits there; 1/3 is best on 119 (0.61 against 0.95 at 1) and 208, with adapted kernels
+(1/3 without adaptation was never chosen on the twelve whole records at any of seven targets). Against the
+thresholds tried before (0.35, 0.5 and 0.7 of a kernel-long stretch's norm, std x sqrt(M)): 2-12 % fewer bits on
+101, 103, 112, 119 and 230, within 1 % on 100, 105, 215 and 222, 7 % more on 208 (where a step of 1/2 would match
+them). Without spikes (a choice of None, no kernels): where spikes do not pay for their bits, the file says so (its
+choice) and costs what the residual coder alone costs."""
 WAVELET_MARGIN = 0.03
 """How close (a share of the size) no spikes with bior4.4 must come to the best spikes for the other wavelets to be
 tried without spikes: on both leads of the twelve MIT-BIH records (whole and per segment, PRDN 5 %), no wavelet's file
@@ -339,14 +339,14 @@ class PursuitCodec:
 
     Per segment: the SAN's kernels adapted to it, sent wavelet-coded at :data:`KERNEL_STEP`: spherical k-means of
     the stretches around its events, starting from the SAN's kernels, then :func:`adapt`;
-    matching pursuit with them and their derivatives at a spike step of one of :data:`SPIKE_SCALES` typical
-    amplitudes, spikes while they reach the threshold (a choice per channel among the scales, :data:`ADAPT_ROUNDS`
-    and no spikes at all, the smallest file kept); the residual coded by the wavelet codec's quantiser and coder at the channel's step, which
+    matching pursuit with them and their derivatives at a spike step in typical amplitudes, spikes while they
+    reach the threshold (a choice per channel among :data:`SPIKE_CHOICES` and no spikes at all, the smallest file
+    kept); the residual coded by the wavelet codec's quantiser and coder at the channel's step, which
     sets the quality (see :attr:`choices`).
     """
 
     name = "san"
-    choices = tuple((scale, RESIDUAL_WAVELET, rounds) for rounds in ADAPT_ROUNDS for scale in SPIKE_SCALES) + tuple(
+    choices = tuple((scale, RESIDUAL_WAVELET, rounds) for scale, rounds in SPIKE_CHOICES) + tuple(
         (None, wavelet) for wavelet in _wavelet.WAVELETS)
     """(spike scale, residual wavelet, rounds of adaptation): with spikes the residual is bior4.4's; without, it
     is any wavelet the wavelet codec would try, so that where spikes do not pay the file is the wavelet codec's. The
@@ -366,10 +366,9 @@ class PursuitCodec:
         return 0 if choice[0] is None else self.header_bytes
 
     def next_choices(self, sizes: dict[tuple, float]) -> list[tuple]:
-        """Two stages: spikes at each of :data:`SPIKE_SCALES` with each of :data:`ADAPT_ROUNDS` beside no spikes
-        with bior4.4; then the other wavelets without spikes, only where no spikes came within
-        :data:`WAVELET_MARGIN` of the best spikes (so that where spikes do not pay, the file is the wavelet
-        codec's)."""
+        """Two stages: each of :data:`SPIKE_CHOICES` beside no spikes with bior4.4; then the other wavelets without
+        spikes, only where no spikes came within :data:`WAVELET_MARGIN` of the best spikes (so that where spikes do
+        not pay, the file is the wavelet codec's)."""
         if not sizes:
             return [(None, RESIDUAL_WAVELET)] + [choice for choice in self.choices if choice[0] is not None]
         spikes = min(size for choice, size in sizes.items() if choice[0] is not None)
