@@ -118,7 +118,7 @@ def correlations(blocks: np.ndarray, atoms: np.ndarray) -> np.ndarray:
     FFTs' time; only the encoder's choice of spikes reads it (their amplitudes are quantised, and the decoder never
     pursues), with errors about 1e-7 of the largest correlation."""
     extent, width = blocks.shape[1], atoms.shape[1]
-    size = _fast_length(extent + width - 1)
+    size = _fast_length(extent)  # circular: the wrap-around lands only past the last start kept
     spectra = scipy.fft.rfft(blocks.astype(np.float32), size)[:, None] * np.conj(scipy.fft.rfft(atoms.astype(np.float32), size))[None]
     return scipy.fft.irfft(spectra, size, overwrite_x=True)[..., : extent - width + 1]  # a view: pursuit reads it in place
 
