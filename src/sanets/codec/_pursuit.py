@@ -48,9 +48,11 @@ from sanets.codec._matching import (
 from sanets.codec._spikes import read_spikes, read_spikes_v2, write_spikes
 
 ADAPT_SHARE = 0.35
-"""Kernels are adapted once per segment, at the spike step of this share, whatever the share they then code at: on
-the six records of :data:`SPIKE_CHOICES`' rounds, as few or fewer bits than adapting at each share (MIT-BIH 119 and 215
-0.5 % and 0.4 % fewer), in a quarter less time."""
+"""Kernels are adapted once per segment, at the step of a threshold at this share of a kernel-long stretch's norm
+(:func:`adapt_step`), whatever step they then code at: measured when the codec's steps were such shares (0.35, 0.5,
+0.7), on the six records of the rounds in :data:`SPIKE_CHOICES`, as few or fewer bits than adapting at each share
+(MIT-BIH 119 and 215 0.5 % and 0.4 % fewer), in a quarter less time. Also the spike step of a segment without
+events (a typical amplitude of 0)."""
 KERNEL_STEP = 1 / 128
 """The quantisation step of an adapted kernel (unit norm) as the file carries it, wavelet-coded."""
 SPIKE_CHOICES = ((1.0, 0), (1.0, 3), (1 / 3, 3))
