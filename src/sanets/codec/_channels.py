@@ -269,14 +269,26 @@ def _compile_here(codec: SegmentCodec) -> None:
         _COMPILED.add(type(codec))
 
 
-def _receive(job: tuple) -> None:
-    """In a forked process: the job of :func:`encode_channels`, inherited, not pickled."""
+def _forked_map(work: Callable[[tuple, int], Any], job: tuple, count: int, processes: int, chunksize: int = 1) -> list:
+    """``[work(job, i) for i in range(count)]`` in ``processes`` forked processes, which inherit ``work`` and ``job``
+    (neither is pickled)."""
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"), initializer=_receive,
+                             initargs=((work, job),)) as pool:
+        return list(pool.map(_inherited, range(count), chunksize=chunksize))
+
+
+def _receive(inherited: tuple) -> None:
     global _JOB
-    _JOB = job
+    _JOB = inherited
 
 
-def _best_of_channel(index: int) -> tuple[int, float, Any, list[bytes]]:
-    codec, data, spreads, prdn_target, quantization, threads = _JOB
+def _inherited(index: int) -> Any:
+    work, job = _JOB
+    return work(job, index)
+
+
+def _best_of_channel(job: tuple, index: int) -> tuple[int, float, Any, list[bytes]]:
+    codec, data, spreads, prdn_target, quantization, threads = job
     return _best_per_channel(codec, data[index : index + 1], spreads[index : index + 1], prdn_target, quantization, threads)[0]
 
 
@@ -303,9 +315,7 @@ def encode_channels(codec: SegmentCodec, data: np.ndarray, *, prdn_target: float
             best = _best_per_channel(*job)
         else:
             _compile_here(codec)
-            with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"), initializer=_receive,
-                                     initargs=(job,)) as pool:
-                best = list(pool.map(_best_of_channel, range(len(data))))
+            best = _forked_map(_best_of_channel, job, len(data), processes)
     fields = {"steps": [step for _, step, _, _ in best], "choices": [choice for _, _, choice, _ in best],
               "segment": SEGMENT, "chunks": sum(len(payloads) for *_, payloads in best), **codec.header()}
     return fields, [payload for *_, payloads in best for payload in payloads]
@@ -325,19 +335,14 @@ def decode_channels(codec: SegmentCodec, header: dict, payloads: list[bytes], pa
         with ThreadPoolExecutor(min(available_cores(), len(chunks))) as pool:
             decoded = list(pool.map(functools.partial(_decoded_chunk, job), range(len(chunks))))
     else:
-        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"), initializer=_receive,
-                                 initargs=(job,)) as pool:
-            decoded = list(pool.map(_decoded_chunk, range(len(chunks)), chunksize=-(-len(chunks) // processes)))
+        decoded = _forked_map(_decoded_chunk, job, len(chunks), processes, chunksize=-(-len(chunks) // processes))
     for (c, part, _, _), values in zip(chunks, decoded):
         data[c, part] = values
     return data
 
 
-def _decoded_chunk(job: tuple | int, index: int | None = None) -> np.ndarray:
-    """Chunk ``index`` of ``job`` (codec, chunks, payloads, path) decoded; ``_decoded_chunk(index)`` in a forked
-    process (its job inherited)."""
-    if index is None:
-        job, index = _JOB, job
+def _decoded_chunk(job: tuple, index: int) -> np.ndarray:
+    """Chunk ``index`` of ``job`` (codec, chunks, payloads, path) decoded."""
     codec, chunks, payloads, path = job
     _, part, step, choice = chunks[index]
     try:
