@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
+from sanets import _matching_pursuit as matching_pursuit
 from sanets._convolution import correlate_same, place_kernels
 from sanets.activations._common import channel_argmax
 from sanets.activations._registry import ActivationSpec
@@ -36,12 +37,22 @@ def encode(
 ) -> Tensor:
     """Eq. 11 over ``passes`` residual passes (Sec. VI): (N, 1, *spatial) -> codes (N, Q, *spatial).
 
-    Pass t encodes what passes 1..t-1 left, ``x - decode(codes)``; the passes' codes add up.
+    Pass t encodes what passes 1..t-1 left, ``x - decode(codes)``; the passes' codes add up. With one spike per pass
+    across kernels (top-k absolutes, k = 1), this is matching pursuit, run on the CPU by
+    :func:`sanets._matching_pursuit.pursue` (the same codes and gradients, without T passes over the whole signal).
     """
+    if passes > 1 and _is_pursuit(spec, table, competition, channel_sizes) and matching_pursuit.applies(x):
+        return matching_pursuit.pursue(x, weights, passes)
     codes = _encode_pass(x, weights, spec, table, competition, channel_sizes)
     for _ in range(passes - 1):
         codes = codes + _encode_pass(x - decode(codes, weights), weights, spec, table, competition, channel_sizes)
     return codes
+
+
+def _is_pursuit(spec: ActivationSpec, table: Tensor | None, competition: str, channel_sizes: Sequence[int]) -> bool:
+    """Whether each pass keeps one spike across kernels: top-k absolutes whose largest kernel's k is 1."""
+    return (spec.name == "topk-absolutes" and competition == "across-kernels" and table is not None
+            and int(table[channel_sizes.index(max(channel_sizes))]) == 1)
 
 
 def _encode_pass(

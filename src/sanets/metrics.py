@@ -81,7 +81,8 @@ def inverse_compression_ratio(
         any shape with one row per example.
     num_weights : int or Tensor of shape (N,)
         W, the number of kernel weights of the model (Eq. 2); one per example
-        where the examples come from different models.
+        where the examples come from different models, or the share of W each
+        example pays where several share the kernels (a float tensor).
     numbers_per_code : int, optional
         Numbers a non-zero code costs: dims + 1 by default (its value and its
         position, Eq. 4); 1 where the position is implicit (PCA scores).

@@ -330,7 +330,8 @@ class SAN(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """Reconstruct x: ``decode(encode(x))``; shape ``(N, C, *spatial)`` -> same."""
-        return self._decode(self._encode(self._checked(x)))
+        weights = self.kernel_weights()  # built once: a parametric family's kernels cost a few small ops each
+        return self._decode(self._encode(self._checked(x), weights), weights)
 
     def _checked(self, x: Tensor) -> Tensor:
         """``x`` checked once and in the model's dtype; the kernels checked too."""
@@ -377,15 +378,15 @@ class SAN(nn.Module):
         parts = tensor.chunk(self.in_channels, dim=1)
         return torch.cat([function(part, weights[c * q : (c + 1) * q]) for c, part in enumerate(parts)], dim=1)
 
-    def _encode(self, x: Tensor) -> Tensor:
-        """:meth:`encode` of a checked ``x``: one pass, or the sum of the residual passes' codes."""
+    def _encode(self, x: Tensor, weights: list[Tensor] | None = None) -> Tensor:
+        """:meth:`encode` of a checked ``x`` (``weights``: :meth:`kernel_weights`, where the caller has them)."""
         encode = partial(_coding.encode, spec=self._spec, table=self._table(tuple(x.shape[2:])),
                          competition=self.competition, channel_sizes=self.channel_sizes, passes=self.passes)
-        return self._per_input_channel(encode, x, self.kernel_weights())
+        return self._per_input_channel(encode, x, self.kernel_weights() if weights is None else weights)
 
-    def _decode(self, codes: Tensor) -> Tensor:
-        """:meth:`decode` of checked codes."""
-        return self._per_input_channel(_coding.decode, codes, self.kernel_weights())
+    def _decode(self, codes: Tensor, weights: list[Tensor] | None = None) -> Tensor:
+        """:meth:`decode` of checked codes (``weights`` as for :meth:`_encode`)."""
+        return self._per_input_channel(_coding.decode, codes, self.kernel_weights() if weights is None else weights)
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the kernels' learned numbers as safetensors with the config as metadata, atomically (a temporary

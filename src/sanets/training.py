@@ -80,7 +80,7 @@ def first_lowest(values: Sequence[float]) -> int:
 
 
 @torch.no_grad()
-def evaluate(model: SAN, x: Tensor, batch_size: int = 1024) -> Evaluation:
+def evaluate(model: SAN, x: Tensor, batch_size: int = 1024, shared_by: int = 1) -> Evaluation:
     """Mean CR^-1, L~, phi and bit-aware phi of ``model`` over the examples of ``x`` (Eq. 7).
 
     Parameters
@@ -90,20 +90,25 @@ def evaluate(model: SAN, x: Tensor, batch_size: int = 1024) -> Evaluation:
         Any floating dtype and device; batches are moved to the model's.
     batch_size : int
         Examples per forward pass (memory only; the result does not depend on it).
+    shared_by : int
+        How many examples share the kernels' W: 1 charges W to every example (Eq. 4, the paper's protocol); the
+        windows of a recording charge it once per recording (our amortised protocol, issue 30).
     """
     model._check(x, nonempty=True)
-    return _evaluate(model, x, check_int(batch_size, "batch_size", 1))
+    return _evaluate(model, x, check_int(batch_size, "batch_size", 1), check_int(shared_by, "shared_by", 1))
 
 
-def _evaluate(model: SAN, x: Tensor, batch_size: int = 1024) -> Evaluation:
+def _evaluate(model: SAN, x: Tensor, batch_size: int = 1024, shared_by: int = 1) -> Evaluation:
     """:func:`evaluate` of a checked, non-empty ``x``."""
     device = model.kernels[0].device
     parts = []
     for batch in x.split(batch_size):
         batch = batch.to(device, model.dtype)
-        codes = model._encode(batch)
-        x_hat = model._decode(codes)
-        parts.append(scores(batch, x_hat, codes, model.num_weights, model.numbers_per_code, with_bits=True))
+        weights = model.kernel_weights()
+        codes = model._encode(batch, weights)
+        x_hat = model._decode(codes, weights)
+        charged = model.num_weights if shared_by == 1 else torch.full((len(batch),), model.num_weights / shared_by)
+        parts.append(scores(batch, x_hat, codes, charged, model.numbers_per_code, with_bits=True))
     means = torch.cat(parts).mean(0).tolist()
     return Evaluation(*means)
 
@@ -199,8 +204,10 @@ def fit(
         for batch_indices in order.split(batch_size):
             share_cores()
             batch = train.index_select(0, batch_indices.to(device))  # 4x faster than train[indices]
-            codes = F.dropout(model._encode(batch), activation_dropout) if activation_dropout else model._encode(batch)
-            loss = F.l1_loss(model._decode(codes), batch)
+            weights = model.kernel_weights()
+            codes = model._encode(batch, weights)
+            codes = F.dropout(codes, activation_dropout) if activation_dropout else codes
+            loss = F.l1_loss(model._decode(codes, weights), batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

@@ -7,6 +7,7 @@ import pytest
 import scipy.fft
 import torch
 
+import sanets
 from sanets import metrics
 from sanets.baselines import BASELINES, DctDstOMP, GaborMP
 
@@ -105,3 +106,28 @@ def test_registry_and_bad_grids():
         GaborMP(grids=[(3, ())])
     with pytest.raises(ValueError, match="grids must be"):
         GaborMP(grids=[(1, (0.0,))])
+    with pytest.raises(ValueError, match=r"kernels\[1\] must be a 1D array of finite numbers, not all zero"):
+        GaborMP(kernels=[np.ones(3), np.zeros(4)])
+    with pytest.raises(ValueError, match="kernel_weights must be an int >= 0"):
+        GaborMP(kernels=[np.ones(3)], kernel_weights=-1)
+
+
+def test_learned_kernels_join_the_dictionary_placed_as_a_san_places_them():
+    n, kernel = 50, np.array([0.3, -1.0, 2.0, 0.5])  # even: a SAN places it at p over p - 1 .. p + 2
+    san = sanets.SAN(kernel_sizes=[4], activation="identity")
+    with torch.no_grad():
+        san.kernels[0].copy_(torch.tensor(kernel))
+    codes = torch.zeros(6, 1, n, dtype=torch.float64)
+    for example, position in enumerate((0, 7, 20, 33, 48, 49)):  # at both edges too, where the kernel is cut
+        codes[example, 0, position] = 1.5 - example
+    x = san.double().decode(codes).detach()
+    joined = GaborMP(grids=[(1, ())], k=1, kernels=[kernel], kernel_weights=4).fit(x[:4], x[4:])
+    assert joined.kernel_labels()[-1] == "learned 0" and joined.num_weights == 4
+    assert joined.parameters == "cos/1n+1 learned/k=1"
+    spikes = joined.encode(x).view(6, -1, n)[:, -1]  # the learned kernel's shifts
+    assert spikes.nonzero()[:, 1].tolist() == [0, 7, 20, 33, 48, 49]
+    assert joined.learned_uses(x).tolist() == [1.0]
+    np.testing.assert_allclose(joined.decode(joined.encode(x)).numpy(), x.numpy(), atol=1e-10)
+    alone = GaborMP(grids=[(1, ())], k=1).fit(x[:4], x[4:])
+    assert alone.evaluate(x).reconstruction_loss > 0.3 > 1e-6 > joined.evaluate(x).reconstruction_loss
+    assert joined.evaluate(x).inverse_compression_ratio == pytest.approx((4 + 2) / n)

@@ -53,6 +53,8 @@ def test_costs_by_hand():
         pytest.approx([(k * 20 + 20 + k) / 20] * 10)
     phi = metrics.flithos(x[20:], model.decode(codes), codes, model)
     assert model.evaluate(x[20:]).flithos == pytest.approx(phi.mean().item(), rel=1e-12)
+    # The amortised protocol: 7 windows share the components, each pays a seventh of W.
+    assert model.evaluate(x[20:], shared_by=7).inverse_compression_ratio == pytest.approx((k * 20 + 20) / 7 / 20 + k / 20)
 
 
 def test_two_dimensional_examples():

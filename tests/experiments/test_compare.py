@@ -86,6 +86,29 @@ def test_compare_rows_are_the_scores_of_evaluate_and_of_the_baselines_themselves
     assert "best baseline" in result.verdict()
 
 
+def test_the_amortised_protocol_charges_w_once_per_recording(compared):
+    result, splits = compared
+    document = result.as_json()
+    assert document["amortised"]["recording_windows"] == 4  # 4000 samples
+    sweep = TABLE_I.sweep_for(Settings(0, True))
+    model, _ = run_variant("competing", sweep, (1000,), splits, 0, True)
+    x = splits["test"]
+    with torch.no_grad():
+        codes = model.encode(x)
+        x_hat = model.decode(codes)
+    numbers = (model.num_weights / 4 + 2 * (codes != 0).flatten(1).sum(1)) / 1000
+    loss = (x - x_hat).abs().flatten(1).mean(1) / x.abs().flatten(1).mean(1)
+    (row,) = [row for row in document["rows"] if row["name"] == "competing"]
+    assert row["amortised"]["flithos"] == pytest.approx(float(torch.hypot(numbers, loss).mean()), rel=1e-5)
+    assert row["amortised"]["flithos"] < row["flithos"]
+    (dct,) = [row for row in document["rows"] if row["name"] == "dct"]  # W = 0: nothing to share
+    assert dct["amortised"]["flithos"] == pytest.approx(dct["flithos"])
+    learned = [row for row in result.rows if row.kind != "baseline"]
+    assert document["amortised"]["best_variant"]["flithos"] == pytest.approx(row["amortised"]["flithos"])
+    assert min(learned, key=lambda r: r.amortised.flithos).amortised.flithos <= row["amortised"]["flithos"]
+    assert result.verdict(amortised=True).startswith("W once per 4 windows: best san")
+
+
 def test_the_command_prints_rows_or_json_and_refuses_bad_input(tmp_path, capsys):
     assert cli.main(["compare", str(tmp_path / "x.npy"), "--variants", "nope"]) == 1
     error = capsys.readouterr().err

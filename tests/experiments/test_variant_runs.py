@@ -9,12 +9,20 @@ import pytest
 import torch
 
 import sanets
-from sanets.baselines import BASELINES
+from sanets.baselines import BASELINES, GRIDS, GaborMP
 from sanets.experiments import EXPERIMENTS
 from sanets.experiments._report.rows import baseline_rows, best_keys, best_rows, keys_values, table_rows, variant_rows
 from sanets.experiments._runner import plan
 from sanets.experiments._units import Settings, Unit
-from sanets.experiments.variants import VARIANTS, describe_configuration, run_variant, split_configuration
+from sanets.experiments.variants import (
+    KEPT_USES,
+    VARIANTS,
+    _join_gabor,
+    _pruned,
+    describe_configuration,
+    run_variant,
+    split_configuration,
+)
 from sanets.sweep import Sweep
 from sanets.training import evaluate
 
@@ -166,3 +174,58 @@ def test_quick_reproduction_with_variants_reports_them_beside_the_baselines(shar
     won = int(best["variant"][1] < best["baseline"][1])
     assert f"Records where the best variant beats the best baseline on test: {won} of 1 on φ̄" in report
     assert (out / "figures" / "physionet-mitdb-best-variant-kernels.png").is_file()
+
+
+def test_joined_gabor_codes_with_learned_kernels_joining_gabor_mp_and_is_scored_as_that_dictionary():
+    families = ("pursuit-gaussian", "pursuit-piecewise")
+    assert VARIANTS["joined-gabor"].grid(1, 1000, 3) == [VARIANTS[name].grid(1, 1000, 3)[0] for name in families]
+    generator = torch.Generator().manual_seed(2)
+    t = torch.arange(200.0)
+    splits = {name: torch.sin(2 * torch.pi * t / 37 + torch.rand(n, 1, 1, generator=generator) * 6) +
+              0.3 * torch.randn(n, 1, 200, generator=generator) for name, n in (("train", 4), ("validation", 2), ("test", 2))}
+    sweep = Sweep((8,), 1, 1, 3, epochs=2, batch_size=2)
+    joined, record = run_variant("joined-gabor", sweep, (200,), splits, seed=0, quick=True)
+    san, _ = run_variant("pursuit-gaussian", sweep, (200,), splits, seed=0, quick=True)
+    expected = GaborMP(GRIDS[-1:], kernels=list(san.kernel_weights()), kernel_weights=san.num_weights)
+    expected.fit(splits["train"], splits["validation"])
+    assert "+3 learned" in expected.parameters  # sizes 7, 15, 31
+    assert expected.num_weights == san.num_weights == 3 * 4 and record["num_weights"] == joined.num_weights
+    assert record["candidates"][0]["validation_flithos"] == pytest.approx(expected.validation.flithos)
+    assert record["candidates"][0]["test"]["flithos"] == pytest.approx(expected.evaluate(splits["test"]).flithos)
+    lines = [candidate["configuration"] for candidate in record["candidates"]]
+    assert lines[0].endswith(f"joining {expected.parameters}")
+    uses = expected.learned_uses(splits["validation"])  # kernels kept by their use on the validation windows
+    subsets, notes = [[0, 1, 2]], []
+    for least in KEPT_USES:
+        kept = [k for k in range(3) if uses[k] >= least]
+        if kept and kept not in subsets:
+            subsets.append(kept)
+            notes.append(f", the {len(kept)} kernels used >= {least:g} times per window, joining ")
+    assert notes and [note for line in lines[1:] for note in notes if note in line] == notes
+    assert record["configuration"] == lines[min(range(len(lines)), key=lambda i: record["candidates"][i]["validation_flithos"])]
+    learned = [kernel.tolist() for kernel in san.kernels]  # the chosen candidate's kernels, W of theirs only
+    assert all(kernel in learned for kernel in record["kernels"])
+    assert f"+{len(record['kernels'])} learned" in record["configuration"]
+    assert record["num_weights"] == 4 * len(record["kernels"])
+    with pytest.raises(ValueError, match="variant joined-gabor codes 1D examples, not 2D"):
+        run_variant("joined-gabor", Sweep((3,), 1, 2, 1, epochs=1, batch_size=2), (8, 8), splits, seed=0, quick=True)
+
+
+def test_joined_kernels_are_kept_by_their_use_on_the_training_windows_and_pay_only_for_themselves():
+    san = sanets.SAN(kernel_sizes=[5, 9], activation="topk-absolutes", sparsity=[1, 1], competition="across-kernels",
+                     passes=2)
+    with torch.no_grad():
+        san.kernels[0].copy_(torch.tensor([1.0, -2.0, 3.0, 0.5, -1.0]))
+        san.kernels[1].copy_(torch.linspace(-1, 1, 9) ** 3)
+    codes = torch.zeros(8, 2, 60)
+    for example in range(8):  # kernel 0 twice per window, apart; kernel 1 never
+        codes[example, 0, 10 + example], codes[example, 0, 40 - example] = 1.0 + example, -2.0
+    x = san.decode(codes).detach()
+    splits = {"train": x[:4], "validation": x[4:6], "test": x[6:]}
+    full = _join_gabor(list(san.kernel_weights()), san.num_weights).fit(x[:4], x[4:6])
+    assert full.learned_uses(x[4:6]).tolist() == [2.0, 0.0]
+    ((pruned, note, kept),) = _pruned(_join_gabor, san, full, splits, seed=0)  # >= 1 and >= 2: the same kernel
+    assert (note, kept) == (", the 1 kernels used >= 1 times per window", [0])
+    assert (full.num_weights, pruned.num_weights) == (14, 5)
+    assert pruned.evaluate(x[6:]).reconstruction_loss < 1e-6
+    assert pruned.validation.flithos < full.validation.flithos

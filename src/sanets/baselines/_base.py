@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from sanets._validation import check_batch
+from sanets._validation import check_batch, check_int
 from sanets.metrics import index_numbers
 from sanets.training import Evaluation, first_lowest
 
@@ -242,11 +242,11 @@ class Baseline:
         x_hat = self._decode(self.choice, self.state, codes.detach().cpu().numpy().astype(np.float64))
         return torch.from_numpy(x_hat).unsqueeze(1).to(codes.dtype if codes.is_floating_point() else torch.float32)
 
-    def evaluate(self, x: Tensor) -> Evaluation:
+    def evaluate(self, x: Tensor, shared_by: int = 1) -> Evaluation:
         """Mean CR^-1, L~, phi and bit-aware phi over the examples of ``x`` (Eq. 7), as :func:`sanets.evaluate`
-        scores a SAN."""
+        scores a SAN, W charged once per ``shared_by`` examples."""
         x = self._checked(x, nonempty=True)
-        return self._score(self.choice, self.state, _array(x), [self.sparsity])[0]
+        return self._score(self.choice, self.state, _array(x), [self.sparsity], check_int(shared_by, "shared_by", 1))[0]
 
     def curve(self, x: Tensor) -> list[tuple[Any, Evaluation]]:
         """Mean CR^-1, L~ and phi of ``x`` at every sparsity of the selected structural choice (a Fig. 3 curve)."""
@@ -256,9 +256,9 @@ class Baseline:
 
     # Internals.
 
-    def _score(self, choice: Hashable, state: Any, x: np.ndarray, sparsities: Sequence) -> list[Evaluation]:
-        """Means over ``x`` of CR^-1, L~, phi and bit-aware phi at each sparsity (Eqs. 4-7), in chunks of bounded
-        memory."""
+    def _score(self, choice: Hashable, state: Any, x: np.ndarray, sparsities: Sequence, shared_by: int = 1) -> list[Evaluation]:
+        """Means over ``x`` of CR^-1, L~, phi and bit-aware phi at each sparsity (Eqs. 4-7), W charged once per
+        ``shared_by`` examples, in chunks of bounded memory."""
         size = math.prod(x.shape[1:])
         chunk = max(1, int(2e7 // max(1, len(sparsities) * size)))
         sums = np.zeros((len(sparsities), 4))
@@ -268,7 +268,7 @@ class Baseline:
                              "for which L~ = MAE(x, x_hat) / MAE(x, 0) is undefined")
         numbers = self.dims + 1 if self.numbers_per_code is None else self.numbers_per_code
         numbers_bits = 1 if numbers == 1 else 1 + index_numbers(self.positions(choice, state), size, self.dims)
-        weights = np.array([self.weights(choice, state, sparsity) for sparsity in sparsities], dtype=np.float64)
+        weights = np.array([self.weights(choice, state, sparsity) for sparsity in sparsities], dtype=np.float64) / shared_by
         for start in range(0, len(x), chunk):
             part = x[start : start + chunk]
             x_hat, nonzero = self._sweep(choice, state, part, sparsities)

@@ -32,8 +32,10 @@ from typing import NamedTuple
 import numba
 import numpy as np
 import torch
+from torch import Tensor
 
 from sanets._extras import require
+from sanets._validation import check_int
 from sanets.baselines._pursuit import Pursuit
 
 __all__ = ["GRIDS", "GaborMP"]
@@ -50,10 +52,11 @@ widths sigma as shares of the window)."""
 
 class _Dictionary(NamedTuple):
     frequencies: np.ndarray  # (F,) cosine frequencies, cycles per sample
-    dft: np.ndarray  # (n, 2 F) cos(2 pi f t), then -sin(2 pi f t): Re and Im of the DFT at f
+    oversampling: int  # o: the cosines' frequencies are j / (o n), those of a real FFT of o n samples
     phases_cos: np.ndarray  # (F, n) cos(2 pi f tau)
     phases_sin: np.ndarray  # (F, n) sin(2 pi f tau)
     cosine_weights: np.ndarray  # (F, n) 1 / norms of the cropped cosine atoms
+    cosine_bounds: np.ndarray  # (F,) the largest of each row of cosine_weights, a hair above
     kernels: np.ndarray  # (G, 2 h + 1) Gabor kernels, centred
     spectra: np.ndarray  # (G, L // 2 + 1) conj(rfft) of the kernels wrapped around index 0
     gabor_weights: np.ndarray  # (G, n) 1 / norms of the cropped Gabor atoms
@@ -74,6 +77,11 @@ class GaborMP(Pursuit):
         The dictionaries to choose from; default :data:`GRIDS`.
     k : int, optional
         Spikes per example; default: chosen on validation.
+    kernels : sequence of array-like, optional
+        Learned kernels ``(m,)`` (a SAN's, placed as a SAN places them) that join every grid's fixed atoms: the
+        ``joined-gabor`` variant (:mod:`sanets.experiments.variants`). Without them this is the baseline.
+    kernel_weights : int
+        W of those kernels, the learned numbers a decoder needs (0 for the baseline).
 
     Examples
     --------
@@ -88,12 +96,15 @@ class GaborMP(Pursuit):
 
     name = "gabor-mp"
 
-    def __init__(self, grids: Sequence[tuple[int, Sequence[float]]] = GRIDS, k: int | None = None) -> None:
+    def __init__(self, grids: Sequence[tuple[int, Sequence[float]]] = GRIDS, k: int | None = None,
+                 kernels: Sequence[np.ndarray | torch.Tensor] = (), kernel_weights: int = 0) -> None:
         super().__init__(k)
         grids = [(o, tuple(widths)) for o, widths in grids]
         if not grids or any(isinstance(o, bool) or o not in (1, 2) or any(not 0 < w <= 1 for w in widths) for o, widths in grids):
             raise ValueError(f"grids must be a non-empty sequence of (oversampling 1 or 2, envelope widths in (0, 1]), got {grids!r}")
         self.grids = tuple(grids)
+        self.learned = tuple(_centred(kernel, index) for index, kernel in enumerate(kernels))
+        self.kernel_weights = check_int(kernel_weights, "kernel_weights", 0)
 
     @classmethod
     def quick(cls) -> GaborMP:
@@ -106,7 +117,11 @@ class GaborMP(Pursuit):
     def describe(self, choice: tuple[int, tuple[float, ...]], k: int) -> str:
         oversampling, widths = choice
         sigmas = "/".join(f"{_sigma(w, self.spatial_shape[0]):g}" for w in widths)
-        return f"cos/{oversampling}n" + (f"+gabor sigma={sigmas}" if widths else "") + f"/k={k}"
+        learned = f"+{len(self.learned)} learned" if self.learned else ""
+        return f"cos/{oversampling}n" + (f"+gabor sigma={sigmas}" if widths else "") + learned + f"/k={k}"
+
+    def weights(self, choice: Hashable, state: _Dictionary, sparsity: int) -> int:
+        return self.kernel_weights
 
     def positions(self, choice: Hashable, state: _Dictionary) -> int:
         return (len(state.frequencies) + len(state.kernels)) * self.spatial_shape[0]
@@ -116,16 +131,21 @@ class GaborMP(Pursuit):
         self._check_fitted()
         return self.state.labels
 
+    def learned_uses(self, x: Tensor) -> np.ndarray:
+        """Spikes per example of each learned kernel in the codes of ``x`` ``(N, 1, n)``: ``(len(kernels),)``."""
+        codes = self.encode(x).view(len(x), -1, self.spatial_shape[0])
+        return (codes[:, codes.shape[1] - len(self.learned) :] != 0).sum((0, 2)).numpy() / len(x)
+
     def learn(self, choice: tuple[int, tuple[float, ...]], train: np.ndarray, seed: int) -> _Dictionary:
         """The dictionary of ``choice`` for windows of n samples (nothing is learned from ``train``)."""
-        return _dictionary(self.spatial_shape[0], *choice)
+        return _dictionary(self.spatial_shape[0], *choice, self.learned)
 
     def _best(self, state: _Dictionary, residual: np.ndarray) -> np.ndarray:
         fft = require("scipy.fft", "the gabor-mp baseline")
-        transform = (residual.astype(np.float32) @ state.dft).astype(np.float64)  # (N, 2 F): Re R(f), then Im R(f)
         frequencies = len(state.frequencies)
-        score, index = _best_cosine(np.ascontiguousarray(transform[:, :frequencies]), np.ascontiguousarray(transform[:, frequencies:]),
-                                    state.phases_cos, state.phases_sin, state.cosine_weights)
+        transform = fft.rfft(residual, state.oversampling * residual.shape[1])[:, :frequencies]  # (N, F): R(f)
+        score, index = _best_cosine(np.ascontiguousarray(transform.real), np.ascontiguousarray(transform.imag),
+                                    state.phases_cos, state.phases_sin, state.cosine_weights, state.cosine_bounds)
         if len(state.kernels):
             # Single precision is plenty to pick an atom; the projection itself is computed in double.
             spectrum = fft.rfft(residual.astype(np.float32), state.length)
@@ -155,13 +175,21 @@ def _sigma(width: float, n: int) -> float:
     return max(1.0, round(width * n, 1))
 
 
-def _dictionary(n: int, oversampling: int, widths: tuple[float, ...]) -> _Dictionary:
-    """The kernels of one grid for n-sample windows, with what the correlations need precomputed."""
+def _centred(kernel: np.ndarray | torch.Tensor, index: int) -> tuple[int, np.ndarray]:
+    """A SAN's kernel of m samples (placed at p from p - (m - 1) // 2) as (half, 2 half + 1 samples centred on p)."""
+    values = np.asarray(kernel.detach().cpu() if isinstance(kernel, torch.Tensor) else kernel, dtype=np.float64)
+    if values.ndim != 1 or not len(values) or not np.isfinite(values).all() or not values.any():
+        raise ValueError(f"kernels[{index}] must be a 1D array of finite numbers, not all zero, got shape {values.shape}")
+    return len(values) // 2, np.concatenate([np.zeros(1 - len(values) % 2), values])
+
+
+def _dictionary(n: int, oversampling: int, widths: tuple[float, ...],
+                learned: tuple[tuple[int, np.ndarray], ...] = ()) -> _Dictionary:
+    """The kernels of one grid for n-sample windows, and the ``learned`` ones (half, centred kernel), with what the
+    correlations need precomputed."""
     fft = require("scipy.fft", "the gabor-mp baseline")
     t = np.arange(n)
     frequencies = np.arange(0, (oversampling * n + 1) // 2) / (oversampling * n)
-    angles = 2 * np.pi * np.outer(t, frequencies)
-    dft = np.concatenate([np.cos(angles), -np.sin(angles)], axis=1).astype(np.float32)
     phases = np.exp(2j * np.pi * np.outer(frequencies, t))
     # sum_t cos^2(2 pi f (t - tau)) = n / 2 + Re(exp(-4 pi i f tau) sum_t exp(4 pi i f t)) / 2
     doubled = np.exp(4j * np.pi * np.outer(frequencies, t)).sum(1)
@@ -175,6 +203,9 @@ def _dictionary(n: int, oversampling: int, widths: tuple[float, ...]) -> _Dictio
         for f in np.arange(0, 0.5, 1 / (4 * sigma)):
             kernels.append((half, np.exp(-0.5 * (s / sigma) ** 2) * np.cos(2 * np.pi * f * s)))
             labels.append(f"gabor sigma={sigma:g} f={f:.6g}")
+    for number, (h, kernel) in enumerate(learned):
+        kernels.append((min(h, n - 1), kernel[h - min(h, n - 1) : h + min(h, n - 1) + 1]))  # beyond n - 1: never in a window
+        labels.append(f"learned {number}")
     half = max((h for h, _ in kernels), default=0)
     padded = np.zeros((len(kernels), 2 * half + 1))
     for row, (h, kernel) in enumerate(kernels):
@@ -190,26 +221,32 @@ def _dictionary(n: int, oversampling: int, widths: tuple[float, ...]) -> _Dictio
     # ||cropped atom at tau||^2 = sum_{t < n} k(t - tau)^2: the window correlated with k^2
     energy = fft.irfft(fft.rfft(window)[None] * np.conj(fft.rfft(wrapped**2, axis=1)), length)[:, :n]
     gabor_weights = (1 / np.sqrt(np.maximum(energy, 1e-12))).astype(np.float32)
-    return _Dictionary(frequencies, dft, np.ascontiguousarray(phases.real), np.ascontiguousarray(phases.imag),
-                       1 / cosine_norms, padded, spectra, gabor_weights, length, tuple(labels))
+    # The bounds' margin covers rounding: no scanned value can exceed its frequency's bound.
+    return _Dictionary(frequencies, oversampling, np.ascontiguousarray(phases.real), np.ascontiguousarray(phases.imag),
+                       1 / cosine_norms, (1 + 1e-9) / cosine_norms.min(1), padded, spectra, gabor_weights, length, tuple(labels))
 
 
 @numba.njit(cache=True, nogil=True)
 def _best_cosine(real: np.ndarray, imag: np.ndarray, cosines: np.ndarray, sines: np.ndarray,
-                 weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                 weights: np.ndarray, largest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per example, the largest ``|Re(exp(2 pi i f tau) R(f))| / ||atom||`` over frequencies and shifts, and its
     flat index ``f * n + tau`` (ties: the lower); R ``(N, F)`` as real and imaginary parts. Fused: the
-    ``(N, F, n)`` scores are never held."""
-    count, frequencies = real.shape
+    ``(N, F, n)`` scores are never held. Frequencies are scanned by their bound ``|R(f)| max_tau 1 / ||atom||``,
+    largest first, until no bound reaches the best found: the same answer, a few frequencies scanned instead of
+    all."""
+    count = real.shape[0]
     n = cosines.shape[1]
     best = np.full(count, -1.0)
     index = np.zeros(count, np.int64)
     for example in range(count):
-        for f in range(frequencies):
+        bounds = np.sqrt(real[example] ** 2 + imag[example] ** 2) * largest
+        for f in np.argsort(-bounds):
+            if bounds[f] < best[example]:
+                break
             a, b = real[example, f], imag[example, f]
             for tau in range(n):
                 value = abs(a * cosines[f, tau] - b * sines[f, tau]) * weights[f, tau]
-                if value > best[example]:
+                if value > best[example] or (value == best[example] and f * n + tau < index[example]):
                     best[example] = value
                     index[example] = f * n + tau
     return best, index

@@ -17,6 +17,7 @@ precision a few hundred steps need), vectorised over the examples.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Hashable, Sequence
 from typing import Any
 
@@ -124,8 +125,9 @@ class Pursuit(Baseline):
         return list(range(1, min(self._reach.get(choice, largest), largest) + 1))
 
     def _candidates(self, choice: Hashable, state: Any, validation: np.ndarray, sparsities: Sequence | None = None) -> list:
-        """Every k scored on validation, pursuing ever further (doubling) until no larger k can win: phi >= CR^-1,
-        which grows with k, so once the largest k's mean CR^-1 passes the lowest phi the search is exact."""
+        """Every k scored on validation, pursuing ever further until no larger k can win: phi >= CR^-1, which grows
+        with k, so once the largest k's mean CR^-1 passes the lowest phi the search is exact. Each extension aims
+        where CR^-1, extrapolated along its line from k = 1, would pass the lowest phi (at most doubling the reach)."""
         if sparsities is not None or self.k is not None:
             return super()._candidates(choice, state, validation, sparsities)
         largest = max(1, int(self.max_share * self.spatial_shape[0]))
@@ -133,9 +135,13 @@ class Pursuit(Baseline):
         while True:
             candidates = super()._candidates(choice, state, validation)
             lowest = min(candidate.validation.flithos for candidate in candidates)
-            if self._reach[choice] >= largest or candidates[-1].validation.inverse_compression_ratio > lowest:
+            reach, first, reached = (self._reach[choice], candidates[0].validation.inverse_compression_ratio,
+                                     candidates[-1].validation.inverse_compression_ratio)
+            if reach >= largest or reached > lowest:
                 return candidates
-            self._reach[choice] = min(largest, 2 * self._reach[choice])
+            slope = (reached - first) / (reach - 1) if reach > 1 else 0.0
+            aim = math.floor(1 + (lowest - first) / slope) + 1 if slope > 0 else 2 * reach
+            self._reach[choice] = min(largest, 2 * reach, max(reach + 1, aim))
 
     def _pursue(self, choice: Hashable, state: Any, x: np.ndarray, steps: int) -> _Run:
         """OMP of ``x`` ``(N, n)`` for at least ``steps`` steps, resuming the run of the same choice and examples

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, replace
 import torch
 from torch import Tensor
 
-from sanets.baselines import BASELINES
+from sanets.baselines import BASELINES, Baseline
 from sanets.datasets import Splits
 from sanets.experiments._units import ORIGINAL, Settings, Task, Unit
 from sanets.experiments.classifiers import train_classifiers
@@ -260,6 +260,6 @@ def _cached_data(experiment: Experiment, dataset: str, data_dir: str | None, qui
 
 
 @torch.no_grad()
-def _reconstruct(model: SAN, x: Tensor, batch_size: int = 1024) -> Tensor:
-    """``model(x)`` in batches: ``(N, 1, *spatial)`` -> same."""
-    return torch.cat([model(batch) for batch in x.split(batch_size)])
+def _reconstruct(model: SAN | Baseline, x: Tensor, batch_size: int = 1024) -> Tensor:
+    """``model.decode(model.encode(x))`` in batches: ``(N, 1, *spatial)`` -> same."""
+    return torch.cat([model.decode(model.encode(batch)).to(x) for batch in x.split(batch_size)])

@@ -183,7 +183,8 @@ def plan(
                 result.units.extend(Unit.of_baseline(experiment.name, dataset, name) for name, cls in BASELINES.items()
                                     if cls.runs_on(len(experiment.spatial_shape)))
             if variants:
-                result.units.extend(Unit.of_variant(experiment.name, dataset, name) for name in VARIANTS)
+                result.units.extend(Unit.of_variant(experiment.name, dataset, name) for name, variant in VARIANTS.items()
+                                    if len(experiment.spatial_shape) in variant.dims)
     if baselines:
         result.notes += [f"baseline {name} left out: {cls.unavailable()}" for name, cls in BASELINES.items() if cls.unavailable()]
     return result

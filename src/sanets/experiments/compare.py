@@ -25,13 +25,14 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from sanets.activations import ACTIVATIONS
-from sanets.baselines import BASELINES
+from sanets.baselines import BASELINES, Baseline
 from sanets.datasets import (
     finite_samples,
     load_signal,
@@ -42,6 +43,7 @@ from sanets.errors import DataError
 from sanets.experiments._units import Settings
 from sanets.experiments.table_i import TABLE_I
 from sanets.experiments.variants import VARIANTS, run_variant
+from sanets.model import SAN
 from sanets.training import Evaluation, evaluate, first_lowest
 
 __all__ = [
@@ -80,6 +82,10 @@ class Representation:
         Its test means of CR^-1, L~, phi and the bit-aware phi.
     seconds : float
         Time to choose and score it.
+    amortised_validation_flithos : float
+        Its mean validation phi with W charged once per recording (the amortised protocol).
+    amortised : Evaluation
+        Its test means under the amortised protocol.
     """
 
     kind: str
@@ -89,10 +95,13 @@ class Representation:
     validation_flithos: float
     test: Evaluation
     seconds: float
+    amortised_validation_flithos: float
+    amortised: Evaluation
 
     def as_dict(self) -> dict:
         return {"kind": self.kind, "name": self.name, "parameters": self.parameters, "num_weights": self.num_weights,
-                "validation_flithos": self.validation_flithos, **asdict(self.test), "seconds": self.seconds}
+                "validation_flithos": self.validation_flithos, **asdict(self.test), "seconds": self.seconds,
+                "amortised": {"validation_flithos": self.amortised_validation_flithos, **asdict(self.amortised)}}
 
 
 @dataclass
@@ -104,37 +113,49 @@ class ChannelComparison:
     windows: tuple[int, int, int]
     rows: list[Representation] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    recording_windows: int = 0
+    """The windows of 1000 samples the channel holds: the amortised protocol charges W once per that many."""
 
-    def best(self, kind: str) -> Representation | None:
-        """The row of ``kind`` of lowest validation phi (ties: the earlier), or None."""
+    def best(self, kind: str, amortised: bool = False) -> Representation | None:
+        """The row of ``kind`` of lowest validation phi (ties: the earlier), or None; ``amortised``: of lowest
+        validation phi under the amortised protocol."""
         rows = [row for row in self.rows if row.kind == kind]
-        return rows[first_lowest([row.validation_flithos for row in rows])] if rows else None
+        criterion = "amortised_validation_flithos" if amortised else "validation_flithos"
+        return rows[first_lowest([getattr(row, criterion) for row in rows])] if rows else None
 
     def as_json(self) -> dict:
-        """``{"input", "channel", "windows", "best_san", "best_variant", "best_baseline", "rows", "notes"}``."""
-        def summary(row: Representation | None) -> dict | None:
+        """``{"input", "channel", "windows", "best_san", "best_variant", "best_baseline", "amortised", "rows",
+        "notes"}``; ``amortised`` holds ``recording_windows`` and the three best under that protocol."""
+        def summary(row: Representation | None, amortised: bool = False) -> dict | None:
+            scores = None if row is None else row.amortised if amortised else row.test
             return None if row is None else {"name": row.name, "parameters": row.parameters,
-                                             "flithos": row.test.flithos, "flithos_bits": row.test.flithos_bits}
+                                             "flithos": scores.flithos, "flithos_bits": scores.flithos_bits}
 
+        kinds = ("san", "variant", "baseline")
         return {"input": self.input, "channel": self.channel, "windows": dict(zip(("train", "validation", "test"), self.windows)),
-                "best_san": summary(self.best("san")), "best_variant": summary(self.best("variant")),
-                "best_baseline": summary(self.best("baseline")), "rows": [row.as_dict() for row in self.rows],
-                "notes": self.notes}
+                **{f"best_{kind}": summary(self.best(kind)) for kind in kinds},
+                "amortised": {"recording_windows": self.recording_windows,
+                              **{f"best_{kind}": summary(self.best(kind, True), True) for kind in kinds}},
+                "rows": [row.as_dict() for row in self.rows], "notes": self.notes}
 
-    def verdict(self) -> str:
+    def verdict(self, amortised: bool = False) -> str:
         """One line: the chosen SAN, variant and baseline on test, and whether learning beat the best baseline."""
-        chosen = [(kind, row) for kind in ("san", "variant", "baseline") if (row := self.best(kind)) is not None]
-        parts = [f"best {kind} {row.name} ({row.parameters}) φ̄ {row.test.flithos:.3f} (bits {row.test.flithos_bits:.3f})"
+        def scores(row: Representation) -> Evaluation:
+            return row.amortised if amortised else row.test
+
+        chosen = [(kind, row) for kind in ("san", "variant", "baseline") if (row := self.best(kind, amortised)) is not None]
+        parts = [f"best {kind} {row.name} ({row.parameters}) φ̄ {scores(row).flithos:.3f} (bits {scores(row).flithos_bits:.3f})"
                  for kind, row in chosen]
-        baseline = self.best("baseline")
+        baseline = self.best("baseline", amortised)
         learned = [row for kind, row in chosen if kind != "baseline"]
         if baseline is not None and learned:
-            learner = min(learned, key=lambda row: row.test.flithos)
+            learner = min(learned, key=lambda row: scores(row).flithos)
             wins = [name for name, field_ in (("φ̄", "flithos"), ("bit-aware φ̄", "flithos_bits"))
-                    if getattr(learner.test, field_) < getattr(baseline.test, field_)]
+                    if getattr(scores(learner), field_) < getattr(scores(baseline), field_)]
             parts.append(f"{learner.kind} {learner.name} beats the best baseline on {' and '.join(wins)}" if wins else
-                         f"no SAN beats the best baseline ({learner.test.flithos - baseline.test.flithos:+.3f} φ̄)")
-        return "; ".join(parts)
+                         f"no SAN beats the best baseline ({scores(learner).flithos - scores(baseline).flithos:+.3f} φ̄)")
+        protocol = f"W once per {self.recording_windows} windows: " if amortised else ""
+        return protocol + "; ".join(parts)
 
 
 def check_names(activations: Sequence[str] | None, variants: Sequence[str] | None, baselines: Sequence[str] | None) -> None:
@@ -189,6 +210,7 @@ def compare_splits(
     quick: bool = False,
     seed: int = 0,
     init: str = "constant",
+    recording_windows: int | None = None,
     echo: Callable[[str], object] = lambda line: None,
 ) -> tuple[list[Representation], list[str]]:
     """The paper's SANs, the variants and the baselines on ``splits``, each chosen on validation, scored on test.
@@ -204,6 +226,9 @@ def compare_splits(
         each baseline's quick grid.
     init : str
         The paper's SANs' initialisation (``sanets reproduce``'s default: the authors' constant 0.1).
+    recording_windows : int, optional
+        The windows the recording holds, over which the amortised protocol spreads W (default: those of
+        ``splits``).
 
     Returns
     -------
@@ -216,21 +241,26 @@ def compare_splits(
     length = splits["train"].shape[-1]
     sweep = TABLE_I.sweep_for(Settings(seed, quick))
     sweep = replace(sweep, kernel_sizes=tuple(m for m in sweep.kernel_sizes if m <= length))
+    shared_by = recording_windows or sum(len(x) for x in splits.values())
+
+    def add(kind: str, name: str, parameters: str, chosen: SAN | Baseline, validation_flithos: float, start: float):
+        score = chosen.evaluate if isinstance(chosen, Baseline) else partial(evaluate, chosen)
+        rows.append(Representation(kind, name, parameters, chosen.num_weights, validation_flithos, score(splits["test"]),
+                                   time.perf_counter() - start, score(splits["validation"], shared_by=shared_by).flithos,
+                                   score(splits["test"], shared_by=shared_by)))
+        echo(_line(rows[-1]))
+
     rows, notes = [], []
     for activation in ACTIVATIONS if activations is None else activations:
         start = time.perf_counter()
         fits = sweep.fit(activation, splits["train"], splits["validation"], init=init, seed=seed)
         chosen = first_lowest([fit.best_flithos for fit in fits])
-        test = evaluate(fits[chosen].model, splits["test"])
-        rows.append(Representation("san", activation, f"m={sweep.kernel_sizes[chosen]}", fits[chosen].model.num_weights,
-                                   fits[chosen].best_flithos, test, time.perf_counter() - start))
-        echo(_line(rows[-1]))
+        add("san", activation, f"m={sweep.kernel_sizes[chosen]}", fits[chosen].model, fits[chosen].best_flithos, start)
+    fitted = {}
     for name in VARIANTS if variants is None else variants:
         start = time.perf_counter()
-        _, record = run_variant(name, sweep, (length,), splits, seed, quick)
-        rows.append(Representation("variant", name, record["configuration"], record["num_weights"],
-                                   record["validation"]["flithos"], Evaluation(**record["test"]), time.perf_counter() - start))
-        echo(_line(rows[-1]))
+        model, record = run_variant(name, sweep, (length,), splits, seed, quick, fitted)
+        add("variant", name, record["configuration"], model, record["validation"]["flithos"], start)
     for name in BASELINES if baselines is None else baselines:
         cls = BASELINES[name]
         if not cls.runs_on(1):
@@ -238,21 +268,20 @@ def compare_splits(
             continue
         start = time.perf_counter()
         baseline = (cls.quick() if quick else cls()).fit(splits["train"], splits["validation"], seed=seed)
-        rows.append(Representation("baseline", name, baseline.parameters, baseline.num_weights, baseline.validation.flithos,
-                                   baseline.evaluate(splits["test"]), time.perf_counter() - start))
-        echo(_line(rows[-1]))
+        add("baseline", name, baseline.parameters, baseline, baseline.validation.flithos, start)
     return rows, notes
 
 
 def _line(row: Representation) -> str:
     return (f"{row.kind:<9}{row.name:<26}{row.parameters[:44]:<46}{row.num_weights:>6}{row.validation_flithos:>9.3f}"
             f"{row.test.inverse_compression_ratio:>8.3f}{row.test.reconstruction_loss:>8.3f}{row.test.flithos:>8.3f}"
-            f"{row.test.flithos_bits:>8.3f}{row.seconds:>8.1f}")
+            f"{row.test.flithos_bits:>8.3f}{row.amortised.flithos:>8.3f}{row.amortised.flithos_bits:>8.3f}{row.seconds:>8.1f}")
 
 
 HEADER = (f"{'kind':<9}{'name':<26}{'parameters (chosen on validation)':<46}{'W':>6}{'val φ̄':>9}{'CR⁻¹':>8}{'L̃':>8}"
-          f"{'φ̄':>8}{'bits':>8}{'s':>8}")
-"""The column heads of :func:`compare_splits`'s echoed rows (test means unless marked val)."""
+          f"{'φ̄':>8}{'bits':>8}{'am. φ̄':>8}{'bits':>8}{'s':>8}")
+"""The column heads of :func:`compare_splits`'s echoed rows (test means unless marked val; ``am.``: W charged once
+per recording)."""
 
 
 def compare_recordings(
@@ -279,16 +308,19 @@ def compare_recordings(
         data = finite_samples(signal, fill)
         for name, samples in zip(signal.channel_names, data):
             splits, notes = protocol_splits(samples, f"{signal.source}, channel {name}")
-            prepared.append((str(path), name, splits, notes))
+            prepared.append((str(path), name, splits, notes, max(len(samples) // WINDOW, sum(map(len, splits.values())))))
     comparisons = []
-    for path, name, splits, notes in prepared:
-        echo(f"{path}, channel {name}: {', '.join(f'{len(x)} {split}' for split, x in splits.items())} windows")
+    for path, name, splits, notes, recording_windows in prepared:
+        echo(f"{path}, channel {name}: {', '.join(f'{len(x)} {split}' for split, x in splits.items())} windows "
+             f"(the recording holds {recording_windows})")
         echo(HEADER)
         rows, more = compare_splits(splits, activations=activations, variants=variants, baselines=baselines, quick=quick,
-                                    seed=seed, echo=echo)
-        comparison = ChannelComparison(path, name, tuple(len(x) for x in splits.values()), rows, notes + more)
+                                    seed=seed, recording_windows=recording_windows, echo=echo)
+        comparison = ChannelComparison(path, name, tuple(len(x) for x in splits.values()), rows, notes + more,
+                                       recording_windows)
         for note in comparison.notes:
             echo(f"note: {note}")
         echo(comparison.verdict())
+        echo(comparison.verdict(amortised=True))
         comparisons.append(comparison)
     return comparisons

@@ -55,6 +55,7 @@ from typing import Any
 
 from torch import Tensor
 
+from sanets.baselines import GRIDS, GaborMP
 from sanets.model import SAN
 from sanets.sweep import Sweep
 from sanets.training import evaluate, first_lowest, fit
@@ -86,6 +87,11 @@ class Variant:
     grid: Callable[[int, int, int], list[dict[str, Any]]]
     quick: int = 1
     """How many of the grid's first configurations ``--quick`` runs."""
+    joins: Callable[[list[Tensor], int], GaborMP] | None = None
+    """``(kernels, W) -> baseline``: the fixed dictionary each configuration's learned kernels join, coding with
+    both (chosen and scored as that baseline is); None: the SAN codes alone."""
+    dims: tuple[int, ...] = (1, 2)
+    """The examples' spatial dimensions it codes."""
 
 
 def _pursuit(family: str, smallest: tuple[int, int], step: int, whole: bool = False,
@@ -150,6 +156,43 @@ def _piecewise(dims: int, length: int, tolerance: int) -> list[dict[str, Any]]:
             for c in _competing(dims, length, tolerance, passes=3)]
 
 
+def _joined_grid(dims: int, length: int, tolerance: int) -> list[dict[str, Any]]:
+    return [VARIANTS[name].grid(dims, length, tolerance)[0] for name in _JOINED_FAMILIES]
+
+
+def _join_gabor(kernels: list[Tensor], num_weights: int) -> GaborMP:
+    # Only gabor-mp's largest grid: its cosines and Gabor atoms at every width (3x faster than choosing the grid).
+    return GaborMP(GRIDS[-1:], kernels=kernels, kernel_weights=num_weights)
+
+
+def _pruned(join: Callable[[list[Tensor], int], GaborMP], san: SAN, joined: GaborMP, splits: dict[str, Tensor],
+            seed: int) -> list[tuple[GaborMP, str, list[int]]]:
+    """``joined`` (``san``'s kernels joining a fixed dictionary) again with only the kernels its pursuit picks at
+    least :data:`KEPT_USES` times per validation window, each subset fitted once; each with a note of what was kept
+    and the kept kernels' indices. The uses come from the validation pursuit ``joined`` ran to choose its k, so they
+    cost nothing."""
+    kernels, numbers = list(san.kernel_weights()), [kernel.numel() for kernel in san.kernels]
+    uses, subsets, pruned = joined.learned_uses(splits["validation"]), [list(range(len(kernels)))], []
+    for least in KEPT_USES:
+        kept = [k for k in range(len(kernels)) if uses[k] >= least]
+        if kept and kept not in subsets:
+            subsets.append(kept)
+            smaller = join([kernels[k] for k in kept], sum(numbers[k] for k in kept))
+            pruned.append((smaller.fit(splits["train"], splits["validation"], seed=seed),
+                           f", the {len(kept)} kernels used >= {least:g} times per window", kept))
+    return pruned
+
+
+_JOINED_FAMILIES = ("pursuit-gaussian", "pursuit-piecewise")
+"""The variants whose kernels ``joined-gabor`` tries, each at its first configuration: the families of shapes the
+dictionary lacks (Gabor kernels would join Gabor atoms and cosines they resemble)."""
+
+KEPT_USES = (1.0, 2.0)
+"""Beside all of a configuration's learned kernels, ``joined-gabor`` tries, for the configuration of lowest
+validation phi, those the joined pursuit picks at least this many times per validation window: fewer kernels, a
+smaller W, chosen on validation like the rest."""
+
+
 def _auto(dims: int, length: int, tolerance: int) -> list[dict[str, Any]]:
     grids = [VARIANTS[name].grid(dims, length, tolerance) for name in _AUTO_CHOICES]
     return [grid[0] for grid in grids] + [c for grid in grids for c in grid[1:]]
@@ -180,6 +223,8 @@ VARIANTS: dict[str, Variant] = {
                 _pursuit("mixed", (7, 3), 1, per_size=3)),
         Variant("auto", "the family and configuration of lowest validation phi (issue 30)", _auto,
                 quick=len(_AUTO_CHOICES)),
+        Variant("joined-gabor", "learned kernels joining gabor-mp's fixed dictionary (issue 30)", _joined_grid,
+                joins=_join_gabor, dims=(1,)),
     )
 }
 """The variants ``--variants`` runs, by name; see the module docstring."""
@@ -218,7 +263,8 @@ def describe_configuration(configuration: dict[str, Any]) -> str:
 
 
 def run_variant(
-    name: str, sweep: Sweep, spatial_shape: tuple[int, ...], splits: dict[str, Tensor], seed: int, quick: bool
+    name: str, sweep: Sweep, spatial_shape: tuple[int, ...], splits: dict[str, Tensor], seed: int, quick: bool,
+    fitted: dict[str, tuple] | None = None,
 ) -> tuple[SAN, dict[str, Any]]:
     """Train every configuration of variant ``name`` with Alg. 4 under ``sweep``'s protocol; keep the best on validation.
 
@@ -226,42 +272,80 @@ def run_variant(
     ----------
     splits : dict of str to Tensor
         ``"train"``, ``"validation"``, ``"test"``, each ``(N, 1, *spatial_shape)``, on the device to train on.
+    fitted : dict, optional
+        Configurations trained on the same splits, sweep and seed by earlier calls, filled by this one: ``auto``
+        after the variants it chooses from trains nothing again.
 
     Returns
     -------
-    model : SAN
-        The chosen configuration's model (its best epoch).
+    model : SAN or Baseline
+        The chosen configuration's model (its best epoch), or for a variant that joins a fixed dictionary, that
+        dictionary with the model's kernels (fitted).
     record : dict
         JSON-able: ``configuration`` (a line), ``model`` (its config), ``kernels``
         (learned numbers), ``fit`` options, ``best_epoch``, ``validation`` and
         ``test`` means, and ``candidates``: every configuration's line, validation
         phi and test means.
     """
-    grid = VARIANTS[name].grid(sweep.dims, min(spatial_shape), sweep.border_tolerance)
-    grid = grid[: VARIANTS[name].quick] if quick else grid
-    device = splits["train"].device
-    fitted = []
+    variant = VARIANTS[name]
+    if sweep.dims not in variant.dims:
+        raise ValueError(f"variant {name} codes {' or '.join(f'{d}D' for d in variant.dims)} examples, not {sweep.dims}D")
+    grid = variant.grid(sweep.dims, min(spatial_shape), sweep.border_tolerance)
+    grid = grid[: variant.quick] if quick else grid
+    fitted = {} if fitted is None else fitted
+    cpu = {name: x.cpu() for name, x in splits.items()}  # where a joined fixed dictionary codes
+    runs = []
     for configuration in grid:
-        arguments, options = split_configuration(configuration)
-        arguments = {"activation": "extrema", "dims": sweep.dims, "border_tolerance": sweep.border_tolerance, **arguments}
-        model = SAN(seed=seed, **arguments).to(device)
-        result = fit(model, splits["train"], splits["validation"], epochs=sweep.epochs, batch_size=sweep.batch_size,
-                     lr=sweep.lr, seed=seed, **options)
-        fitted.append((configuration, options, model, result))
-    chosen = first_lowest([result.best_flithos for *_, result in fitted])
-    candidates = [{"configuration": describe_configuration(configuration), "validation_flithos": result.best_flithos,
-                   "test": asdict(evaluate(model, splits["test"]))} for configuration, _, model, result in fitted]
-    configuration, options, model, result = fitted[chosen]
+        key = json.dumps(configuration, sort_keys=True)
+        if key not in fitted:
+            fitted[key] = _fit_configuration(configuration, sweep, splits, seed)
+        options, san, result, test = fitted[key]
+        line = describe_configuration(configuration)
+        if variant.joins is None:
+            validation = asdict(result.history[result.best_epoch - 1].validation)
+            runs.append((line, options, san, san, list(san.kernels), result, validation, test))
+            continue
+        joined = variant.joins(list(san.kernel_weights()), san.num_weights)
+        runs.append(_joined_run(line, options, joined.fit(cpu["train"], cpu["validation"], seed=seed), san,
+                                list(san.kernels), result, cpu))
+    if variant.joins is not None:  # the family chosen on validation, with fewer kernels
+        best = first_lowest([validation["flithos"] for *_, validation, _ in runs])
+        _, options, joined, san, _, result, *_ = runs[best]
+        runs += [_joined_run(describe_configuration(grid[best]) + note, options, pruned, san,
+                             [san.kernels[k] for k in kept], result, cpu)
+                 for pruned, note, kept in _pruned(variant.joins, san, joined, cpu, seed)]
+    chosen = first_lowest([validation["flithos"] for *_, validation, _ in runs])
+    candidates = [{"configuration": line, "validation_flithos": validation["flithos"], "test": test}
+                  for line, *_, validation, test in runs]
+    line, options, model, san, kernels, result, validation, test = runs[chosen]
     record = {
         "variant": name,
-        "configuration": describe_configuration(configuration),
-        "model": model.config(),
-        "kernels": [kernel.detach().cpu().tolist() for kernel in model.kernels],
+        "configuration": line,
+        "model": san.config(),
+        "kernels": [kernel.detach().cpu().tolist() for kernel in kernels],
         "num_weights": model.num_weights,
         "fit": json.loads(json.dumps(options)),
         "best_epoch": result.best_epoch,
-        "validation": asdict(result.history[result.best_epoch - 1].validation),
-        "test": candidates[chosen]["test"],
+        "validation": validation,
+        "test": test,
         "candidates": candidates,
     }
     return model, record
+
+
+def _joined_run(line: str, options: dict, joined: GaborMP, san: SAN, kernels: list[Tensor], result: Any,
+                splits: dict[str, Tensor]) -> tuple:
+    """A run of :func:`run_variant`: ``kernels`` of ``san`` joining a fixed dictionary (``joined``, fitted)."""
+    return (f"{line}, joining {joined.parameters}", options, joined, san, kernels, result, asdict(joined.validation),
+            asdict(joined.evaluate(splits["test"])))
+
+
+def _fit_configuration(configuration: dict[str, Any], sweep: Sweep, splits: dict[str, Tensor], seed: int) -> tuple:
+    """One configuration trained with Alg. 4: its fit options, model (best epoch), fit result and test means."""
+    arguments, options = split_configuration(configuration)
+    arguments = {"activation": "extrema", "dims": sweep.dims, "border_tolerance": sweep.border_tolerance, **arguments}
+    model = SAN(seed=seed, **arguments).to(splits["train"].device)
+    result = fit(model, splits["train"], splits["validation"], epochs=sweep.epochs, batch_size=sweep.batch_size,
+                 lr=sweep.lr, seed=seed, **options)
+    return options, model, result, asdict(evaluate(model, splits["test"]))
+
