@@ -108,8 +108,8 @@ def test_registry_and_bad_grids():
         GaborMP(grids=[(1, (0.0,))])
     with pytest.raises(ValueError, match=r"kernels\[1\] must be a 1D array of finite numbers, not all zero"):
         GaborMP(kernels=[np.ones(3), np.zeros(4)])
-    with pytest.raises(ValueError, match="kernel_weights must be an int >= 0"):
-        GaborMP(kernels=[np.ones(3)], kernel_weights=-1)
+    with pytest.raises(ValueError, match="learned_weights must be an int >= 0"):
+        GaborMP(kernels=[np.ones(3)], learned_weights=-1)
 
 
 def test_learned_kernels_join_the_dictionary_placed_as_a_san_places_them():
@@ -121,7 +121,7 @@ def test_learned_kernels_join_the_dictionary_placed_as_a_san_places_them():
     for example, position in enumerate((0, 7, 20, 33, 48, 49)):  # at both edges too, where the kernel is cut
         codes[example, 0, position] = 1.5 - example
     x = san.double().decode(codes).detach()
-    joined = GaborMP(grids=[(1, ())], k=1, kernels=[kernel], kernel_weights=4).fit(x[:4], x[4:])
+    joined = GaborMP(grids=[(1, ())], k=1, kernels=[kernel], learned_weights=4).fit(x[:4], x[4:])
     assert joined.kernel_labels()[-1] == "learned 0" and joined.num_weights == 4
     assert joined.parameters == "cos/1n+1 learned/k=1"
     spikes = joined.encode(x).view(6, -1, n)[:, -1]  # the learned kernel's shifts

@@ -186,7 +186,7 @@ def test_joined_gabor_codes_with_learned_kernels_joining_gabor_mp_and_is_scored_
     sweep = Sweep((8,), 1, 1, 3, epochs=2, batch_size=2)
     joined, record = run_variant("joined-gabor", sweep, (200,), splits, seed=0, quick=True)
     san, _ = run_variant("pursuit-gaussian", sweep, (200,), splits, seed=0, quick=True)
-    expected = GaborMP(GRIDS[-1:], kernels=list(san.kernel_weights()), kernel_weights=san.num_weights)
+    expected = GaborMP(GRIDS[-1:], kernels=list(san.kernel_weights()), learned_weights=san.num_weights)
     expected.fit(splits["train"], splits["validation"])
     assert "+3 learned" in expected.parameters  # sizes 7, 15, 31
     assert expected.num_weights == san.num_weights == 3 * 4 and record["num_weights"] == joined.num_weights
@@ -203,10 +203,10 @@ def test_joined_gabor_codes_with_learned_kernels_joining_gabor_mp_and_is_scored_
             notes.append(f", the {len(kept)} kernels used >= {least:g} times per window, joining ")
     assert notes and [note for line in lines[1:] for note in notes if note in line] == notes
     assert record["configuration"] == lines[min(range(len(lines)), key=lambda i: record["candidates"][i]["validation_flithos"])]
-    learned = [kernel.tolist() for kernel in san.kernels]  # the chosen candidate's kernels, W of theirs only
-    assert all(kernel in learned for kernel in record["kernels"])
-    assert f"+{len(record['kernels'])} learned" in record["configuration"]
-    assert record["num_weights"] == 4 * len(record["kernels"])
+    assert record["kernels"] == [kernel.tolist() for kernel in san.kernels]
+    kept = record["kept_kernels"] or [0, 1, 2]  # the chosen candidate's kernels, W of theirs only
+    assert f"+{len(kept)} learned" in record["configuration"] and record["num_weights"] == 4 * len(kept)
+    assert [kept == [k for k in range(3) if uses[k] >= least] for least in KEPT_USES].count(True) >= (kept != [0, 1, 2])
     with pytest.raises(ValueError, match="variant joined-gabor codes 1D examples, not 2D"):
         run_variant("joined-gabor", Sweep((3,), 1, 2, 1, epochs=1, batch_size=2), (8, 8), splits, seed=0, quick=True)
 
@@ -229,3 +229,17 @@ def test_joined_kernels_are_kept_by_their_use_on_the_training_windows_and_pay_on
     assert (full.num_weights, pruned.num_weights) == (14, 5)
     assert pruned.evaluate(x[6:]).reconstruction_loss < 1e-6
     assert pruned.validation.flithos < full.validation.flithos
+
+
+def test_the_report_draws_only_the_kernels_that_joined_the_dictionary(tmp_path, monkeypatch):
+    from sanets.experiments._report import figures
+
+    san = sanets.SAN(kernel_sizes=[5, 9, 13], activation="topk-absolutes", sparsity=[1] * 3, competition="across-kernels",
+                     passes=2, kernel_family="gaussian-derivatives")
+    record = {"variant": "joined-gabor", "configuration": "5+9+13, the 1 kernels used >= 1 times per window",
+              "model": san.config(), "kernels": [kernel.tolist() for kernel in san.kernels], "kept_kernels": [1]}
+    drawn, draw = [], figures.plots.plot_kernels
+    monkeypatch.setattr(figures.plots, "plot_kernels", lambda groups: drawn.append(groups) or draw(groups))
+    assert figures.best_variant_figure(record, tmp_path / "kernels.png", "mitdb").is_file()
+    ((kernels,),) = [list(groups.values()) for groups in drawn]
+    assert len(kernels) == 1 and torch.equal(kernels[0], san.kernel_weights()[1].detach())

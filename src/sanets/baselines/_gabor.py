@@ -80,7 +80,7 @@ class GaborMP(Pursuit):
     kernels : sequence of array-like, optional
         Learned kernels ``(m,)`` (a SAN's, placed as a SAN places them) that join every grid's fixed atoms: the
         ``joined-gabor`` variant (:mod:`sanets.experiments.variants`). Without them this is the baseline.
-    kernel_weights : int
+    learned_weights : int
         W of those kernels, the learned numbers a decoder needs (0 for the baseline).
 
     Examples
@@ -97,14 +97,14 @@ class GaborMP(Pursuit):
     name = "gabor-mp"
 
     def __init__(self, grids: Sequence[tuple[int, Sequence[float]]] = GRIDS, k: int | None = None,
-                 kernels: Sequence[np.ndarray | torch.Tensor] = (), kernel_weights: int = 0) -> None:
+                 kernels: Sequence[np.ndarray | torch.Tensor] = (), learned_weights: int = 0) -> None:
         super().__init__(k)
         grids = [(o, tuple(widths)) for o, widths in grids]
         if not grids or any(isinstance(o, bool) or o not in (1, 2) or any(not 0 < w <= 1 for w in widths) for o, widths in grids):
             raise ValueError(f"grids must be a non-empty sequence of (oversampling 1 or 2, envelope widths in (0, 1]), got {grids!r}")
         self.grids = tuple(grids)
         self.learned = tuple(_centred(kernel, index) for index, kernel in enumerate(kernels))
-        self.kernel_weights = check_int(kernel_weights, "kernel_weights", 0)
+        self.learned_weights = check_int(learned_weights, "learned_weights", 0)
 
     @classmethod
     def quick(cls) -> GaborMP:
@@ -121,7 +121,7 @@ class GaborMP(Pursuit):
         return f"cos/{oversampling}n" + (f"+gabor sigma={sigmas}" if widths else "") + learned + f"/k={k}"
 
     def weights(self, choice: Hashable, state: _Dictionary, sparsity: int) -> int:
-        return self.kernel_weights
+        return self.learned_weights
 
     def positions(self, choice: Hashable, state: _Dictionary) -> int:
         return (len(state.frequencies) + len(state.kernels)) * self.spatial_shape[0]

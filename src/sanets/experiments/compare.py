@@ -17,6 +17,11 @@ validation; each is scored on test with phi and the bit-aware phi
 (:func:`sanets.metrics.flithos_bits`). The best SAN, variant and baseline
 are those of lowest *validation* phi, as Alg. 4 would choose; the verdict
 compares their test phi.
+
+Every row is also scored under the amortised protocol (our addition): the
+same models and spikes, with W charged once per recording instead of once per
+window (W / R per window, R the windows of 1000 samples the channel holds),
+with its own best rows (by amortised validation phi) and verdict.
 """
 
 from __future__ import annotations

@@ -44,6 +44,11 @@ unless named otherwise:
   grids of ``pursuit-gabor``, ``pursuit-gaussian``, ``pursuit-piecewise``,
   ``pursuit-mixed`` (parametric kernels) and ``several-sizes`` (free
   kernels); ``--quick`` runs the first configuration of each.
+- ``joined-gabor``: the kernels learned by the first configuration of
+  ``pursuit-gaussian`` or ``pursuit-piecewise`` join ``gabor-mp``'s largest
+  fixed dictionary, coded by orthogonal matching pursuit over both; for the
+  family of lower validation phi, also with only the kernels that pursuit
+  uses (:data:`KEPT_USES`). W counts the learned numbers that joined. 1D only.
 """
 
 from __future__ import annotations
@@ -162,7 +167,7 @@ def _joined_grid(dims: int, length: int, tolerance: int) -> list[dict[str, Any]]
 
 def _join_gabor(kernels: list[Tensor], num_weights: int) -> GaborMP:
     # Only gabor-mp's largest grid: its cosines and Gabor atoms at every width (3x faster than choosing the grid).
-    return GaborMP(GRIDS[-1:], kernels=kernels, kernel_weights=num_weights)
+    return GaborMP(GRIDS[-1:], kernels=kernels, learned_weights=num_weights)
 
 
 def _pruned(join: Callable[[list[Tensor], int], GaborMP], san: SAN, joined: GaborMP, splits: dict[str, Tensor],
@@ -283,7 +288,9 @@ def run_variant(
         dictionary with the model's kernels (fitted).
     record : dict
         JSON-able: ``configuration`` (a line), ``model`` (its config), ``kernels``
-        (learned numbers), ``fit`` options, ``best_epoch``, ``validation`` and
+        (learned numbers), ``kept_kernels`` (for a variant that joins a fixed
+        dictionary, the indices of the kernels that joined it where not all
+        did, else None), ``fit`` options, ``best_epoch``, ``validation`` and
         ``test`` means, and ``candidates``: every configuration's line, validation
         phi and test means.
     """
@@ -293,7 +300,7 @@ def run_variant(
     grid = variant.grid(sweep.dims, min(spatial_shape), sweep.border_tolerance)
     grid = grid[: variant.quick] if quick else grid
     fitted = {} if fitted is None else fitted
-    cpu = {name: x.cpu() for name, x in splits.items()}  # where a joined fixed dictionary codes
+    cpu = {split: x.cpu() for split, x in splits.items()}  # where a joined fixed dictionary codes
     runs = []
     for configuration in grid:
         key = json.dumps(configuration, sort_keys=True)
@@ -303,26 +310,26 @@ def run_variant(
         line = describe_configuration(configuration)
         if variant.joins is None:
             validation = asdict(result.history[result.best_epoch - 1].validation)
-            runs.append((line, options, san, san, list(san.kernels), result, validation, test))
+            runs.append((line, options, san, san, None, result, validation, test))
             continue
         joined = variant.joins(list(san.kernel_weights()), san.num_weights)
-        runs.append(_joined_run(line, options, joined.fit(cpu["train"], cpu["validation"], seed=seed), san,
-                                list(san.kernels), result, cpu))
+        runs.append(_joined_run(line, options, joined.fit(cpu["train"], cpu["validation"], seed=seed), san, None,
+                                result, cpu))
     if variant.joins is not None:  # the family chosen on validation, with fewer kernels
         best = first_lowest([validation["flithos"] for *_, validation, _ in runs])
         _, options, joined, san, _, result, *_ = runs[best]
-        runs += [_joined_run(describe_configuration(grid[best]) + note, options, pruned, san,
-                             [san.kernels[k] for k in kept], result, cpu)
+        runs += [_joined_run(describe_configuration(grid[best]) + note, options, pruned, san, kept, result, cpu)
                  for pruned, note, kept in _pruned(variant.joins, san, joined, cpu, seed)]
     chosen = first_lowest([validation["flithos"] for *_, validation, _ in runs])
     candidates = [{"configuration": line, "validation_flithos": validation["flithos"], "test": test}
                   for line, *_, validation, test in runs]
-    line, options, model, san, kernels, result, validation, test = runs[chosen]
+    line, options, model, san, kept, result, validation, test = runs[chosen]
     record = {
         "variant": name,
         "configuration": line,
         "model": san.config(),
-        "kernels": [kernel.detach().cpu().tolist() for kernel in kernels],
+        "kernels": [kernel.detach().cpu().tolist() for kernel in san.kernels],
+        "kept_kernels": kept,
         "num_weights": model.num_weights,
         "fit": json.loads(json.dumps(options)),
         "best_epoch": result.best_epoch,
@@ -333,10 +340,11 @@ def run_variant(
     return model, record
 
 
-def _joined_run(line: str, options: dict, joined: GaborMP, san: SAN, kernels: list[Tensor], result: Any,
+def _joined_run(line: str, options: dict, joined: GaborMP, san: SAN, kept: list[int] | None, result: Any,
                 splits: dict[str, Tensor]) -> tuple:
-    """A run of :func:`run_variant`: ``kernels`` of ``san`` joining a fixed dictionary (``joined``, fitted)."""
-    return (f"{line}, joining {joined.parameters}", options, joined, san, kernels, result, asdict(joined.validation),
+    """A run of :func:`run_variant`: ``san``'s kernels (those ``kept``, or all) joining a fixed dictionary
+    (``joined``, fitted)."""
+    return (f"{line}, joining {joined.parameters}", options, joined, san, kept, result, asdict(joined.validation),
             asdict(joined.evaluate(splits["test"])))
 
 

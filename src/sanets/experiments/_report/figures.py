@@ -146,8 +146,9 @@ def baseline_figure(units: list[Unit], results: dict[Unit, dict], curves: dict[s
 @torch.no_grad()
 def best_variant_figure(record: dict, path: Path, name: str) -> Path:
     """The kernels of a variant's chosen model, one line (or image) per code channel: what it places."""
-    model = SAN.from_config(record["model"], record["kernels"])
-    figure = plots.plot_kernels({record["variant"]: [w.detach() for w in model.kernel_weights()]})
+    weights = SAN.from_config(record["model"], record["kernels"]).kernel_weights()
+    kept = record.get("kept_kernels") or range(len(weights))  # a joined dictionary's learned kernels, where pruned
+    figure = plots.plot_kernels({record["variant"]: [weights[k].detach() for k in kept]})
     figure.suptitle(f"{name}: kernels of the best variant, {record['variant']} ({record['configuration']})")
     return plots.save_figure(figure, path)
 
