@@ -174,6 +174,18 @@ def test_quick_reproduction_with_variants_reports_them_beside_the_baselines(shar
     won = int(best["variant"][1] < best["baseline"][1])
     assert f"Records where the best variant beats the best baseline on test: {won} of 1 on φ̄" in report
     assert (out / "figures" / "physionet-mitdb-best-variant-kernels.png").is_file()
+    # The amortised protocol: W charged once per recording (100 holds 650 windows of 1000 samples), chosen so.
+    records = {name: json.loads((out / "runs" / "physionet" / "mitdb" / kind / f"{name}.json").read_text())
+               for kind, names in (("variants", VARIANTS), ("baselines", ["wavelet"])) for name in names}
+    assert {record["amortised"]["recording_windows"] for record in records.values()} == {650}
+    residual = records["residual"]  # 4 kernels of 32: W = 128 numbers, 0.128 per window under Table I's protocol
+    shift = residual["test"]["inverse_compression_ratio"] - residual["amortised"]["test"]["inverse_compression_ratio"]
+    assert shift == pytest.approx(128 / 1000 * (1 - 1 / 650), rel=1e-4)
+    chosen = min(VARIANTS, key=lambda name: records[name]["amortised"]["validation"]["flithos"])
+    test = records[chosen]["amortised"]["test"]
+    assert f"| mitdb | 650 | {chosen} {test['flithos']:.3f} / {test['flithos_bits']:.3f} |" in report
+    won = int(test["flithos"] < records["wavelet"]["amortised"]["test"]["flithos"])
+    assert f"Records where the best variant beats the best baseline, amortised: {won} of 1 on φ̄" in report
 
 
 def test_joined_gabor_codes_with_learned_kernels_joining_gabor_mp_and_is_scored_as_that_dictionary():

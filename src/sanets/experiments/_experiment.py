@@ -23,7 +23,7 @@ from sanets.experiments.paper import PaperRow, paper_row
 from sanets.experiments.variants import run_variant
 from sanets.model import SAN
 from sanets.sweep import Sweep, evaluate_many, reconstruct_many
-from sanets.training import first_lowest
+from sanets.training import evaluate, first_lowest
 
 __all__ = ["Experiment", "best_validation_flithos", "select_by_validation"]
 
@@ -115,6 +115,11 @@ class Experiment:
         """:meth:`load`, cut to :attr:`quick_examples` under ``--quick``, cached per process."""
         return _cached_data(self, dataset, data_dir, quick)
 
+    def recording_windows(self, data: Splits) -> int | None:
+        """The windows of the recording ``data`` was cut from, over which the amortised protocol (issue 30) charges
+        W once; None where the examples are not windows of one recording."""
+        return None
+
     # What the table shows.
 
     def select(self, units: list[Unit], results: dict[Unit, dict]) -> list[Unit]:
@@ -186,13 +191,13 @@ class Experiment:
         if first.activation == ORIGINAL:
             records = [{"classifier": classify(lambda name: splits[name])}]
         elif first.baseline is not None:
-            records = [self._run_baseline(first.baseline, splits, task, classify)]
+            records = [self._run_baseline(first.baseline, splits, task, classify, self.recording_windows(data))]
         elif first.variant is not None:
             model, record = run_variant(first.variant, sweep, self.spatial_shape, splits, task.settings.seed,
                                         task.settings.quick)
             if self.classifier is not None:
                 record["classifier"] = classify(lambda name: _reconstruct(model, splits[name]))
-            records = [record]
+            records = [{**record, **amortised(model, splits, self.recording_windows(data))}]
         else:
             sweep = replace(sweep, kernel_sizes=tuple(unit.kernel_size for unit in task.units))
             fits = sweep.fit(first.activation, splits["train"], splits["validation"], init=first.init,
@@ -222,10 +227,11 @@ class Experiment:
         seconds = (time.perf_counter() - start) / len(task.units)
         return [(unit, {**record, "seconds": seconds}) for unit, record in zip(task.units, records)]
 
-    def _run_baseline(self, name: str, splits: dict[str, Tensor], task: Task, classify) -> dict:
-        """A classical baseline's parameters chosen on validation, its test scores, its Fig. 3 curve on test
-        (CR^-1, L~ and phi at each sparsity of the chosen structure) and, with a classifier, the classifier
-        trained on its reconstructions."""
+    def _run_baseline(self, name: str, splits: dict[str, Tensor], task: Task, classify,
+                      recording_windows: int | None) -> dict:
+        """A classical baseline's parameters chosen on validation, its test scores (also :func:`amortised` over
+        ``recording_windows``), its Fig. 3 curve on test (CR^-1, L~ and phi at each sparsity of the chosen
+        structure) and, with a classifier, the classifier trained on its reconstructions."""
         baseline = BASELINES[name].quick() if task.settings.quick else BASELINES[name]()
         baseline.fit(splits["train"], splits["validation"], seed=task.settings.seed)
         record = {
@@ -235,6 +241,7 @@ class Experiment:
             "validation": asdict(baseline.validation),
             "test": asdict(baseline.evaluate(splits["test"])),
             "curve": [[sparsity, *asdict(scores).values()] for sparsity, scores in baseline.curve(splits["test"])],
+            **amortised(baseline, splits, recording_windows),
         }
         if self.classifier is not None:
 
@@ -260,6 +267,16 @@ def _cached_data(experiment: Experiment, dataset: str, data_dir: str | None, qui
 
 
 @torch.no_grad()
+def amortised(model: SAN | Baseline, splits: dict[str, Tensor], recording_windows: int | None) -> dict:
+    """``{"amortised": {"recording_windows", "validation", "test"}}``: ``model``'s means with W charged once per
+    recording (issue 30's amortised protocol); empty without a recording."""
+    if recording_windows is None:
+        return {}
+    score = model.evaluate if isinstance(model, Baseline) else functools.partial(evaluate, model)
+    return {"amortised": {"recording_windows": recording_windows,
+                          **{split: asdict(score(splits[split], shared_by=recording_windows)) for split in ("validation", "test")}}}
+
+
 def _reconstruct(model: SAN | Baseline, x: Tensor, batch_size: int = 1024) -> Tensor:
     """``model.decode(model.encode(x))`` in batches: ``(N, 1, *spatial)`` -> same."""
     return torch.cat([model.decode(model.encode(batch)).to(x) for batch in x.split(batch_size)])

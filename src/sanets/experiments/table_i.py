@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sanets import datasets
 from sanets.activations import ACTIVATIONS
 from sanets.datasets import Splits
+from sanets.datasets._wfdb import read_header
 from sanets.experiments._experiment import Experiment, select_by_validation
 from sanets.experiments._units import Unit
 from sanets.experiments.paper import PaperRow, paper_row
@@ -40,6 +41,13 @@ class TableI(Experiment):
         """The database's first record, or for ``<database>/<record>`` that record, under Table I's protocol."""
         database, _, record = dataset.partition("/")
         return datasets.load_physionet(database, data_dir=data_dir, download=False, record=record or None)
+
+    def recording_windows(self, data: Splits) -> int | None:
+        """The record's length in windows of 1000 samples (its header's), at least the windows cut from it."""
+        if data.source is None:
+            return None
+        windows = sum(len(getattr(data, split)) for split in ("train", "validation", "test"))
+        return max(windows, (read_header(data.source).sig_len or 0) // data.train.shape[-1])
 
     def select(self, units: list[Unit], results: dict[Unit, dict]) -> list[Unit]:
         """The unit whose best epoch has the lowest validation phi (ties: the smaller m)."""
