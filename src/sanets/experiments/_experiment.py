@@ -23,7 +23,7 @@ from sanets.experiments.paper import PaperRow, paper_row
 from sanets.experiments.variants import run_variant
 from sanets.model import SAN
 from sanets.sweep import Sweep, evaluate_many, reconstruct_many
-from sanets.training import evaluate, first_lowest
+from sanets.training import Evaluation, evaluate, first_lowest
 
 __all__ = ["Experiment", "best_validation_flithos", "select_by_validation"]
 
@@ -272,9 +272,14 @@ def amortised(model: SAN | Baseline, splits: dict[str, Tensor], recording_window
     recording (issue 30's amortised protocol); empty without a recording."""
     if recording_windows is None:
         return {}
-    score = model.evaluate if isinstance(model, Baseline) else functools.partial(evaluate, model)
-    return {"amortised": {"recording_windows": recording_windows,
-                          **{split: asdict(score(splits[split], shared_by=recording_windows)) for split in ("validation", "test")}}}
+    return {"amortised": {"recording_windows": recording_windows, **{
+        split: asdict(evaluate_model(model, splits[split], recording_windows)) for split in ("validation", "test")}}}
+
+
+def evaluate_model(model: SAN | Baseline, x: Tensor, shared_by: int = 1) -> Evaluation:
+    """:func:`sanets.evaluate` of a SAN, or a baseline's own (a joined dictionary's too), W charged once per
+    ``shared_by`` examples."""
+    return model.evaluate(x, shared_by=shared_by) if isinstance(model, Baseline) else evaluate(model, x, shared_by=shared_by)
 
 
 def _reconstruct(model: SAN | Baseline, x: Tensor, batch_size: int = 1024) -> Tensor:

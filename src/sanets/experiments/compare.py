@@ -30,7 +30,6 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from functools import partial
 
 import numpy as np
 import torch
@@ -45,11 +44,12 @@ from sanets.datasets import (
     standardize_windows,
 )
 from sanets.errors import DataError
+from sanets.experiments._experiment import evaluate_model
 from sanets.experiments._units import Settings
 from sanets.experiments.table_i import TABLE_I
 from sanets.experiments.variants import VARIANTS, run_variant
 from sanets.model import SAN
-from sanets.training import Evaluation, evaluate, first_lowest
+from sanets.training import Evaluation, first_lowest
 
 __all__ = [
     "WINDOW",
@@ -249,10 +249,10 @@ def compare_splits(
     shared_by = recording_windows or sum(len(x) for x in splits.values())
 
     def add(kind: str, name: str, parameters: str, chosen: SAN | Baseline, validation_flithos: float, start: float):
-        score = chosen.evaluate if isinstance(chosen, Baseline) else partial(evaluate, chosen)
-        rows.append(Representation(kind, name, parameters, chosen.num_weights, validation_flithos, score(splits["test"]),
-                                   time.perf_counter() - start, score(splits["validation"], shared_by=shared_by).flithos,
-                                   score(splits["test"], shared_by=shared_by)))
+        rows.append(Representation(kind, name, parameters, chosen.num_weights, validation_flithos,
+                                   evaluate_model(chosen, splits["test"]), time.perf_counter() - start,
+                                   evaluate_model(chosen, splits["validation"], shared_by).flithos,
+                                   evaluate_model(chosen, splits["test"], shared_by)))
         echo(_line(rows[-1]))
 
     rows, notes = [], []

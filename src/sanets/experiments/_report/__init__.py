@@ -62,23 +62,9 @@ def _verdicts(best: dict[str, Best]) -> list[str]:
 def _corpus(best: dict[str, Best]) -> list[str]:
     """The corpus table: per dataset (record), the paper's best SAN, the best variant and the best baseline (each
     chosen on validation) with their test phi and bit-aware phi; and how many records a variant wins."""
-    rows = [(dataset, san, baseline, variant) for dataset, (san, baseline, variant) in best.items()
+    rows = [(dataset, _cell(san, san.values), variant, baseline) for dataset, (san, baseline, variant) in best.items()
             if baseline is not None and variant is not None]
-    if not rows:
-        return []
-
-    def cell(row: Row, name: str) -> str:
-        return f"{name} {row.values['flithos']:.3f} / {row.values.get('flithos_bits', float('nan')):.3f}"
-
-    def wins(quantity: str) -> int:
-        return sum(v.values.get(quantity, 1e9) < b.values.get(quantity, -1e9) for _, _, b, v in rows)
-
-    lines = ["| record | paper's best SAN φ̄ / bits | best variant | best baseline |", "|---|---|---|---|"]
-    lines += [(f"| {dataset} | {cell(san, san.unit.activation)} | {cell(variant, variant.unit.variant)} | "
-               f"{cell(baseline, baseline.unit.baseline)} |") for dataset, san, baseline, variant in rows]
-    won = (f"Records where the best variant beats the best baseline on test: {wins('flithos')} of {len(rows)} on φ̄, "
-           f"{wins('flithos_bits')} of {len(rows)} on the bit-aware φ̄.")
-    return [*lines, "", won, ""]
+    return _corpus_table(rows, lambda row: row.values, "paper's best SAN φ̄ / bits", " on test")
 
 
 def _corpus_amortised(baselines: list[Row], variants: list[Row], results: dict) -> list[str]:
@@ -89,27 +75,35 @@ def _corpus_amortised(baselines: list[Row], variants: list[Row], results: dict) 
         rows = [row for row in rows if row.unit.dataset == dataset and "amortised" in results[row.unit]]
         return rows[first_lowest([results[row.unit]["amortised"]["validation"]["flithos"] for row in rows])] if rows else None
 
-    pairs = [(dataset, lowest(variants, dataset), lowest(baselines, dataset))
-             for dataset in dict.fromkeys(row.unit.dataset for row in variants)]
-    pairs = [(dataset, variant, baseline) for dataset, variant, baseline in pairs if variant and baseline]
-    if not pairs:
-        return []
+    rows = [(dataset, variant, baseline) for dataset in dict.fromkeys(row.unit.dataset for row in variants)
+            if (variant := lowest(variants, dataset)) and (baseline := lowest(baselines, dataset))]
+    table = _corpus_table([(dataset, str(results[variant.unit]["amortised"]["recording_windows"]), variant, baseline)
+                           for dataset, variant, baseline in rows],
+                          lambda row: results[row.unit]["amortised"]["test"], "R windows", ", amortised")
+    return table and ["The same records under the amortised protocol (our addition, issue 30): the kernels' W charged "
+                      "once per recording, W / R per window, each chosen by its validation φ̄ so charged (test φ̄ / "
+                      "bit-aware φ̄).", "", *table]
 
-    def cell(row: Row) -> str:
-        test = results[row.unit]["amortised"]["test"]
-        return f"{row.unit.variant or row.unit.baseline} {test['flithos']:.3f} / {test['flithos_bits']:.3f}"
 
+def _corpus_table(rows: list[tuple[str, str, Row, Row]], scores: Callable[[Row], dict], first: str, won: str) -> list[str]:
+    """Per record (a first cell, the variant, the baseline), the variant's and the baseline's ``scores`` (phi /
+    bit-aware phi), and how many records the variant wins; empty without records."""
     def wins(quantity: str) -> int:
-        return sum(results[v.unit]["amortised"]["test"][quantity] < results[b.unit]["amortised"]["test"][quantity]
-                   for _, v, b in pairs)
+        return sum(scores(variant).get(quantity, 1e9) < scores(baseline).get(quantity, -1e9) for *_, variant, baseline in rows)
 
-    lines = ["The same records under the amortised protocol (our addition, issue 30): the kernels' W charged once per "
-             "recording, W / R per window, each chosen by its validation φ̄ so charged (test φ̄ / bit-aware φ̄).", "",
-             "| record | R windows | best variant | best baseline |", "|---|---|---|---|"]
-    lines += [f"| {dataset} | {results[variant.unit]['amortised']['recording_windows']} | {cell(variant)} | {cell(baseline)} |"
-              for dataset, variant, baseline in pairs]
-    return [*lines, "", f"Records where the best variant beats the best baseline, amortised: {wins('flithos')} of "
-            f"{len(pairs)} on φ̄, {wins('flithos_bits')} of {len(pairs)} on the bit-aware φ̄.", ""]
+    if not rows:
+        return []
+    lines = [f"| record | {first} | best variant | best baseline |", "|---|---|---|---|"]
+    lines += [f"| {dataset} | {cell} | {_cell(variant, scores(variant))} | {_cell(baseline, scores(baseline))} |"
+              for dataset, cell, variant, baseline in rows]
+    return [*lines, "", f"Records where the best variant beats the best baseline{won}: {wins('flithos')} of {len(rows)} "
+            f"on φ̄, {wins('flithos_bits')} of {len(rows)} on the bit-aware φ̄.", ""]
+
+
+def _cell(row: Row, scores: dict) -> str:
+    """A row's name (its variant, baseline or activation) and phi / bit-aware phi."""
+    name = row.unit.variant or row.unit.baseline or row.unit.activation
+    return f"{name} {scores['flithos']:.3f} / {scores.get('flithos_bits', float('nan')):.3f}"
 
 
 def _bits(row: Row) -> str:
