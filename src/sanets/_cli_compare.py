@@ -35,17 +35,21 @@ def add_compare_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--fill", choices=("linear",), default=None,
                         help="interpolate missing samples (NaN, empty CSV cells) instead of refusing them")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="processes per channel: with 2, the variants run beside the rest (default: the cores, at most 2)")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object per input and channel instead of the table")
     parser.set_defaults(handler=_run_compare)
 
 
 def _run_compare(args: argparse.Namespace) -> int:
+    from sanets._threads import available_cores
     from sanets.experiments.compare import compare_recordings
 
     comparisons = compare_recordings(args.inputs, channels=parse_channels(args.channels), activations=args.activations,
                                      variants=args.variants, baselines=args.baselines, quick=args.quick, seed=args.seed,
-                                     fill=args.fill, echo=(lambda line: None) if args.json else print)
+                                     fill=args.fill, workers=available_cores() if args.workers is None else args.workers,
+                                     echo=(lambda line: None) if args.json else print)
     if args.json:
         for comparison in comparisons:
             print(json.dumps(comparison.as_json()))

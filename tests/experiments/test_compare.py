@@ -83,7 +83,27 @@ def test_compare_rows_are_the_scores_of_evaluate_and_of_the_baselines_themselves
     assert document["best_variant"]["name"] == "competing"
     sans = [row for row in document["rows"] if row["kind"] == "san"]
     assert document["best_san"]["name"] == sans[first_lowest([row["validation_flithos"] for row in sans])]["name"]
-    assert "best baseline" in result.verdict()
+    # The verdict compares the learned representation validation chose with the best baseline, on test.
+    learner = min((result.best("san"), result.best("variant")), key=lambda row: row.validation_flithos)
+    baseline = result.best("baseline")
+    if learner.test.flithos < baseline.test.flithos:
+        assert f"{learner.kind} {learner.name} beats the best baseline on φ̄" in result.verdict()
+    else:
+        assert (f"no SAN beats the best baseline (behind by {learner.test.flithos - baseline.test.flithos:+.4f} φ̄"
+                in result.verdict())
+
+
+def test_two_workers_give_the_rows_of_one(compared):
+    result, _ = compared
+    (parallel,) = compare_recordings([result.input], variants=["competing"], baselines=["dct", "wavelet", "gabor-mp"], quick=True,
+                                     workers=2)
+    assert [(row.kind, row.name, row.parameters) for row in parallel.rows] == \
+        [(row.kind, row.name, row.parameters) for row in result.rows]  # the variants in their place, between
+    for ours, theirs in zip(parallel.rows, result.rows):
+        assert ours.test.flithos == pytest.approx(theirs.test.flithos, rel=1e-5)
+        assert ours.amortised.flithos == pytest.approx(theirs.amortised.flithos, rel=1e-5)
+    with pytest.raises(ValueError, match="workers"):
+        compare_recordings([result.input], variants=[], baselines=[], activations=[], workers=0)
 
 
 def test_the_amortised_protocol_charges_w_once_per_recording(compared):

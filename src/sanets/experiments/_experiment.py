@@ -25,7 +25,7 @@ from sanets.model import SAN
 from sanets.sweep import Sweep, evaluate_many, reconstruct_many
 from sanets.training import Evaluation, evaluate, first_lowest
 
-__all__ = ["Experiment", "best_validation_flithos", "select_by_validation"]
+__all__ = ["Experiment", "best_validation_flithos", "select_by_validation", "why_lost"]
 
 RECONSTRUCTION_BYTES = 3 << 29
 """Memory for the reconstructions that a task's classifiers train on: the SANs of a sweep reconstruct all
@@ -47,6 +47,28 @@ def select_by_validation(units: list[Unit], results: dict[Unit, dict]) -> Unit:
     Ties go to the earlier, e.g. the smaller m (:func:`sanets.training.first_lowest`).
     """
     return units[first_lowest([best_validation_flithos(results[unit]) for unit in units])]
+
+
+def why_lost(learned: dict, baseline: dict, learned_validation: float, baseline_validation: float) -> str | None:
+    """Where a learned representation is not below the best baseline on test phi or bit-aware phi (issue 30): by
+    how much, and why, from its validation phi beside the baseline's (validation already preferred the baseline;
+    or it preferred the learned one and test did not; or only the spikes' indices cost more). None where it wins
+    both. ``learned`` and ``baseline``: test means (``flithos``, ``flithos_bits``)."""
+    behind = {name: learned[key] - baseline[key] for name, key in (("φ̄", "flithos"), ("bit-aware φ̄", "flithos_bits"))
+              if learned.get(key) is not None and baseline.get(key) is not None and learned[key] >= baseline[key]}
+    if not behind:
+        return None
+    margins = " and ".join(f"{difference:+.4f} {name}" for name, difference in behind.items())
+    compared = f"validation φ̄ {learned_validation:.4f} against {baseline_validation:.4f}"
+    if "φ̄" not in behind:
+        indices = [scores["flithos_bits"] - scores["flithos"] for scores in (learned, baseline)]
+        reason = (f"lower on φ̄, but its spikes' indices add more bits ({indices[0]:+.4f} against {indices[1]:+.4f} to "
+                  "φ̄): a larger dictionary or more spikes")
+    elif learned_validation < baseline_validation:
+        reason = f"validation preferred it ({compared}) and test did not: the validation windows did not predict the test windows"
+    else:
+        reason = f"its validation φ̄ was not lower either ({compared}): the learned kernels did not pay even on validation"
+    return f"{margins} on test; {reason}"
 
 
 @dataclass(frozen=True)

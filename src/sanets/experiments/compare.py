@@ -35,6 +35,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from sanets import _threads
+from sanets._validation import check_int
 from sanets.activations import ACTIVATIONS
 from sanets.baselines import BASELINES, Baseline
 from sanets.datasets import (
@@ -44,11 +46,12 @@ from sanets.datasets import (
     standardize_windows,
 )
 from sanets.errors import DataError
-from sanets.experiments._experiment import evaluate_model
+from sanets.experiments._experiment import evaluate_model, why_lost
 from sanets.experiments._units import Settings
 from sanets.experiments.table_i import TABLE_I
 from sanets.experiments.variants import VARIANTS, run_variant
 from sanets.model import SAN
+from sanets.sweep import Sweep
 from sanets.training import Evaluation, first_lowest
 
 __all__ = [
@@ -148,17 +151,21 @@ class ChannelComparison:
         def scores(row: Representation) -> Evaluation:
             return row.amortised if amortised else row.test
 
+        def validation(row: Representation) -> float:
+            return row.amortised_validation_flithos if amortised else row.validation_flithos
+
         chosen = [(kind, row) for kind in ("san", "variant", "baseline") if (row := self.best(kind, amortised)) is not None]
         parts = [f"best {kind} {row.name} ({row.parameters}) φ̄ {scores(row).flithos:.3f} (bits {scores(row).flithos_bits:.3f})"
                  for kind, row in chosen]
         baseline = self.best("baseline", amortised)
         learned = [row for kind, row in chosen if kind != "baseline"]
         if baseline is not None and learned:
-            learner = min(learned, key=lambda row: scores(row).flithos)
+            learner = learned[first_lowest([validation(row) for row in learned])]  # as Alg. 4 would: on validation
             wins = [name for name, field_ in (("φ̄", "flithos"), ("bit-aware φ̄", "flithos_bits"))
                     if getattr(scores(learner), field_) < getattr(scores(baseline), field_)]
-            parts.append(f"{learner.kind} {learner.name} beats the best baseline on {' and '.join(wins)}" if wins else
-                         f"no SAN beats the best baseline ({scores(learner).flithos - scores(baseline).flithos:+.3f} φ̄)")
+            why = why_lost(asdict(scores(learner)), asdict(scores(baseline)), validation(learner), validation(baseline))
+            parts.append((f"{learner.kind} {learner.name} beats the best baseline on {' and '.join(wins)}" if wins else
+                          "no SAN beats the best baseline") + (f" (behind by {why})" if why else ""))
         protocol = f"W once per {self.recording_windows} windows: " if amortised else ""
         return protocol + "; ".join(parts)
 
@@ -216,6 +223,7 @@ def compare_splits(
     seed: int = 0,
     init: str = "constant",
     recording_windows: int | None = None,
+    workers: int = 1,
     echo: Callable[[str], object] = lambda line: None,
 ) -> tuple[list[Representation], list[str]]:
     """The paper's SANs, the variants and the baselines on ``splits``, each chosen on validation, scored on test.
@@ -227,13 +235,19 @@ def compare_splits(
     activations, variants, baselines : sequence of str, optional
         The paper's SANs (by activation), variants and baselines to run (default: all; an empty sequence: none).
     quick : bool
-        Table I's ``--quick`` sweep (m in 1, 4, 8, 16, 32, 64; 5 epochs), each variant's first configuration and
+        Table I's quick sweep (m in 1, 4, 8, 16, 32, 64; 5 epochs), each variant's first configuration and
         each baseline's quick grid.
     init : str
         The paper's SANs' initialisation (``sanets reproduce``'s default: the authors' constant 0.1).
     recording_windows : int, optional
         The windows the recording holds, over which the amortised protocol spreads W (default: those of
         ``splits``).
+    workers : int
+        Processes on this machine (at most one per core, :mod:`sanets._threads`): with 2 or more, the variants run
+        in a second process (joblib's loky, kept for the next call) while this one runs the paper's SANs and the
+        baselines, each process with its share of the cores (CPU splits only). Most of the work holds one core
+        whatever torch's threads, so two processes take about half the time. The rows are the same (up to
+        float rounding where torch's threads differ).
 
     Returns
     -------
@@ -243,38 +257,75 @@ def compare_splits(
         Baselines left out for a missing optional dependency.
     """
     check_names(activations, variants, baselines)
+    workers = check_int(workers, "workers", 1)
     length = splits["train"].shape[-1]
     sweep = TABLE_I.sweep_for(Settings(seed, quick))
     sweep = replace(sweep, kernel_sizes=tuple(m for m in sweep.kernel_sizes if m <= length))
     shared_by = recording_windows or sum(len(x) for x in splits.values())
+    variants = list(VARIANTS if variants is None else variants)
+    processes, threads = _threads.worker_plan(min(workers, 2))  # two groups of work: the variants, and the rest
+    parallel = processes > 1 and bool(variants) and splits["train"].device.type == "cpu"
+    if parallel:
+        from joblib.externals.loky import get_reusable_executor
 
-    def add(kind: str, name: str, parameters: str, chosen: SAN | Baseline, validation_flithos: float, start: float):
-        rows.append(Representation(kind, name, parameters, chosen.num_weights, validation_flithos,
-                                   evaluate_model(chosen, splits["test"]), time.perf_counter() - start,
-                                   evaluate_model(chosen, splits["validation"], shared_by).flithos,
-                                   evaluate_model(chosen, splits["test"], shared_by)))
-        echo(_line(rows[-1]))
+        pending = get_reusable_executor(max_workers=1).submit(_variant_rows, splits, variants, sweep, quick, seed,
+                                                               shared_by, threads)
+    own_threads = torch.get_num_threads()
+    torch.set_num_threads(threads if parallel else own_threads)
+    try:
+        sans, others, notes = [], [], []
+        for activation in ACTIVATIONS if activations is None else activations:
+            start = time.perf_counter()
+            fits = sweep.fit(activation, splits["train"], splits["validation"], init=init, seed=seed)
+            chosen = first_lowest([fit.best_flithos for fit in fits])
+            sans.append(_represent("san", activation, f"m={sweep.kernel_sizes[chosen]}", fits[chosen].model,
+                                   fits[chosen].best_flithos, start, splits, shared_by))
+            echo(_line(sans[-1]))
+        if not parallel:
+            for row in _variant_rows(splits, variants, sweep, quick, seed, shared_by):
+                echo(_line(row))
+                others.append(row)
+        for name in BASELINES if baselines is None else baselines:
+            cls = BASELINES[name]
+            if not cls.runs_on(1):
+                notes.append(f"baseline {name} left out: {cls.unavailable() or 'it codes images only'}")
+                continue
+            start = time.perf_counter()
+            baseline = (cls.quick() if quick else cls()).fit(splits["train"], splits["validation"], seed=seed)
+            others.append(_represent("baseline", name, baseline.parameters, baseline, baseline.validation.flithos, start,
+                                     splits, shared_by))
+            echo(_line(others[-1]))
+    finally:
+        torch.set_num_threads(own_threads)
+    if parallel:
+        for row in (variant_rows := pending.result()):
+            echo(_line(row))
+        others = variant_rows + others
+    return sans + others, notes
 
-    rows, notes = [], []
-    for activation in ACTIVATIONS if activations is None else activations:
+
+def _variant_rows(splits: dict[str, Tensor], names: Sequence[str], sweep: Sweep, quick: bool, seed: int,
+                  shared_by: int, threads: int | None = None) -> list[Representation]:
+    """The rows of the variants ``names``, in order (``threads``: torch's threads here, in a worker process). The
+    configurations one trains are kept for the next, so ``auto`` and ``joined-gabor`` train nothing again."""
+    if threads is not None:
+        torch.set_num_threads(threads)
+    rows, fitted = [], {}
+    for name in names:
         start = time.perf_counter()
-        fits = sweep.fit(activation, splits["train"], splits["validation"], init=init, seed=seed)
-        chosen = first_lowest([fit.best_flithos for fit in fits])
-        add("san", activation, f"m={sweep.kernel_sizes[chosen]}", fits[chosen].model, fits[chosen].best_flithos, start)
-    fitted = {}
-    for name in VARIANTS if variants is None else variants:
-        start = time.perf_counter()
-        model, record = run_variant(name, sweep, (length,), splits, seed, quick, fitted)
-        add("variant", name, record["configuration"], model, record["validation"]["flithos"], start)
-    for name in BASELINES if baselines is None else baselines:
-        cls = BASELINES[name]
-        if not cls.runs_on(1):
-            notes.append(f"baseline {name} left out: {cls.unavailable() or 'it codes images only'}")
-            continue
-        start = time.perf_counter()
-        baseline = (cls.quick() if quick else cls()).fit(splits["train"], splits["validation"], seed=seed)
-        add("baseline", name, baseline.parameters, baseline, baseline.validation.flithos, start)
-    return rows, notes
+        model, record = run_variant(name, sweep, (splits["train"].shape[-1],), splits, seed, quick, fitted)
+        rows.append(_represent("variant", name, record["configuration"], model, record["validation"]["flithos"], start,
+                               splits, shared_by))
+    return rows
+
+
+def _represent(kind: str, name: str, parameters: str, chosen: SAN | Baseline, validation_flithos: float, start: float,
+               splits: dict[str, Tensor], shared_by: int) -> Representation:
+    """The row of ``chosen``: scored on test under both protocols, timed from ``start``."""
+    return Representation(kind, name, parameters, chosen.num_weights, validation_flithos,
+                          evaluate_model(chosen, splits["test"]), time.perf_counter() - start,
+                          evaluate_model(chosen, splits["validation"], shared_by).flithos,
+                          evaluate_model(chosen, splits["test"], shared_by))
 
 
 def _line(row: Representation) -> str:
@@ -299,14 +350,17 @@ def compare_recordings(
     quick: bool = False,
     seed: int = 0,
     fill: str | None = None,
+    workers: int = 1,
     echo: Callable[[str], object] = lambda line: None,
 ) -> list[ChannelComparison]:
-    """:func:`compare_splits` on every channel (or ``channels``) of every recording :func:`load_signal` reads.
+    """:func:`compare_splits` on every channel (or ``channels``) of every recording :func:`load_signal` reads
+    (``workers``: processes per channel, as there).
 
     Every recording is read and cut before any training, so a bad input (an unknown channel, NaN samples without
     ``fill``, a channel too short or flat) fails at once, with the error ``sanets fit`` gives.
     """
     check_names(activations, variants, baselines)
+    check_int(workers, "workers", 1)
     prepared = []
     for path in paths:
         signal = select_channels(load_signal(path), channels)
@@ -320,7 +374,7 @@ def compare_recordings(
              f"(the recording holds {recording_windows})")
         echo(HEADER)
         rows, more = compare_splits(splits, activations=activations, variants=variants, baselines=baselines, quick=quick,
-                                    seed=seed, recording_windows=recording_windows, echo=echo)
+                                    seed=seed, recording_windows=recording_windows, workers=workers, echo=echo)
         comparison = ChannelComparison(path, name, tuple(len(x) for x in splits.values()), rows, notes + more,
                                        recording_windows)
         for note in comparison.notes:

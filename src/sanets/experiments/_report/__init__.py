@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sanets._files import write_atomically
+from sanets.experiments._experiment import best_validation_flithos, why_lost
 from sanets.experiments._folder import ResultsFolder
 from sanets.experiments._registry import EXPERIMENTS
 from sanets.experiments._report.comparison import comparison
@@ -59,12 +60,13 @@ def _verdicts(best: dict[str, Best]) -> list[str]:
     return lines
 
 
-def _corpus(best: dict[str, Best]) -> list[str]:
+def _corpus(best: dict[str, Best], results: dict) -> list[str]:
     """The corpus table: per dataset (record), the paper's best SAN, the best variant and the best baseline (each
     chosen on validation) with their test phi and bit-aware phi; and how many records a variant wins."""
     rows = [(dataset, _cell(san, san.values), variant, baseline) for dataset, (san, baseline, variant) in best.items()
             if baseline is not None and variant is not None]
-    return _corpus_table(rows, lambda row: row.values, "paper's best SAN φ̄ / bits", " on test")
+    return _corpus_table(rows, lambda row: row.values, lambda row: best_validation_flithos(results[row.unit]),
+                         "paper's best SAN φ̄ / bits", " on test")
 
 
 def _corpus_amortised(baselines: list[Row], variants: list[Row], results: dict) -> list[str]:
@@ -79,15 +81,18 @@ def _corpus_amortised(baselines: list[Row], variants: list[Row], results: dict) 
             if (variant := lowest(variants, dataset)) and (baseline := lowest(baselines, dataset))]
     table = _corpus_table([(dataset, str(results[variant.unit]["amortised"]["recording_windows"]), variant, baseline)
                            for dataset, variant, baseline in rows],
-                          lambda row: results[row.unit]["amortised"]["test"], "R windows", ", amortised")
+                          lambda row: results[row.unit]["amortised"]["test"],
+                          lambda row: results[row.unit]["amortised"]["validation"]["flithos"], "R windows", ", amortised")
     return table and ["The same records under the amortised protocol (our addition, issue 30): the kernels' W charged "
                       "once per recording, W / R per window, each chosen by its validation φ̄ so charged (test φ̄ / "
                       "bit-aware φ̄).", "", *table]
 
 
-def _corpus_table(rows: list[tuple[str, str, Row, Row]], scores: Callable[[Row], dict], first: str, won: str) -> list[str]:
+def _corpus_table(rows: list[tuple[str, str, Row, Row]], scores: Callable[[Row], dict], validation: Callable[[Row], float],
+                  first: str, won: str) -> list[str]:
     """Per record (a first cell, the variant, the baseline), the variant's and the baseline's ``scores`` (phi /
-    bit-aware phi), and how many records the variant wins; empty without records."""
+    bit-aware phi), how many records the variant wins, and each record lost: by how much and why (its
+    ``validation`` phi beside the baseline's); empty without records."""
     def wins(quantity: str) -> int:
         return sum(scores(variant).get(quantity, 1e9) < scores(baseline).get(quantity, -1e9) for *_, variant, baseline in rows)
 
@@ -96,8 +101,10 @@ def _corpus_table(rows: list[tuple[str, str, Row, Row]], scores: Callable[[Row],
     lines = [f"| record | {first} | best variant | best baseline |", "|---|---|---|---|"]
     lines += [f"| {dataset} | {cell} | {_cell(variant, scores(variant))} | {_cell(baseline, scores(baseline))} |"
               for dataset, cell, variant, baseline in rows]
+    lost = [f"- Lost, {dataset}: {why}." for dataset, _, variant, baseline in rows
+            if (why := why_lost(scores(variant), scores(baseline), validation(variant), validation(baseline)))]
     return [*lines, "", f"Records where the best variant beats the best baseline{won}: {wins('flithos')} of {len(rows)} "
-            f"on φ̄, {wins('flithos_bits')} of {len(rows)} on the bit-aware φ̄.", ""]
+            f"on φ̄, {wins('flithos_bits')} of {len(rows)} on the bit-aware φ̄.", "", *lost, *[""][: len(lost)]]
 
 
 def _cell(row: Row, scores: dict) -> str:
@@ -169,7 +176,7 @@ def write_report(
             title = f"Table {experiment.table} ({experiment.name}): SANs, " + ("variants and " if variants else "") + \
                 "classical baselines"
             markdown = render_baselines(title, variants + baselines, best)
-            competition += [markdown, *_verdicts(best), "", *_corpus(best), *_corpus_amortised(baselines, variants, results)]
+            competition += [markdown, *_verdicts(best), "", *_corpus(best, results), *_corpus_amortised(baselines, variants, results)]
             if variants:
                 sources = "; ".join(f"`{name}`: {VARIANTS[name].source}" for name in dict.fromkeys(r.unit.variant for r in variants))
                 competition += [f"Where the variants come from: {sources}.", ""]
