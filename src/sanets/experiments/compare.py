@@ -26,6 +26,7 @@ with its own best rows (by amortised validation phi) and verdict.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -244,10 +245,11 @@ def compare_splits(
         ``splits``).
     workers : int
         Processes on this machine (at most one per core, :mod:`sanets._threads`): with 2 or more, the variants run
-        in a second process (joblib's loky, kept for the next call) while this one runs the paper's SANs and the
-        baselines, each process with its share of the cores (CPU splits only). Most of the work holds one core
-        whatever torch's threads, so the second process saves about a quarter of the time on 2 cores (the variants
-        are the longer part). The rows are the same (up to float rounding where torch's threads differ).
+        in a second process (joblib's loky, kept for the next call; one process without joblib) while this one
+        runs the paper's SANs and the baselines, each process with its share of the cores (CPU splits only). Most
+        of the work holds one core whatever torch's threads, so the second process saves about a quarter of the
+        time on 2 cores (the variants are the longer part). The rows are the same (up to float rounding where
+        torch's threads differ).
 
     Returns
     -------
@@ -264,7 +266,8 @@ def compare_splits(
     shared_by = recording_windows or sum(len(x) for x in splits.values())
     variants = list(VARIANTS if variants is None else variants)
     processes, threads = _threads.worker_plan(min(workers, 2))  # two groups of work: the variants, and the rest
-    parallel = processes > 1 and bool(variants) and splits["train"].device.type == "cpu"
+    parallel = (processes > 1 and bool(variants) and splits["train"].device.type == "cpu"
+                and importlib.util.find_spec("joblib") is not None)  # without it (extra [experiments]): one process
     if parallel:
         from joblib.externals.loky import get_reusable_executor
 
