@@ -5,8 +5,9 @@ Run by hand (not part of the tests)::
     python benchmarks/bench_compare.py --data-dir ../shared/data
     python benchmarks/bench_compare.py --data-dir ../shared/data --records mitdb/100 voiced/voice001 --quick
     python benchmarks/bench_compare.py --data-dir ../shared/data --workers 1    # one process, as before
+    python benchmarks/bench_compare.py --data-dir ../shared/data --databases mitdb --channel 1   # the second lead
 
-Per record (channel 0, Table I's protocol): the paper's SAN, the variant and the baseline of lowest validation
+Per record (channel 0, or ``--channel``; Table I's protocol): the paper's SAN, the variant and the baseline of lowest validation
 phi, their test phi and bit-aware phi, under Table I's protocol (W charged to every window) and under the amortised
 one (W charged once per recording); then how many records the best variant wins, each record lost with by how
 much and why (:func:`sanets.experiments._experiment.why_lost`), and the seconds each comparison took (issue 30's
@@ -45,13 +46,16 @@ def main() -> None:
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--records", nargs="+", default=None,
                         help="DATABASE/RECORD or DATABASE (its first record); default: every record of the five databases")
+    parser.add_argument("--databases", nargs="+", default=DATABASES, metavar="DATABASE",
+                        help=f"without --records, every record of these (default: {' '.join(DATABASES)})")
     parser.add_argument("--quick", action="store_true", help="Table I's quick sweep, each variant's first configuration")
     parser.add_argument("--json", type=Path, default=None, help="append each record's JSON object to this file")
+    parser.add_argument("--channel", type=int, default=0, help="the channel of every record (default: 0)")
     parser.add_argument("--workers", type=int, default=None,
                         help="processes per channel, as sanets compare's (default: the cores, at most 2)")
     args = parser.parse_args()
 
-    records = args.records or [f"{database}/{record}" for database in DATABASES
+    records = args.records or [f"{database}/{record}" for database in args.databases
                                for record in local_records(database, args.data_dir)]
     results, seconds = [], []
     workers = available_cores() if args.workers is None else args.workers
@@ -60,7 +64,7 @@ def main() -> None:
         header, _ = (datasets.physionet.locate_record(database, record, args.data_dir) if record
                      else datasets.physionet.locate(database, args.data_dir))
         start = time.perf_counter()
-        (comparison,) = compare_recordings([header], channels=[0], quick=args.quick, workers=workers)
+        (comparison,) = compare_recordings([header], channels=[args.channel], quick=args.quick, workers=workers)
         seconds.append(time.perf_counter() - start)
         results.append((name, comparison.as_json()))
         if args.json is not None:
