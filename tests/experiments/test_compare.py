@@ -95,8 +95,8 @@ def test_compare_rows_are_the_scores_of_evaluate_and_of_the_baselines_themselves
 
 def test_two_workers_give_the_rows_of_one(compared):
     result, _ = compared
-    (parallel,) = compare_recordings([result.input], variants=["competing"], baselines=["dct", "wavelet", "gabor-mp"], quick=True,
-                                     workers=2)
+    (parallel,) = compare_recordings([result.input], variants=["competing"], baselines=["dct", "wavelet", "gabor-mp"],
+                                     quick=True, workers=2)
     assert [(row.kind, row.name, row.parameters) for row in parallel.rows] == \
         [(row.kind, row.name, row.parameters) for row in result.rows]  # the variants in their place, between
     for ours, theirs in zip(parallel.rows, result.rows):

@@ -92,20 +92,18 @@ def test_tasks_start_longest_first():
                      ("physionet", "extrema"), ("physionet", "relu")]
 
 
-
-
 def test_a_record_the_variant_loses_says_by_how_much_and_why():
-    def scores(cr, phi, bits):
-        return {"inverse_compression_ratio": cr, "flithos": phi, "flithos_bits": bits}
+    def scores(phi, bits):
+        return {"flithos": phi, "flithos_bits": bits}
 
-    assert why_lost(scores(0.08, 0.10, 0.13), scores(0.08, 0.11, 0.14), 0.2, 0.3) is None  # won on both
+    assert why_lost(scores(0.10, 0.13), scores(0.11, 0.14), 0.2, 0.3) is None  # won on both
     # Lost on both, though validation preferred the variant: validation and test disagree.
-    why = why_lost(scores(0.09, 0.1006, 0.1412), scores(0.08, 0.0994, 0.1325), 0.1101, 0.1118)
+    why = why_lost(scores(0.1006, 0.1412), scores(0.0994, 0.1325), 0.1101, 0.1118)
     assert why.startswith("+0.0012 φ̄ and +0.0087 bit-aware φ̄ on test;")
     assert "validation preferred it (validation φ̄ 0.1101 against 0.1118)" in why
     # Validation already preferred the baseline.
-    why = why_lost(scores(0.12, 0.21, 0.25), scores(0.12, 0.20, 0.26), 0.1842, 0.1841)
+    why = why_lost(scores(0.21, 0.25), scores(0.20, 0.26), 0.1842, 0.1841)
     assert why.startswith("+0.0100 φ̄ on test;") and "bit-aware" not in why and "not lower either" in why
     # Won on phi, lost on the bits: what the indices add, beside the baseline's.
-    why = why_lost(scores(0.09, 0.1207, 0.1563), scores(0.08, 0.1209, 0.1520), 0.1, 0.2)
+    why = why_lost(scores(0.1207, 0.1563), scores(0.1209, 0.1520), 0.1, 0.2)
     assert why.startswith("+0.0043 bit-aware φ̄ on test;") and "(+0.0356 against +0.0311 to φ̄)" in why
