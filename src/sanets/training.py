@@ -101,10 +101,10 @@ def evaluate(model: SAN, x: Tensor, batch_size: int = 1024, shared_by: int = 1) 
 def _evaluate(model: SAN, x: Tensor, batch_size: int = 1024, shared_by: int = 1) -> Evaluation:
     """:func:`evaluate` of a checked, non-empty ``x``."""
     device = model.kernels[0].device
+    weights = model.kernel_weights()  # the same for every batch: no gradient steps between them
     parts = []
     for batch in x.split(batch_size):
         batch = batch.to(device, model.dtype)
-        weights = model.kernel_weights()
         codes = model._encode(batch, weights)
         x_hat = model._decode(codes, weights)
         charged = model.num_weights if shared_by == 1 else torch.full((len(batch),), model.num_weights / shared_by)
